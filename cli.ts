@@ -1,0 +1,337 @@
+/**
+ * The `hwfe` command. The only place that prints, reads the process
+ * environment for settings, and calls `Deno.exit`.
+ *
+ * @module
+ */
+
+import { Command, CommanderError, InvalidArgumentError, Option } from "npm:commander@15.1.0";
+import {
+  effectiveParallelism,
+  resolveConfig,
+  type ResolvedConfig,
+  SETTING_KEYS,
+} from "./lib/config.ts";
+import { ConfigError, ExitCode, HwfeError, PermissionError, WorkflowError } from "./lib/errors.ts";
+import { formatPlan, planLevels } from "./lib/plan.ts";
+import { palette, renderEvent, renderSummary, resultToJson } from "./lib/render.ts";
+import { runWorkflow } from "./lib/run.ts";
+import { checkRunnable } from "./lib/scheduler.ts";
+import { StepHost } from "./lib/step_host.ts";
+import { type LoadedWorkflow, loadWorkflowFile } from "./lib/workflow.ts";
+import { createRunners } from "./runners/mod.ts";
+import denoJson from "./deno.json" with { type: "json" };
+
+const encoder = new TextEncoder();
+
+/** Writes all of `text` with one logical write, so lines never interleave. */
+function writeAll(file: { writeSync(p: Uint8Array): number }, text: string): void {
+  let bytes = encoder.encode(text);
+  while (bytes.length) bytes = bytes.subarray(file.writeSync(bytes));
+}
+const out = (text: string) => writeAll(Deno.stdout, text + "\n");
+const err = (text: string) => writeAll(Deno.stderr, text + "\n");
+
+const colour = Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR");
+const p = palette(colour);
+const errColour = palette(Deno.stderr.isTerminal() && !Deno.env.get("NO_COLOR"));
+
+function wholeNumber(flag: string) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value)) {
+      throw new InvalidArgumentError(`${flag} "${value}" is not a whole number`);
+    }
+    return Number(value);
+  };
+}
+
+function positiveSeconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) {
+    throw new InvalidArgumentError(`"${value}" is not a positive number of seconds`);
+  }
+  return n;
+}
+
+interface CommonOptions {
+  config?: string;
+}
+
+async function settingsFor(
+  options: CommonOptions & { mode?: "sequential" | "parallel"; maxParallel?: number },
+): Promise<ResolvedConfig> {
+  const config = await resolveConfig({
+    configPath: options.config,
+    env: Deno.env.toObject(),
+    flags: { mode: options.mode, maxParallelSteps: options.maxParallel },
+    flagNames: { mode: "--mode", maxParallelSteps: "-j/--max-parallel" },
+  });
+  for (const warning of config.warnings) err(`${errColour.yellow("warning:")} ${warning}`);
+  return config;
+}
+
+/** Finds the workflow: an existing path, else a file in the workflows directory. */
+async function findWorkflow(arg: string, config: ResolvedConfig): Promise<string> {
+  const dir = config.settings.workflowsDirectory;
+  const candidates = [arg, `${dir}/${arg}`, ...(arg.endsWith(".lua") ? [] : [`${dir}/${arg}.lua`])];
+  for (const candidate of candidates) {
+    try {
+      if ((await Deno.stat(candidate)).isFile) return candidate;
+    } catch { /* try the next */ }
+  }
+  throw new HwfeError(
+    `Workflow '${arg}' not found: no such file, and none in the workflows directory '${dir}' ` +
+      `(${config.sources.workflowsDirectory}); run 'hwfe list' to see the workflows there`,
+    ExitCode.usage,
+  );
+}
+
+async function load(arg: string, config: ResolvedConfig): Promise<LoadedWorkflow> {
+  const loaded = await loadWorkflowFile(await findWorkflow(arg, config));
+  for (const warning of loaded.warnings) err(`${errColour.yellow("warning:")} ${warning}`);
+  return loaded;
+}
+
+function quote(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
+}
+
+interface RunFlags extends CommonOptions {
+  allowRun?: boolean;
+  mode?: "sequential" | "parallel";
+  maxParallel?: number;
+  keepGoing?: boolean;
+  stepTimeout?: number;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+async function runCommand(arg: string, flags: RunFlags): Promise<number> {
+  const config = await settingsFor(flags);
+  const { workflow } = await load(arg, config);
+  const { settings } = config;
+  const maxParallel = effectiveParallelism(settings, navigator.hardwareConcurrency);
+  err(
+    `Execution mode: ${settings.mode}` +
+      (settings.mode === "parallel" ? ` (up to ${maxParallel} steps at once)` : ""),
+  );
+  const human = flags.json ? err : out;
+  const humanPalette = flags.json ? errColour : p;
+
+  const cancel = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    if (++interrupts > 1) Deno.exit(ExitCode.interrupted);
+    err("Interrupted: cancelling running steps (Ctrl-C again to quit at once)");
+    cancel.abort();
+  };
+  Deno.addSignalListener("SIGINT", onSigint);
+  Deno.addSignalListener("SIGTERM", onSigint);
+
+  try {
+    const result = await runWorkflow(workflow, {
+      mode: settings.mode,
+      maxParallel,
+      keepGoing: flags.keepGoing,
+      stepTimeout: flags.stepTimeout,
+      grants: { run: flags.allowRun ?? false },
+      signal: cancel.signal,
+      onEvent: (event) => {
+        if (flags.quiet) return;
+        const text = renderEvent(event, humanPalette);
+        if (text !== undefined) human(text);
+      },
+    });
+    if (!flags.quiet) human(renderSummary(result, humanPalette));
+    if (flags.json) out(resultToJson(result));
+    if (result.status === "cancelled") return ExitCode.interrupted;
+    return result.status === "succeeded" ? ExitCode.ok : ExitCode.stepFailed;
+  } catch (error) {
+    if (error instanceof PermissionError) {
+      const args = [...Deno.args];
+      const at = args.indexOf("run");
+      args.splice(at + 1, 0, ...error.missingFlags);
+      throw new PermissionError(
+        `${error.message}; rerun as: hwfe ${args.map(quote).join(" ")}`,
+        error.missingFlags,
+      );
+    }
+    throw error;
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSigint);
+    Deno.removeSignalListener("SIGTERM", onSigint);
+  }
+}
+
+async function planCommand(arg: string, flags: CommonOptions): Promise<number> {
+  const { workflow } = await load(arg, await settingsFor(flags));
+  out(formatPlan(planLevels(workflow.steps.values())));
+  return ExitCode.ok;
+}
+
+async function validateCommand(arg: string, flags: CommonOptions): Promise<number> {
+  const config = await settingsFor(flags);
+  const { workflow } = await load(arg, config);
+  const host = new StepHost(1);
+  try {
+    // Grants are checked by `run`; here only whether every language can run.
+    checkRunnable(workflow, createRunners(host), { run: true });
+  } finally {
+    host.dispose();
+  }
+  const plan = planLevels(workflow.steps.values());
+  out(
+    `${p.green("✓")} ${workflow.file}: workflow '${workflow.name}' is valid ` +
+      `(${workflow.steps.size} steps in ${plan.levels.length} levels)`,
+  );
+  return ExitCode.ok;
+}
+
+async function listCommand(flags: CommonOptions): Promise<number> {
+  const config = await settingsFor(flags);
+  const dir = config.settings.workflowsDirectory;
+  const files: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      if (entry.isFile && entry.name.endsWith(".lua")) files.push(entry.name);
+    }
+  } catch (error) {
+    throw new ConfigError(
+      `Cannot list workflows directory '${dir}' (${config.sources.workflowsDirectory}): ${
+        error instanceof Deno.errors.NotFound ? "no such directory" : String(error)
+      }`,
+    );
+  }
+  files.sort();
+  if (files.length === 0) {
+    out(`No workflows (*.lua) in '${dir}'`);
+    return ExitCode.ok;
+  }
+  const rows: [string, string][] = [];
+  for (const name of files) {
+    try {
+      const { workflow } = await loadWorkflowFile(`${dir}/${name}`);
+      rows.push([name, workflow.description ?? ""]);
+    } catch (error) {
+      rows.push([name, p.red(`invalid: ${(error as Error).message.split("\n")[0]}`)]);
+    }
+  }
+  const width = Math.max(...rows.map(([name]) => name.length));
+  for (const [name, description] of rows) out(`${name.padEnd(width)}  ${description}`.trimEnd());
+  return ExitCode.ok;
+}
+
+async function configCommand(flags: CommonOptions): Promise<number> {
+  const config = await settingsFor(flags);
+  out(`Configuration file: ${config.file ?? "none (defaults apply)"}`);
+  const rows = Object.entries(SETTING_KEYS).map(([setting, key]) => {
+    const value = config.settings[setting as keyof ResolvedConfig["settings"]];
+    let shown = String(value);
+    if (setting === "maxParallelSteps" && value === 0) {
+      shown = `0 (= ${navigator.hardwareConcurrency} CPUs)`;
+    }
+    return [key, shown, config.sources[setting as keyof ResolvedConfig["sources"]]];
+  });
+  const w0 = Math.max(...rows.map((r) => r[0].length));
+  const w1 = Math.max(...rows.map((r) => r[1].length));
+  for (const [key, value, source] of rows) {
+    out(`${key.padEnd(w0)}  ${value.padEnd(w1)}  ${p.dim(`(${source})`)}`);
+  }
+  return ExitCode.ok;
+}
+
+function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command()
+    .name("hwfe")
+    .description("Run polyglot workflows: a Lua file describing a DAG of steps")
+    .version(denoJson.version, "-V, --version")
+    .exitOverride()
+    .showHelpAfterError("(run 'hwfe --help' for usage)")
+    .configureOutput({
+      writeOut: (s) => writeAll(Deno.stdout, s),
+      writeErr: (s) => writeAll(Deno.stderr, s),
+    });
+  const configOption = () =>
+    new Option(
+      "--config <path>",
+      "configuration file (default: config.toml, .json, .yaml in the working directory)",
+    );
+
+  program.command("run")
+    .description("run a workflow")
+    .argument("<workflow>", "workflow file, or its name in the workflows directory")
+    .option("--allow-run", "allow shell steps to run commands")
+    .addOption(new Option("--mode <mode>", "execution mode").choices(["sequential", "parallel"]))
+    .option(
+      "-j, --max-parallel <n>",
+      "most steps at once in parallel mode (0 = CPUs)",
+      wholeNumber("-j/--max-parallel"),
+    )
+    .option("-k, --keep-going", "after a failure, let independent steps finish")
+    .option("--step-timeout <seconds>", "timeout for steps that set none", positiveSeconds)
+    .addOption(configOption())
+    .option("--json", "print the result as JSON on stdout (progress goes to stderr)")
+    .option("-q, --quiet", "print no progress, step output or summary")
+    .action(async (arg: string, flags: RunFlags) => setExit(await runCommand(arg, flags)));
+
+  program.command("plan")
+    .description("print the dependency levels of a workflow")
+    .argument("<workflow>")
+    .addOption(configOption())
+    .action(async (arg: string, flags: CommonOptions) => setExit(await planCommand(arg, flags)));
+
+  program.command("validate")
+    .description("check a workflow without running it")
+    .argument("<workflow>")
+    .addOption(configOption())
+    .action(async (arg: string, flags: CommonOptions) =>
+      setExit(await validateCommand(arg, flags))
+    );
+
+  program.command("list")
+    .description("list the workflows in the workflows directory")
+    .addOption(configOption())
+    .action(async (flags: CommonOptions) => setExit(await listCommand(flags)));
+
+  program.command("config")
+    .description("print the resolved settings and where each came from")
+    .addOption(configOption())
+    .action(async (flags: CommonOptions) => setExit(await configCommand(flags)));
+  return program;
+}
+
+/** Runs the CLI with `args` and returns the exit code. */
+export async function main(args: string[]): Promise<number> {
+  let code: number = ExitCode.ok;
+  const program = buildProgram((c) => (code = c));
+  try {
+    if (args.length === 0) {
+      program.outputHelp({ error: true });
+      return ExitCode.usage;
+    }
+    await program.parseAsync(args, { from: "user" });
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.code === "commander.helpDisplayed" || error.code === "commander.version" ||
+          error.code === "commander.help"
+        ? ExitCode.ok
+        : ExitCode.usage;
+    }
+    if (error instanceof HwfeError) {
+      const problems = error instanceof WorkflowError ? error.problems : [error.message];
+      for (const problem of problems) err(`${errColour.red("error:")} ${problem}`);
+      return error.exitCode;
+    }
+    err(
+      `${errColour.red("internal error:")} ${error instanceof Error ? error.stack : String(error)}`,
+    );
+    err("This is a bug in hwfe; please report it with the workflow that caused it.");
+    return 70;
+  }
+}
+
+if (import.meta.main) {
+  // Deno.exit also stops any worker still spinning in runaway code.
+  Deno.exit(await main(Deno.args));
+}

@@ -1,0 +1,343 @@
+/**
+ * The Lua code that turns a fresh Lua 5.4 state into hwfe's sandbox and then
+ * runs one chunk: a workflow file (mode "workflow") or a step (mode "step").
+ *
+ * Inputs arrive as globals set from JS and removed at once:
+ * `__hwfe_mode`, `__hwfe_name` (chunk name), `__hwfe_code`, `__hwfe_inputs`
+ * (JSON text), and two JS functions: `__hwfe_interrupted()` (true once the
+ * chunk must stop) and `__hwfe_emit(stream, text)` (captured output).
+ *
+ * The chunk returns one string whose first character says what happened:
+ * R<json> result, S<msg> syntax error, E<msg> runtime error with traceback,
+ * T<msg> a result that is not JSON data, N no run() function,
+ * W no `workflow` global, I interrupted.
+ *
+ * Values cross as JSON text in both directions because wasmoon's own
+ * conversion turns Lua integers into doubles and arrays into objects.
+ *
+ * @module
+ */
+
+export const LUA_PRELUDE = String.raw`
+local mode, name, code, inputs_json = __hwfe_mode, __hwfe_name, __hwfe_code, __hwfe_inputs
+local interrupted, emit = __hwfe_interrupted, __hwfe_emit
+__hwfe_mode, __hwfe_name, __hwfe_code, __hwfe_inputs = nil, nil, nil, nil
+__hwfe_interrupted, __hwfe_emit = nil, nil
+
+local sethook, traceback = debug.sethook, debug.traceback
+local type, next, tostring, tonumber, error, pcall, select = type, next, tostring, tonumber, error, pcall, select
+local setmetatable, getmetatable, rawget = setmetatable, getmetatable, rawget
+local mtype, huge, tointeger = math.type, math.huge, math.tointeger
+local format, gsub, byte, sub, find, rep = string.format, string.gsub, string.byte, string.sub, string.find, string.rep
+local concat, sort, pack, unpack = table.concat, table.sort, table.pack, table.unpack
+local utf8len, utf8char = utf8.len, utf8.char
+local raw_load, raw_xpcall, cocreate, coresume = load, xpcall, coroutine.create, coroutine.resume
+
+-- Interruption: a count hook asks JS whether the chunk must stop. Hooks
+-- belong to a thread, so every coroutine gets one too. After the first stop
+-- the hook fires on every instruction, so a pcall loop cannot swallow it.
+local HOOK_EVERY = 10000
+-- A string, not a table: an error object that escapes the chunk must be a
+-- string or wasmoon aborts the whole wasm module.
+local INTERRUPT = "hwfe: step interrupted"
+local function hook()
+  if interrupted() then
+    sethook(hook, "", 1)
+    error(INTERRUPT, 0)
+  end
+end
+
+-- The sandbox: nothing here reaches the host.
+io, package, require, dofile, loadfile, debug = nil, nil, nil, nil, nil, nil
+os = { clock = os.clock, time = os.time, date = os.date, difftime = os.difftime }
+string.dump = nil
+load = function(chunk, chunkname, _, ...)
+  if select("#", ...) > 0 then return raw_load(chunk, chunkname, "t", (...)) end
+  return raw_load(chunk, chunkname, "t")
+end
+-- A message handler runs with hooks off: run it after an ordinary pcall.
+xpcall = function(f, handler, ...)
+  local r = pack(pcall(f, ...))
+  if r[1] then return unpack(r, 1, r.n) end
+  return false, handler(r[2])
+end
+coroutine.create = function(f)
+  local co = cocreate(f)
+  sethook(co, hook, "", HOOK_EVERY)
+  return co
+end
+coroutine.wrap = function(f)
+  local co = coroutine.create(f)
+  return function(...)
+    local r = pack(coresume(co, ...))
+    if r[1] then return unpack(r, 2, r.n) end
+    error(r[2], 0)
+  end
+end
+-- One library call cannot be interrupted: cap the one that builds huge strings.
+local MAX_STRING = 256 * 1024 * 1024
+string.rep = function(s, n, sep)
+  if type(n) == "number" and n > 0 then
+    local size = #tostring(s) * n + (sep and #tostring(sep) * (n - 1) or 0)
+    if size > MAX_STRING then
+      error(format("string.rep would build a string of %.0f bytes; hwfe allows at most %d", size, MAX_STRING), 2)
+    end
+  end
+  return rep(s, n, sep)
+end
+
+local function safe_text(s)
+  if not utf8len(s) then
+    local out, i = {}, 1
+    while true do
+      local ok, bad = utf8len(s, i)
+      if ok then out[#out + 1] = sub(s, i); break end
+      out[#out + 1] = sub(s, i, bad - 1)
+      out[#out + 1] = "\u{FFFD}"
+      i = bad + 1
+    end
+    s = concat(out)
+  end
+  return (gsub(s, "\0", "\\0"))
+end
+
+print = function(...)
+  local n = select("#", ...)
+  local parts = {}
+  for i = 1, n do parts[i] = tostring((select(i, ...))) end
+  emit("stdout", safe_text(concat(parts, "\t") .. "\n"))
+end
+
+-- JSON: arrays decoded from JSON carry ARRAY as metatable so that an empty
+-- array goes back out as [] rather than {}.
+local ARRAY = { __name = "hwfe.array" }
+local ESCAPES = { ['"'] = '\\"', ["\\"] = "\\\\", ["\b"] = "\\b", ["\f"] = "\\f",
+  ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
+local function escape_char(c) return ESCAPES[c] or format("\\u%04x", byte(c)) end
+
+local function float_text(v)
+  for digits = 14, 17 do
+    local s = format("%." .. digits .. "g", v)
+    if tonumber(s) == v then return s end
+  end
+  return format("%.17g", v)
+end
+
+local function child_path(path, key)
+  if type(key) == "string" then
+    if find(key, "^[%a_][%w_]*$") then return path .. "." .. key end
+    return path .. "[" .. format("%q", key) .. "]"
+  end
+  return path .. "[" .. tostring(key) .. "]"
+end
+
+local function encode(value, path, lenient, out, seen)
+  local t = type(value)
+  if t == "nil" then
+    out[#out + 1] = "null"
+  elseif t == "boolean" then
+    out[#out + 1] = value and "true" or "false"
+  elseif t == "number" then
+    if mtype(value) == "integer" then
+      out[#out + 1] = format("%d", value)
+    elseif value ~= value or value == huge or value == -huge then
+      error("a number that JSON cannot hold (" .. tostring(value) .. ") at " .. path, 0)
+    else
+      out[#out + 1] = float_text(value)
+    end
+  elseif t == "string" then
+    if not utf8len(value) then error("a string that is not valid UTF-8 at " .. path, 0) end
+    out[#out + 1] = '"' .. gsub(value, '[%c"\\]', escape_char) .. '"'
+  elseif t == "table" then
+    if seen[value] then error("a table that contains itself at " .. path, 0) end
+    seen[value] = true
+    local count, max, all_positive_integers = 0, 0, true
+    for k in next, value do
+      count = count + 1
+      if mtype(k) == "integer" and k > 0 then
+        if k > max then max = k end
+      else
+        all_positive_integers = false
+      end
+    end
+    if all_positive_integers and (getmetatable(value) == ARRAY or (count > 0 and max == count)) then
+      out[#out + 1] = "["
+      for i = 1, max do
+        if i > 1 then out[#out + 1] = "," end
+        encode(rawget(value, i), path .. "[" .. i .. "]", lenient, out, seen)
+      end
+      out[#out + 1] = "]"
+    else
+      local keys, names = {}, {}
+      for k in next, value do
+        local kt = type(k)
+        local key_name
+        if kt == "string" then
+          key_name = k
+        elseif kt == "number" then
+          key_name = mtype(k) == "integer" and format("%d", k) or float_text(k)
+        else
+          error("a table key of type " .. kt .. " at " .. path, 0)
+        end
+        keys[#keys + 1] = key_name
+        names[key_name] = k
+      end
+      sort(keys)
+      out[#out + 1] = "{"
+      for i = 1, #keys do
+        local key_name = keys[i]
+        if i > 1 then out[#out + 1] = "," end
+        encode(key_name, path, lenient, out, seen)
+        out[#out + 1] = ":"
+        local k = names[key_name]
+        encode(rawget(value, k), child_path(path, k), lenient, out, seen)
+      end
+      out[#out + 1] = "}"
+    end
+    seen[value] = nil
+  elseif lenient then
+    out[#out + 1] = '{"\\u0000lua":"' .. t .. '"}'
+  else
+    error("a " .. t .. " at " .. path, 0)
+  end
+end
+
+local function to_json(value, path, lenient)
+  local out = {}
+  encode(value, path, lenient, out, {})
+  return concat(out)
+end
+
+local JSON_ESCAPES = { ['"'] = '"', ["\\"] = "\\", ["/"] = "/", b = "\b", f = "\f",
+  n = "\n", r = "\r", t = "\t" }
+
+local function from_json(text)
+  local pos = 1
+  local function fail(what) error("hwfe: bad JSON input at byte " .. pos .. ": " .. what, 0) end
+  local function skip() pos = find(text, "[^ \t\r\n]", pos) or #text + 1 end
+  local value
+  local function read_string()
+    local parts, i = {}, pos + 1
+    while true do
+      local j = find(text, '["\\]', i)
+      if not j then fail("unterminated string") end
+      parts[#parts + 1] = sub(text, i, j - 1)
+      if byte(text, j) == 34 then pos = j + 1; return concat(parts) end
+      local c = sub(text, j + 1, j + 1)
+      if c == "u" then
+        local cp = tonumber(sub(text, j + 2, j + 5), 16) or fail("bad \\u escape")
+        i = j + 6
+        if cp >= 0xD800 and cp <= 0xDBFF and sub(text, i, i + 1) == "\\u" then
+          local low = tonumber(sub(text, i + 2, i + 5), 16)
+          if low and low >= 0xDC00 and low <= 0xDFFF then
+            cp = 0x10000 + (cp - 0xD800) * 0x400 + (low - 0xDC00)
+            i = i + 6
+          end
+        end
+        parts[#parts + 1] = utf8char(cp)
+      else
+        parts[#parts + 1] = JSON_ESCAPES[c] or fail("bad escape")
+        i = j + 2
+      end
+    end
+  end
+  value = function()
+    skip()
+    local c = byte(text, pos)
+    if c == 123 then -- {
+      local object = {}
+      pos = pos + 1
+      skip()
+      if byte(text, pos) == 125 then pos = pos + 1; return object end
+      while true do
+        skip()
+        if byte(text, pos) ~= 34 then fail("expected a key") end
+        local key = read_string()
+        skip()
+        if byte(text, pos) ~= 58 then fail("expected ':'") end
+        pos = pos + 1
+        object[key] = value()
+        skip()
+        c = byte(text, pos)
+        pos = pos + 1
+        if c == 125 then return object end
+        if c ~= 44 then fail("expected ',' or '}'") end
+      end
+    elseif c == 91 then -- [
+      local array, n = setmetatable({}, ARRAY), 0
+      pos = pos + 1
+      skip()
+      if byte(text, pos) == 93 then pos = pos + 1; return array end
+      while true do
+        n = n + 1
+        array[n] = value()
+        skip()
+        c = byte(text, pos)
+        pos = pos + 1
+        if c == 93 then return array end
+        if c ~= 44 then fail("expected ',' or ']'") end
+      end
+    elseif c == 34 then
+      return read_string()
+    elseif c == 116 and sub(text, pos, pos + 3) == "true" then
+      pos = pos + 4; return true
+    elseif c == 102 and sub(text, pos, pos + 4) == "false" then
+      pos = pos + 5; return false
+    elseif c == 110 and sub(text, pos, pos + 3) == "null" then
+      pos = pos + 4; return nil
+    else
+      local s, e = find(text, "^-?%d+%.?%d*[eE]?[-+]?%d*", pos)
+      if not s then fail("unexpected character") end
+      local literal = sub(text, s, e)
+      pos = e + 1
+      if find(literal, "^-?%d+$") then return tointeger(tonumber(literal)) or tonumber(literal) end
+      return tonumber(literal) or fail("bad number")
+    end
+  end
+  return value()
+end
+
+local function describe_error(e)
+  if e == INTERRUPT then return e end
+  if type(e) ~= "string" then
+    local ok, text = pcall(tostring, e)
+    e = ok and text or "(error object of type " .. type(e) .. ")"
+  end
+  return traceback(e, 2)
+end
+
+-- Runs fn(...) under the hook; returns the tagged outcome string.
+local function guarded(fn, ...)
+  sethook(hook, "", HOOK_EVERY)
+  local r = pack(raw_xpcall(fn, describe_error, ...))
+  sethook()
+  if not r[1] then
+    if r[2] == INTERRUPT then return false, "I" end
+    return false, "E" .. safe_text(r[2])
+  end
+  return true, r
+end
+
+local chunk, syntax_error = raw_load(code, name, "t")
+if not chunk then return "S" .. safe_text(syntax_error) end
+local ok, r = guarded(chunk)
+if not ok then return r end
+
+if mode == "workflow" then
+  local workflow = rawget(_G, "workflow")
+  if workflow == nil then return "W" end
+  local encoded, json = pcall(to_json, workflow, "workflow", true)
+  if not encoded then return "T" .. json end
+  return "R" .. json
+end
+
+local run = rawget(_G, "run")
+if type(run) ~= "function" then return "N" end
+local decoded, inputs = pcall(from_json, inputs_json)
+if not decoded then return "E" .. inputs end
+ok, r = guarded(run, inputs)
+if not ok then return r end
+local encoded, json = pcall(to_json, r[2], "result", false)
+if not encoded then return "T" .. json end
+return "R" .. json
+`;

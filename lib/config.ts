@@ -1,0 +1,216 @@
+/**
+ * Configuration compatible with the reference engine: `[execution]` and
+ * `[workflows]` from config.toml (or .json, .yaml, .yml), overridden by
+ * `HWFE_*` environment variables, overridden by CLI flags. Every resolved
+ * value remembers where it came from.
+ *
+ * @module
+ */
+
+import { parse as parseToml } from "npm:smol-toml@1.9.1";
+import { parse as parseYaml } from "npm:yaml@2.9.1";
+import { ConfigError, didYouMean } from "./errors.ts";
+import type { ExecutionMode } from "./events.ts";
+
+/** Resolved settings. */
+export interface Settings {
+  mode: ExecutionMode;
+  /** As configured; 0 means the number of CPUs (see {@link effectiveParallelism}). */
+  maxParallelSteps: number;
+  /** Accepted for compatibility; reserved. */
+  enableStepParallelism: boolean;
+  workflowsDirectory: string;
+}
+
+/** Where a setting came from, e.g. `default`, `file config.toml`, `environment HWFE_EXECUTION_MODE`, `flag --mode`. */
+export type Source = string;
+
+/** Settings, their sources, the file read and warnings (unknown keys). */
+export interface ResolvedConfig {
+  settings: Settings;
+  sources: Record<keyof Settings, Source>;
+  file?: string;
+  warnings: string[];
+}
+
+/** What `resolveConfig` reads; the platform is injected so tests need no files. */
+export interface ConfigInputs {
+  /** `--config PATH`; when absent the default names are tried in `cwd`. */
+  configPath?: string;
+  env: Record<string, string | undefined>;
+  flags: Partial<Pick<Settings, "mode" | "maxParallelSteps">>;
+  /** Flag spellings for sources, e.g. `{ maxParallelSteps: "-j/--max-parallel" }`. */
+  flagNames?: Partial<Record<keyof Settings, string>>;
+  readTextFile?: (path: string) => Promise<string | undefined>;
+}
+
+/** The reference engine's defaults. */
+export const DEFAULT_SETTINGS: Readonly<Settings> = {
+  mode: "sequential",
+  maxParallelSteps: 4,
+  enableStepParallelism: false,
+  workflowsDirectory: "workflows",
+};
+
+const DEFAULT_FILES = ["config.toml", "config.json", "config.yaml", "config.yml"];
+const MODES = ["sequential", "parallel"];
+
+const KEYS: Record<string, { setting: keyof Settings; env?: string }> = {
+  "execution.mode": { setting: "mode", env: "HWFE_EXECUTION_MODE" },
+  "execution.max_parallel_steps": { setting: "maxParallelSteps", env: "HWFE_MAX_PARALLEL_STEPS" },
+  "execution.enable_step_parallelism": {
+    setting: "enableStepParallelism",
+    env: "HWFE_ENABLE_PARALLELISM",
+  },
+  "workflows.directory": { setting: "workflowsDirectory", env: "HWFE_WORKFLOW_DIR" },
+};
+
+/** The config-file key of each setting, e.g. `execution.mode`. */
+export const SETTING_KEYS = Object.fromEntries(
+  Object.entries(KEYS).map(([key, { setting }]) => [setting, key]),
+) as Record<keyof Settings, string>;
+
+async function readIfExists(path: string): Promise<string | undefined> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw new ConfigError(
+      `${path}: cannot read configuration: ${error instanceof Error ? error.message : error}`,
+    );
+  }
+}
+
+function parseFile(path: string, text: string): unknown {
+  try {
+    if (path.endsWith(".json")) return JSON.parse(text);
+    if (path.endsWith(".yaml") || path.endsWith(".yml")) return parseYaml(text) ?? {};
+    return parseToml(text);
+  } catch (error) {
+    const detail = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    throw new ConfigError(`${path}: not valid ${formatOf(path)}: ${detail}`);
+  }
+}
+
+function formatOf(path: string): string {
+  return path.endsWith(".json") ? "JSON" : /\.ya?ml$/.test(path) ? "YAML" : "TOML";
+}
+
+function coerce(setting: keyof Settings, value: unknown, label: string): Settings[keyof Settings] {
+  const shown = typeof value === "string" ? `"${value}"` : JSON.stringify(value);
+  switch (setting) {
+    case "mode":
+      if (typeof value === "string" && MODES.includes(value.toLowerCase())) {
+        return value.toLowerCase() as ExecutionMode;
+      }
+      throw new ConfigError(`${label} must be "sequential" or "parallel", got ${shown}`);
+    case "maxParallelSteps": {
+      const n = typeof value === "string" && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
+      if (typeof n === "number" && Number.isInteger(n) && n >= 0) return n;
+      throw new ConfigError(
+        `${label} must be a whole number (0 = number of CPUs), got ${shown}`,
+      );
+    }
+    case "enableStepParallelism": {
+      if (typeof value === "boolean") return value;
+      const text = typeof value === "string" ? value.trim().toLowerCase() : "";
+      if (["true", "1", "yes", "on"].includes(text)) return true;
+      if (["false", "0", "no", "off"].includes(text)) return false;
+      throw new ConfigError(`${label} must be true or false, got ${shown}`);
+    }
+    case "workflowsDirectory":
+      if (typeof value === "string" && value !== "") return value;
+      throw new ConfigError(`${label} must be a non-empty path, got ${shown}`);
+  }
+}
+
+/** Resolves settings from defaults, a file, the environment and flags. */
+export async function resolveConfig(inputs: ConfigInputs): Promise<ResolvedConfig> {
+  const read = inputs.readTextFile ?? readIfExists;
+  const settings: Settings = { ...DEFAULT_SETTINGS };
+  const sources = Object.fromEntries(
+    Object.keys(settings).map((k) => [k, "default"]),
+  ) as Record<keyof Settings, Source>;
+  const warnings: string[] = [];
+  const set = (setting: keyof Settings, value: unknown, label: string, source: Source) => {
+    (settings as unknown as Record<string, unknown>)[setting] = coerce(setting, value, label);
+    sources[setting] = source;
+  };
+
+  let file: string | undefined;
+  let text: string | undefined;
+  if (inputs.configPath) {
+    text = await read(inputs.configPath);
+    if (text === undefined) {
+      throw new ConfigError(
+        `${inputs.configPath}: configuration file not found (given by --config)`,
+      );
+    }
+    file = inputs.configPath;
+  } else {
+    for (const candidate of DEFAULT_FILES) {
+      text = await read(candidate);
+      if (text !== undefined) {
+        file = candidate;
+        break;
+      }
+    }
+  }
+
+  if (file !== undefined && text !== undefined) {
+    const data = parseFile(file, text);
+    if (typeof data !== "object" || data === null || Array.isArray(data)) {
+      throw new ConfigError(`${file}: expected a table of sections such as [execution]`);
+    }
+    for (const [section, body] of Object.entries(data)) {
+      if (section !== "execution" && section !== "workflows") {
+        warnings.push(
+          `${file}: unknown section '${section}' is ignored${
+            didYouMean(section, ["execution", "workflows"])
+          }`,
+        );
+        continue;
+      }
+      if (typeof body !== "object" || body === null || Array.isArray(body)) {
+        throw new ConfigError(`${file}: '${section}' must be a table`);
+      }
+      for (const [key, value] of Object.entries(body)) {
+        const dotted = `${section}.${key}`;
+        const known = KEYS[dotted];
+        if (!known) {
+          warnings.push(
+            `${file}: unknown key '${dotted}' is ignored${didYouMean(dotted, Object.keys(KEYS))}`,
+          );
+          continue;
+        }
+        set(known.setting, value, `${file}: ${dotted}`, `file ${file}`);
+      }
+    }
+  }
+
+  for (const { setting, env } of Object.values(KEYS)) {
+    const value = env ? inputs.env[env] : undefined;
+    if (value === undefined || value === "") continue;
+    try {
+      set(setting, value, env!, `environment ${env}`);
+    } catch (error) {
+      if (setting === "maxParallelSteps") {
+        throw new ConfigError(`${env}="${value}" is not a whole number (0 = number of CPUs)`);
+      }
+      throw error;
+    }
+  }
+
+  for (const [setting, value] of Object.entries(inputs.flags)) {
+    if (value === undefined) continue;
+    const name = inputs.flagNames?.[setting as keyof Settings] ?? setting;
+    set(setting as keyof Settings, value, name, `flag ${name}`);
+  }
+  return { settings, sources, file, warnings };
+}
+
+/** The number of steps that may run at once: 1 when sequential, CPUs for 0. */
+export function effectiveParallelism(settings: Settings, cpus: number): number {
+  if (settings.mode === "sequential") return 1;
+  return settings.maxParallelSteps === 0 ? Math.max(1, cpus) : settings.maxParallelSteps;
+}

@@ -1,0 +1,95 @@
+/**
+ * Domain errors. Each carries the process exit code it maps to; only `cli.ts`
+ * turns an error into `Deno.exit`.
+ *
+ * @module
+ */
+
+/** Exit codes of the `hwfe` command. */
+export const ExitCode = {
+  ok: 0,
+  stepFailed: 1,
+  usage: 2,
+  interrupted: 130,
+} as const;
+
+/** Base class of every error hwfe raises on purpose (never a bug). */
+export class HwfeError extends Error {
+  /** The exit code the CLI uses for this error. */
+  readonly exitCode: number;
+  constructor(message: string, exitCode: number, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "HwfeError";
+    this.exitCode = exitCode;
+  }
+}
+
+/** A workflow file or object that cannot be loaded or is invalid. */
+export class WorkflowError extends HwfeError {
+  /** Every problem found, each a full sentence naming the file and step. */
+  readonly problems: string[];
+  constructor(problems: string[], options?: ErrorOptions) {
+    super(problems.join("\n"), ExitCode.usage, options);
+    this.name = "WorkflowError";
+    this.problems = problems;
+  }
+}
+
+/** A configuration file, environment variable or flag with a bad value. */
+export class ConfigError extends HwfeError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, ExitCode.usage, options);
+    this.name = "ConfigError";
+  }
+}
+
+/** A step needs a grant (such as `--allow-run`) that the run does not give. */
+export class PermissionError extends HwfeError {
+  /** The flags that would make the run acceptable, e.g. `["--allow-run"]`. */
+  readonly missingFlags: string[];
+  constructor(message: string, missingFlags: string[], options?: ErrorOptions) {
+    super(message, ExitCode.usage, options);
+    this.name = "PermissionError";
+    this.missingFlags = missingFlags;
+  }
+}
+
+/** A step that failed; `message` is what the user sees. */
+export class StepError extends HwfeError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, ExitCode.stepFailed, options);
+    this.name = "StepError";
+  }
+}
+
+/** Returns a "did you mean" hint for `word` among `candidates`, or "". */
+export function didYouMean(word: string, candidates: Iterable<string>): string {
+  let best = "";
+  let bestDistance = Infinity;
+  for (const candidate of candidates) {
+    const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  const limit = Math.max(2, Math.floor(word.length / 3));
+  return best && bestDistance <= limit ? ` (did you mean '${best}'?)` : "";
+}
+
+/** Levenshtein distance, two rows at a time. */
+export function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(
+        previous[j] + 1,
+        current[j - 1] + 1,
+        previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length];
+}

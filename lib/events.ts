@@ -1,0 +1,61 @@
+/**
+ * Progress of a run as a stream of events with stable status names. The
+ * engine never prints: the CLI renders these, tests read them.
+ *
+ * @module
+ */
+
+import type { JsonText } from "./json.ts";
+import type { Language } from "./workflow.ts";
+
+/** Status of a step. */
+export type StepStatus = "pending" | "running" | "succeeded" | "failed" | "cancelled" | "skipped";
+
+/** Status of a whole run. */
+export type RunStatus = "succeeded" | "failed" | "cancelled";
+
+/** Execution mode, as in the reference engine's `[execution] mode`. */
+export type ExecutionMode = "sequential" | "parallel";
+
+/** What happened to one step. */
+export interface StepReport {
+  name: string;
+  language: Language;
+  /** 1-based dependency level. */
+  level: number;
+  status: StepStatus;
+  /** Milliseconds from the start of the run to the start of the step. */
+  startMs?: number;
+  durationMs?: number;
+  /** The step's result as JSON text (succeeded steps). */
+  result?: JsonText;
+  /** Why it failed, was cancelled or was skipped. */
+  error?: string;
+}
+
+/** The outcome of a run. */
+export interface RunResult {
+  workflow: string;
+  file?: string;
+  mode: ExecutionMode;
+  maxParallel: number;
+  status: RunStatus;
+  durationMs: number;
+  levels: string[][];
+  /** Reports in plan order (level, then name). */
+  steps: StepReport[];
+}
+
+/** One change in a run. */
+export type RunEvent =
+  | {
+    type: "run_started";
+    workflow: string;
+    mode: ExecutionMode;
+    maxParallel: number;
+    levels: string[][];
+  }
+  | { type: "step_started"; step: string; language: Language; level: number; atMs: number }
+  | { type: "step_output"; step: string; stream: "stdout" | "stderr"; line: string }
+  | { type: "step_finished"; report: StepReport }
+  | { type: "run_finished"; result: RunResult };

@@ -1,0 +1,83 @@
+/**
+ * Step results travel through the engine as compact JSON text, never as
+ * parsed values: text is what every runtime reads and writes, it survives
+ * `postMessage` cheaply, and it keeps 64-bit integers exact (a JS number
+ * would round 9007199254740993).
+ *
+ * @module
+ */
+
+/** Compact JSON text of one JSON value. */
+export type JsonText = string;
+
+/** A JSON value as JS sees it; integers beyond 2^53 are `bigint`. */
+export type JsonValue =
+  | null
+  | boolean
+  | number
+  | bigint
+  | string
+  | JsonValue[]
+  | { [key: string]: JsonValue };
+
+// `JSON.parse` with source text access and `JSON.rawJSON` ship in V8 but not
+// yet in TypeScript's lib.
+type Reviver = (key: string, value: unknown, context?: { source?: string }) => unknown;
+const parseWithSource = JSON.parse as (text: string, reviver: Reviver) => unknown;
+const rawJSON = (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON;
+
+const INTEGER = /^-?\d+$/;
+
+function unsafeIntegersAsRaw(_key: string, value: unknown, context?: { source?: string }) {
+  if (
+    typeof value === "number" && context?.source && !Number.isSafeInteger(value) &&
+    INTEGER.test(context.source)
+  ) {
+    return rawJSON(context.source);
+  }
+  return value;
+}
+
+/**
+ * Parses JSON text and returns it in compact form, keeping integers of any
+ * size exact. Throws `SyntaxError` when `text` is not JSON.
+ */
+export function compactJson(text: string): JsonText {
+  return JSON.stringify(parseWithSource(text, unsafeIntegersAsRaw));
+}
+
+/** Parses JSON text; integers beyond 2^53 become `bigint`. */
+export function parseJson(text: JsonText): JsonValue {
+  return parseWithSource(text, (_key, value, context) => {
+    if (
+      typeof value === "number" && context?.source && !Number.isSafeInteger(value) &&
+      INTEGER.test(context.source)
+    ) {
+      return BigInt(context.source);
+    }
+    return value;
+  }) as JsonValue;
+}
+
+/** Embeds JSON text unchanged inside a value given to `JSON.stringify`. */
+export function embedJson(text: JsonText): unknown {
+  return rawJSON(text);
+}
+
+/**
+ * Serialises a JSON value (as `parseJson` returns it, `bigint` included)
+ * to compact JSON text.
+ */
+export function stringifyJson(value: unknown): JsonText {
+  return JSON.stringify(
+    value,
+    (_key, v) => typeof v === "bigint" ? rawJSON(v.toString()) : v,
+  );
+}
+
+/** JSON text of an object whose members are already JSON text. */
+export function jsonObjectOf(members: Iterable<[string, JsonText]>): JsonText {
+  const parts: string[] = [];
+  for (const [key, text] of members) parts.push(`${JSON.stringify(key)}:${text}`);
+  return `{${parts.join(",")}}`;
+}

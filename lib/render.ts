@@ -1,0 +1,139 @@
+/**
+ * Terminal rendering of run events and results for the CLI, and the JSON
+ * form of a result. Pure functions of events: the caller decides where the
+ * text goes.
+ *
+ * @module
+ */
+
+import type { RunEvent, RunResult, StepReport } from "./events.ts";
+import { embedJson } from "./json.ts";
+
+/** Colour helpers; identity functions when colour is off. */
+export interface Palette {
+  green(s: string): string;
+  red(s: string): string;
+  yellow(s: string): string;
+  dim(s: string): string;
+  bold(s: string): string;
+}
+
+/** A palette with ANSI colours when `enabled`. */
+export function palette(enabled: boolean): Palette {
+  const wrap = (code: number, reset: number) => (s: string) =>
+    enabled ? `\x1b[${code}m${s}\x1b[${reset}m` : s;
+  return {
+    green: wrap(32, 39),
+    red: wrap(31, 39),
+    yellow: wrap(33, 39),
+    dim: wrap(2, 22),
+    bold: wrap(1, 22),
+  };
+}
+
+/** `35ms` below a second, `1.23s` above. */
+export function formatDuration(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)}ms` : `${(ms / 1000).toFixed(2)}s`;
+}
+
+const MARK: Record<string, string> = {
+  succeeded: "✓",
+  failed: "✗",
+  cancelled: "■",
+  skipped: "-",
+};
+
+/**
+ * Text for one event, as whole lines (without trailing newline), or
+ * undefined when the event shows nothing.
+ */
+export function renderEvent(event: RunEvent, p: Palette): string | undefined {
+  switch (event.type) {
+    case "step_started":
+      return `${p.dim("▶")} ${event.step} started ${
+        p.dim(`(${event.language}, level ${event.level})`)
+      }`;
+    case "step_output":
+      return `${p.dim(`[${event.step}]`)} ${event.line}`;
+    case "step_finished":
+      return renderFinished(event.report, p);
+    default:
+      return undefined;
+  }
+}
+
+function colourFor(status: string, p: Palette): (s: string) => string {
+  return status === "succeeded" ? p.green : status === "failed" ? p.red : p.yellow;
+}
+
+function renderFinished(report: StepReport, p: Palette): string {
+  const colour = colourFor(report.status, p);
+  const took = report.durationMs === undefined ? "" : ` in ${formatDuration(report.durationMs)}`;
+  const why = report.error ? `: ${report.error}` : "";
+  return `${colour(MARK[report.status] ?? "?")} ${report.name} ${
+    colour(report.status)
+  }${took}${why}`;
+}
+
+/** The final summary table and verdict line. */
+export function renderSummary(result: RunResult, p: Palette): string {
+  const rows = result.steps.map((s) => [
+    s.name,
+    s.language,
+    String(s.level),
+    s.status,
+    s.durationMs === undefined ? "-" : formatDuration(s.durationMs),
+  ]);
+  const header = ["STEP", "LANGUAGE", "LEVEL", "STATUS", "DURATION"];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[], status?: string) =>
+    "  " + cells.map((cell, i) => {
+      const padded = cell.padEnd(widths[i]);
+      return i === 3 && status ? colourFor(status, p)(padded) : padded;
+    }).join("  ").trimEnd();
+  const verdict = colourFor(result.status, p)(result.status);
+  return [
+    "",
+    p.bold("Summary"),
+    line(header),
+    ...rows.map((row) => line(row, row[3])),
+    "",
+    `Workflow '${result.workflow}' ${verdict} in ${formatDuration(result.durationMs)} ` +
+    `(${result.mode}${result.mode === "parallel" ? `, up to ${result.maxParallel} at once` : ""})`,
+  ].join("\n");
+}
+
+const seconds = (ms: number | undefined) => ms === undefined ? undefined : Math.round(ms) / 1000;
+
+/**
+ * The `--json` form of a result: durations and start offsets in seconds,
+ * steps keyed by name, results embedded as their exact JSON text.
+ */
+export function resultToJson(result: RunResult): string {
+  const steps: Record<string, unknown> = {};
+  for (const s of result.steps) {
+    steps[s.name] = {
+      status: s.status,
+      language: s.language,
+      level: s.level,
+      start: seconds(s.startMs) ?? null,
+      duration: seconds(s.durationMs) ?? null,
+      ...(s.result !== undefined ? { result: embedJson(s.result) } : {}),
+      ...(s.error !== undefined ? { error: s.error } : {}),
+    };
+  }
+  return JSON.stringify(
+    {
+      workflow: result.workflow,
+      file: result.file ?? null,
+      mode: result.mode,
+      max_parallel_steps: result.maxParallel,
+      status: result.status,
+      duration: seconds(result.durationMs),
+      levels: result.levels,
+      steps,
+    },
+    null,
+    2,
+  );
+}

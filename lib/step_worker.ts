@@ -1,0 +1,67 @@
+/**
+ * The worker side of the step host: receives jobs, runs them one at a time
+ * through a runtime's handler, forwards output and reports the outcome.
+ *
+ * @module
+ */
+
+import type { HostMessage, WorkerJob, WorkerMessage, WorkerOutcome } from "./step_host.ts";
+
+/** What a runtime's handler gets for one job. */
+export interface JobRun {
+  job: WorkerJob;
+  /** True once the host asked the job to stop (timeout or cancellation). */
+  interrupted(): boolean;
+  /** The shared stop flag itself, for runtimes that poll it natively. */
+  interruptFlag: Int32Array;
+  write(stream: "stdout" | "stderr", text: string): void;
+}
+
+/** A runtime inside a worker: set up once, then run jobs. */
+export interface WorkerHandler {
+  setup(init: unknown): Promise<void> | void;
+  run(run: JobRun): Promise<WorkerOutcome>;
+}
+
+/** Serves jobs from the host until the worker is terminated. */
+export function serveSteps(handler: WorkerHandler): void {
+  const scope = self as unknown as {
+    postMessage(message: WorkerMessage): void;
+    onmessage: ((event: MessageEvent<HostMessage>) => void) | null;
+  };
+  const post = (message: WorkerMessage) => scope.postMessage(message);
+  let queue = Promise.resolve();
+  scope.onmessage = (event) => {
+    const message = event.data;
+    queue = queue.then(async () => {
+      if (message.type === "init") {
+        try {
+          await handler.setup(message.init);
+          post({ type: "ready" });
+        } catch (error) {
+          post({ type: "setup_failed", message: errorText(error) });
+        }
+        return;
+      }
+      const flag = new Int32Array(message.interrupt);
+      let outcome: WorkerOutcome;
+      try {
+        outcome = await handler.run({
+          job: message.job,
+          interruptFlag: flag,
+          interrupted: () => Atomics.load(flag, 0) !== 0,
+          write: (stream, text) => post({ type: "output", id: message.id, stream, text }),
+        });
+      } catch (error) {
+        outcome = Atomics.load(flag, 0) !== 0
+          ? { kind: "interrupted" }
+          : { kind: "error", message: errorText(error) };
+      }
+      post({ type: "done", id: message.id, outcome });
+    });
+  };
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

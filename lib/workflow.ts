@@ -1,0 +1,394 @@
+/**
+ * Workflow files and the workflow model: loading a Lua workflow file in the
+ * sandbox, building a workflow from a plain object, and validating both the
+ * same way.
+ *
+ * @module
+ */
+
+import { didYouMean, WorkflowError } from "./errors.ts";
+import { CycleError, planLevels } from "./plan.ts";
+import { runLuaChunk } from "./lua_sandbox.ts";
+
+/** Languages a step can be written in (canonical names). */
+export const LANGUAGES = ["lua", "shell", "python", "javascript", "typescript", "wasm"] as const;
+
+/** A canonical step language. */
+export type Language = typeof LANGUAGES[number];
+
+/** Every accepted spelling of a language, mapped to its canonical name. */
+export const LANGUAGE_ALIASES: Readonly<Record<string, Language>> = {
+  lua: "lua",
+  shell: "shell",
+  sh: "shell",
+  bash: "shell",
+  python: "python",
+  py: "python",
+  javascript: "javascript",
+  js: "javascript",
+  node: "javascript",
+  nodejs: "javascript",
+  typescript: "typescript",
+  ts: "typescript",
+  wasm: "wasm",
+  webassembly: "wasm",
+};
+
+/** One validated step. */
+export interface Step {
+  name: string;
+  language: Language;
+  /** Source code; for wasm steps optional when `module` is given. */
+  code?: string;
+  /** Direct dependencies, in the order written. */
+  dependsOn: string[];
+  description?: string;
+  /** Timeout in seconds. */
+  timeout?: number;
+  /** wasm: path of the `.wasm` file, relative to the workflow file. */
+  module?: string;
+  /** wasm: name of the exported function. */
+  func?: string;
+}
+
+/** A validated workflow. */
+export interface Workflow {
+  name: string;
+  description?: string;
+  /** The file it came from, as the user named it; absent when built in code. */
+  file?: string;
+  /** Steps by name. */
+  steps: Map<string, Step>;
+}
+
+/** A validated workflow plus the warnings found on the way. */
+export interface LoadedWorkflow {
+  workflow: Workflow;
+  /** Each warning names the file, step and field, e.g. an unknown field. */
+  warnings: string[];
+}
+
+/** A step as written in a workflow file or passed from code. */
+export interface StepDefinition {
+  language?: string;
+  code?: string;
+  depends_on?: string | string[];
+  description?: string;
+  timeout?: number;
+  module?: string;
+  func?: string;
+  function?: string;
+}
+
+/** A workflow as written in a workflow file or passed from code. */
+export interface WorkflowDefinition {
+  name?: string;
+  description?: string;
+  steps: Record<string, StepDefinition>;
+}
+
+const STEP_FIELDS = [
+  "language",
+  "code",
+  "depends_on",
+  "description",
+  "timeout",
+  "module",
+  "func",
+  "function",
+];
+const WORKFLOW_FIELDS = ["name", "description", "steps", "version"];
+/** Misspellings of depends_on: an error, since dropping a dependency corrupts a run. */
+const DEPENDS_ON_LOOKALIKES = new Set([
+  "depend_on",
+  "depends",
+  "dependson",
+  "dependsOn",
+  "depends-on",
+  "dependencies",
+  "dependency",
+  "deps",
+  "requires",
+  "needs",
+  "after",
+]);
+const LUA_TYPE_MARK = "\u0000lua";
+const WORKFLOW_LOAD_TIMEOUT_MS = 10_000;
+
+/** Reads, evaluates (sandboxed) and validates a workflow file. */
+export async function loadWorkflowFile(path: string): Promise<LoadedWorkflow> {
+  let source: string;
+  try {
+    source = await Deno.readTextFile(path);
+  } catch (error) {
+    const reason = error instanceof Deno.errors.NotFound
+      ? "no such file"
+      : error instanceof Deno.errors.IsADirectory
+      ? "it is a directory"
+      : error instanceof Error
+      ? error.message
+      : String(error);
+    throw new WorkflowError([`${path}: cannot read workflow file: ${reason}`], { cause: error });
+  }
+  return await parseWorkflowSource(source, path);
+}
+
+/**
+ * Evaluates Lua workflow source in the sandbox (no io, os, require...; a
+ * runaway file is stopped after 10 s) and validates the `workflow` table.
+ */
+export async function parseWorkflowSource(
+  source: string,
+  file = "workflow.lua",
+): Promise<LoadedWorkflow> {
+  const deadline = Date.now() + WORKFLOW_LOAD_TIMEOUT_MS;
+  const outcome = await runLuaChunk(
+    { mode: "workflow", chunkName: `@${file}`, code: source },
+    { interrupted: () => Date.now() > deadline, output: () => {} },
+  );
+  switch (outcome.kind) {
+    case "result":
+      return validateWorkflow(JSON.parse(outcome.json), file);
+    case "syntax_error":
+      throw new WorkflowError([`${file}: Lua syntax error: ${stripChunk(outcome.message, file)}`]);
+    case "runtime_error":
+      throw new WorkflowError([
+        `${file}: error while evaluating the workflow file: ${firstLine(outcome.message)}`,
+      ]);
+    case "bad_result":
+      throw new WorkflowError([`${file}: the workflow table contains ${outcome.message}`]);
+    case "no_workflow":
+      throw new WorkflowError([
+        `${file}: no 'workflow' global; the file must set workflow = { name = ..., steps = { ... } }`,
+      ]);
+    case "interrupted":
+      throw new WorkflowError([
+        `${file}: evaluating the workflow file took more than ${
+          WORKFLOW_LOAD_TIMEOUT_MS / 1000
+        }s; does it loop forever?`,
+      ]);
+    default:
+      throw new WorkflowError([`${file}: unexpected result while loading (${outcome.kind})`]);
+  }
+}
+
+function stripChunk(message: string, file: string): string {
+  return message.startsWith(`${file}:`) ? `line ${message.slice(file.length + 1)}` : message;
+}
+
+function firstLine(message: string): string {
+  return message.split("\n")[0];
+}
+
+/**
+ * Validates a workflow definition (from a file or from code) and returns the
+ * model. Throws {@link WorkflowError} listing every problem found.
+ */
+export function defineWorkflow(definition: WorkflowDefinition, file?: string): LoadedWorkflow {
+  return validateWorkflow(definition as unknown, file);
+}
+
+function typeName(value: unknown): string {
+  if (value === null || value === undefined) return "nil";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") {
+    const mark = (value as Record<string, unknown>)[LUA_TYPE_MARK];
+    return typeof mark === "string" ? `a ${mark}` : "a table";
+  }
+  return `a ${typeof value}`;
+}
+
+function isTable(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) &&
+    !(LUA_TYPE_MARK in value);
+}
+
+function validateWorkflow(raw: unknown, file?: string): LoadedWorkflow {
+  const where = file ? `${file}: ` : "";
+  const problems: string[] = [];
+  const warnings: string[] = [];
+
+  if (!isTable(raw)) {
+    throw new WorkflowError([`${where}'workflow' must be a table, got ${typeName(raw)}`]);
+  }
+  for (const key of Object.keys(raw)) {
+    if (!WORKFLOW_FIELDS.includes(key)) {
+      warnings.push(
+        `${where}unknown workflow field '${key}' is ignored${didYouMean(key, WORKFLOW_FIELDS)}`,
+      );
+    }
+  }
+  const defaultName = file ? file.replace(/^.*[\\/]/, "").replace(/\.lua$/, "") : "workflow";
+  const name = raw.name === undefined ? defaultName : raw.name;
+  if (typeof name !== "string" || name === "") {
+    problems.push(`${where}workflow.name must be a non-empty string, got ${typeName(name)}`);
+  }
+  if (raw.description !== undefined && typeof raw.description !== "string") {
+    problems.push(
+      `${where}workflow.description must be a string, got ${typeName(raw.description)}`,
+    );
+  }
+
+  const rawSteps = raw.steps;
+  if (rawSteps === undefined) {
+    throw new WorkflowError([...problems, `${where}workflow.steps is missing`]);
+  }
+  if (Array.isArray(rawSteps) && rawSteps.length > 0) {
+    throw new WorkflowError([
+      ...problems,
+      `${where}workflow.steps must name each step (steps = { my_step = { ... } }), got a list`,
+    ]);
+  }
+  if (!isTable(rawSteps) && !(Array.isArray(rawSteps) && rawSteps.length === 0)) {
+    throw new WorkflowError([
+      ...problems,
+      `${where}workflow.steps must be a table, got ${typeName(rawSteps)}`,
+    ]);
+  }
+  const stepNames = Array.isArray(rawSteps) ? [] : Object.keys(rawSteps);
+  if (stepNames.length === 0) {
+    throw new WorkflowError([
+      ...problems,
+      `${where}workflow.steps is empty; add at least one step`,
+    ]);
+  }
+
+  const steps = new Map<string, Step>();
+  for (const stepName of stepNames.sort()) {
+    const step = validateStep(stepName, (rawSteps as Record<string, unknown>)[stepName]);
+    if (step) steps.set(stepName, step);
+  }
+
+  function validateStep(stepName: string, value: unknown): Step | undefined {
+    const at = `${where}step '${stepName}'`;
+    if (!isTable(value)) {
+      problems.push(`${at} must be a table, got ${typeName(value)}`);
+      return undefined;
+    }
+    for (const key of Object.keys(value)) {
+      if (STEP_FIELDS.includes(key)) continue;
+      if (DEPENDS_ON_LOOKALIKES.has(key) || didYouMean(key, ["depends_on"])) {
+        problems.push(
+          `${at}: unknown field '${key}' (did you mean 'depends_on'?); a dropped dependency would corrupt the run`,
+        );
+      } else {
+        warnings.push(
+          `${at}: unknown field '${key}' is ignored${didYouMean(key, STEP_FIELDS)}`,
+        );
+      }
+    }
+
+    let language: Language = "lua";
+    if (value.language !== undefined) {
+      const spelled = value.language;
+      const known = typeof spelled === "string"
+        ? LANGUAGE_ALIASES[spelled.toLowerCase()]
+        : undefined;
+      if (!known) {
+        problems.push(
+          `${at}: unknown language ${
+            typeof spelled === "string" ? `'${spelled}'` : typeName(spelled)
+          }${
+            typeof spelled === "string" ? didYouMean(spelled, Object.keys(LANGUAGE_ALIASES)) : ""
+          }; known languages: ${Object.keys(LANGUAGE_ALIASES).join(", ")}`,
+        );
+      } else language = known;
+    }
+
+    const code = value.code;
+    if (code !== undefined && typeof code !== "string") {
+      problems.push(`${at}: code must be a string, got ${typeName(code)}`);
+    } else if (code === undefined && !(language === "wasm" && value.module !== undefined)) {
+      problems.push(
+        language === "wasm"
+          ? `${at}: missing 'module' (path to a .wasm file) or 'code' (WebAssembly text)`
+          : `${at}: missing 'code'`,
+      );
+    }
+
+    let dependsOn: string[] = [];
+    const deps = value.depends_on;
+    if (typeof deps === "string") dependsOn = [deps];
+    else if (Array.isArray(deps)) {
+      deps.forEach((dep, i) => {
+        if (typeof dep === "string") dependsOn.push(dep);
+        else problems.push(`${at}: depends_on[${i + 1}] must be a step name, got ${typeName(dep)}`);
+      });
+    } else if (isTable(deps) && Object.keys(deps).length === 0) {
+      dependsOn = []; // `depends_on = {}` in Lua
+    } else if (deps !== undefined) {
+      problems.push(`${at}: depends_on must be a list of step names, got ${typeName(deps)}`);
+    }
+
+    for (const field of ["description", "module"] as const) {
+      if (value[field] !== undefined && typeof value[field] !== "string") {
+        problems.push(`${at}: ${field} must be a string, got ${typeName(value[field])}`);
+      }
+    }
+    const timeout = value.timeout;
+    if (
+      timeout !== undefined &&
+      (typeof timeout !== "number" || !Number.isFinite(timeout) || timeout <= 0)
+    ) {
+      problems.push(
+        `${at}: timeout must be a positive number of seconds, got ${
+          typeof timeout === "number" ? timeout : typeName(timeout)
+        }`,
+      );
+    }
+    const func = value.func ?? value.function;
+    if (value.func !== undefined && value.function !== undefined) {
+      problems.push(`${at}: give either 'func' or 'function', not both`);
+    } else if (func !== undefined && typeof func !== "string") {
+      problems.push(`${at}: func must be a string, got ${typeName(func)}`);
+    }
+    return {
+      name: stepName,
+      language,
+      code: typeof code === "string" ? code : undefined,
+      dependsOn,
+      description: typeof value.description === "string" ? value.description : undefined,
+      timeout: typeof timeout === "number" ? timeout : undefined,
+      module: typeof value.module === "string" ? value.module : undefined,
+      func: typeof func === "string" ? func : undefined,
+    };
+  }
+
+  for (const step of steps.values()) {
+    const seen = new Set<string>();
+    for (const dep of step.dependsOn) {
+      if (dep === step.name) {
+        problems.push(`${where}step '${step.name}' depends on itself`);
+      } else if (!steps.has(dep) && !stepNames.includes(dep)) {
+        problems.push(
+          `${where}step '${step.name}' depends on unknown step '${dep}'${
+            didYouMean(dep, stepNames)
+          }`,
+        );
+      } else if (seen.has(dep)) {
+        warnings.push(`${where}step '${step.name}' lists '${dep}' in depends_on twice`);
+      }
+      seen.add(dep);
+    }
+  }
+
+  if (problems.length === 0) {
+    try {
+      planLevels(steps.values());
+    } catch (error) {
+      if (!(error instanceof CycleError)) throw error;
+      problems.push(`${where}${error.message}`);
+    }
+  }
+  if (problems.length) throw new WorkflowError(problems);
+
+  return {
+    workflow: {
+      name: name as string,
+      description: typeof raw.description === "string" ? raw.description : undefined,
+      file,
+      steps,
+    },
+    warnings,
+  };
+}

@@ -1,0 +1,68 @@
+/**
+ * hwfe: a polyglot workflow engine. A workflow is a DAG of steps, each in
+ * the language that fits it; results flow from step to step, independent
+ * steps run in parallel, and nothing a step does reaches the host unless
+ * the run grants it.
+ *
+ * @example Define a workflow in code and run it
+ * ```ts
+ * import { defineWorkflow, runWorkflow } from "./mod.ts";
+ *
+ * const { workflow } = defineWorkflow({
+ *   name: "hello",
+ *   steps: {
+ *     greet: { language: "lua", code: 'function run() return { text = "hello" } end' },
+ *     shout: {
+ *       depends_on: ["greet"],
+ *       code: "function run(inputs) return string.upper(inputs.greet.text) end",
+ *     },
+ *   },
+ * });
+ * const result = await runWorkflow(workflow);
+ * console.log(result.status, result.steps.map((s) => s.result));
+ * ```
+ *
+ * @module
+ */
+
+export {
+  defineWorkflow,
+  LANGUAGE_ALIASES,
+  LANGUAGES,
+  loadWorkflowFile,
+  parseWorkflowSource,
+} from "./lib/workflow.ts";
+export type {
+  Language,
+  LoadedWorkflow,
+  Step,
+  StepDefinition,
+  Workflow,
+  WorkflowDefinition,
+} from "./lib/workflow.ts";
+export { CycleError, formatPlan, planLevels } from "./lib/plan.ts";
+export type { Plan, PlanNode } from "./lib/plan.ts";
+export { runWorkflow } from "./lib/run.ts";
+export type { RunOptions } from "./lib/run.ts";
+export type {
+  ExecutionMode,
+  RunEvent,
+  RunResult,
+  RunStatus,
+  StepReport,
+  StepStatus,
+} from "./lib/events.ts";
+export { DEFAULT_SETTINGS, effectiveParallelism, resolveConfig } from "./lib/config.ts";
+export type { ConfigInputs, ResolvedConfig, Settings } from "./lib/config.ts";
+export {
+  ConfigError,
+  ExitCode,
+  HwfeError,
+  PermissionError,
+  StepError,
+  WorkflowError,
+} from "./lib/errors.ts";
+export { parseJson } from "./lib/json.ts";
+export type { JsonText, JsonValue } from "./lib/json.ts";
+export { resultToJson } from "./lib/render.ts";
+export type { Grants } from "./runners/types.ts";

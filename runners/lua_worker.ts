@@ -1,0 +1,39 @@
+/**
+ * Worker module for Lua steps: a fresh sandboxed Lua state per step, the
+ * compiled Lua wasm module kept warm across steps.
+ *
+ * @module
+ */
+
+import { serveSteps } from "../lib/step_worker.ts";
+import { luaFactory, runLuaChunk, trimTraceback } from "../lib/lua_sandbox.ts";
+
+serveSteps({
+  async setup(init) {
+    const { wasmPath } = init as { wasmPath: string };
+    await luaFactory(wasmPath).getLuaModule();
+  },
+  async run({ job, interrupted, write }) {
+    const label = `[step ${job.step}]`;
+    const outcome = await runLuaChunk(
+      { mode: "step", chunkName: `=${label}`, code: job.code, inputs: job.inputs },
+      { interrupted, output: write },
+    );
+    switch (outcome.kind) {
+      case "result":
+        return { kind: "result", json: outcome.json };
+      case "interrupted":
+        return { kind: "interrupted" };
+      case "bad_result":
+        return { kind: "error", message: `returned ${outcome.message}` };
+      case "no_run":
+        return { kind: "error", message: "(lua): no run() function defined" };
+      case "syntax_error":
+        return { kind: "error", message: `(lua): syntax error: ${outcome.message}` };
+      case "runtime_error":
+        return { kind: "error", message: `(lua): ${trimTraceback(outcome.message, label)}` };
+      default:
+        return { kind: "error", message: `(lua): unexpected outcome ${outcome.kind}` };
+    }
+  },
+});

@@ -1,0 +1,143 @@
+/**
+ * Shell steps, compatible with the reference engine: bash with `set -e`,
+ * each dependency's result as compact JSON in `INPUT_<NAME>`, a
+ * `parse_input <step>` helper, and `run` called when the code defines it.
+ *
+ * Inputs go through the environment, never into the script text, so any
+ * bytes arrive intact. The step runs in its own process group, and the
+ * whole group is killed on timeout, cancellation, and when the step ends,
+ * so nothing it started outlives it.
+ *
+ * @module
+ */
+
+import { StepError } from "../lib/errors.ts";
+import { compactJson, type JsonText, stringifyJson } from "../lib/json.ts";
+import type { Runner, StepContext } from "./types.ts";
+
+const PRELUDE = `set -e
+parse_input() {
+  local __hwfe_name="\${1^^}"
+  __hwfe_name="INPUT_\${__hwfe_name//[^A-Z0-9_]/_}"
+  if [ -z "\${!__hwfe_name+set}" ]; then
+    echo "parse_input: no input from a step named '$1'" >&2
+    return 1
+  fi
+  printf '%s\\n' "\${!__hwfe_name}"
+}
+`;
+const EPILOGUE = `
+if declare -F run >/dev/null; then run; fi
+`;
+/** Linux caps one environment string at 128 KiB (MAX_ARG_STRLEN). */
+const MAX_ENV_BYTES = 128 * 1024 - 1;
+const STDERR_TAIL_LINES = 5;
+
+/** The environment variable that carries a dependency's result. */
+export function inputVariable(stepName: string): string {
+  return `INPUT_${stepName.toUpperCase().replace(/[^A-Z0-9_]/g, "_")}`;
+}
+
+/**
+ * A shell step's result from its output: the whole stdout if it is JSON,
+ * else the first stdout line that is a JSON object, else
+ * `{stdout, stderr, exit_code}` with both streams trimmed.
+ */
+export function shellResult(stdout: string, stderr: string, exitCode: number): JsonText {
+  const whole = stdout.trim();
+  if (whole) {
+    try {
+      return compactJson(whole);
+    } catch { /* not JSON as a whole */ }
+    for (const line of whole.split("\n")) {
+      const text = line.trim();
+      if (!text.startsWith("{") || !text.endsWith("}")) continue;
+      try {
+        return compactJson(text);
+      } catch { /* not a JSON object */ }
+    }
+  }
+  return stringifyJson({ stdout: whole, stderr: stderr.trim(), exit_code: exitCode });
+}
+
+async function collect(
+  stream: ReadableStream<Uint8Array>,
+  onText: (text: string) => void,
+): Promise<string> {
+  const chunks: string[] = [];
+  for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+    chunks.push(text);
+    onText(text);
+  }
+  return chunks.join("");
+}
+
+function killGroup(pid: number): void {
+  try {
+    Deno.kill(-pid, "SIGKILL");
+  } catch { /* the group is already gone */ }
+}
+
+async function runShell(ctx: StepContext): Promise<JsonText> {
+  const { step } = ctx;
+  const env: Record<string, string> = {};
+  const encoder = new TextEncoder();
+  for (const [dep, json] of ctx.inputsByName) {
+    const name = inputVariable(dep);
+    if (encoder.encode(name).length + 1 + encoder.encode(json).length > MAX_ENV_BYTES) {
+      throw new StepError(
+        `step '${step.name}' (shell): the result of '${dep}' is too large for ${name} ` +
+          `(${json.length} bytes; Linux allows 128 KiB per environment variable); ` +
+          `have '${dep}' return a smaller result, such as a file path`,
+      );
+    }
+    env[name] = json;
+  }
+  const script = PRELUDE + (step.code ?? "") + EPILOGUE;
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command("bash", {
+      args: ["-c", script, `hwfe:${step.name}`],
+      env,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      detached: true, // own process group, killed as a whole
+    }).spawn();
+  } catch (error) {
+    throw new StepError(
+      `step '${step.name}' (shell): cannot start bash: ${
+        error instanceof Error ? error.message : String(error)
+      }`,
+    );
+  }
+  const onAbort = () => killGroup(child.pid);
+  ctx.signal.addEventListener("abort", onAbort, { once: true });
+  try {
+    const stdout = collect(child.stdout, (text) => ctx.write("stdout", text));
+    const stderr = collect(child.stderr, (text) => ctx.write("stderr", text));
+    const status = await child.status;
+    // Whatever the script left running in the background goes too; that
+    // also closes the pipes they held.
+    killGroup(child.pid);
+    const [out, err] = await Promise.all([stdout, stderr]);
+    if (ctx.signal.aborted) throw new StepError(`step '${step.name}' was interrupted`);
+    if (!status.success) {
+      const tail = err.trim().split("\n").slice(-STDERR_TAIL_LINES).join("\n");
+      const how = status.signal
+        ? `was killed by ${status.signal}`
+        : `exited with code ${status.code}`;
+      throw new StepError(`step '${step.name}' (shell) ${how}${tail ? `:\n${tail}` : ""}`);
+    }
+    return shellResult(out, err, status.code);
+  } finally {
+    ctx.signal.removeEventListener("abort", onAbort);
+  }
+}
+
+/** The shell runner. Needs `--allow-run`: a shell can do anything the user can. */
+export const shellRunner: Runner = {
+  language: "shell",
+  needs: () => [{ grant: "run", flag: "--allow-run" }],
+  run: runShell,
+};
