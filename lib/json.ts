@@ -59,19 +59,15 @@ export function parseJson(text: JsonText): JsonValue {
   }) as JsonValue;
 }
 
-/** Embeds JSON text unchanged inside a value given to `JSON.stringify`. */
-export function embedJson(text: JsonText): unknown {
-  return rawJSON(text);
-}
-
 /**
  * Serialises a JSON value (as `parseJson` returns it, `bigint` included)
- * to compact JSON text.
+ * to JSON text, compact unless `indent` is given.
  */
-export function stringifyJson(value: unknown): JsonText {
+export function stringifyJson(value: unknown, indent?: number): JsonText {
   return JSON.stringify(
     value,
     (_key, v) => typeof v === "bigint" ? rawJSON(v.toString()) : v,
+    indent,
   );
 }
 

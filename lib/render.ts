@@ -7,7 +7,7 @@
  */
 
 import type { RunEvent, RunResult, StepReport } from "./events.ts";
-import { embedJson } from "./json.ts";
+import { parseJson, stringifyJson } from "./json.ts";
 
 /** Colour helpers; identity functions when colour is off. */
 export interface Palette {
@@ -107,7 +107,7 @@ const seconds = (ms: number | undefined) => ms === undefined ? undefined : Math.
 
 /**
  * The `--json` form of a result: durations and start offsets in seconds,
- * steps keyed by name, results embedded as their exact JSON text.
+ * steps keyed by name, results as JSON with integers of any size exact.
  */
 export function resultToJson(result: RunResult): string {
   const steps: Record<string, unknown> = {};
@@ -118,11 +118,11 @@ export function resultToJson(result: RunResult): string {
       level: s.level,
       start: seconds(s.startMs) ?? null,
       duration: seconds(s.durationMs) ?? null,
-      ...(s.result !== undefined ? { result: embedJson(s.result) } : {}),
+      ...(s.result !== undefined ? { result: parseJson(s.result) } : {}),
       ...(s.error !== undefined ? { error: s.error } : {}),
     };
   }
-  return JSON.stringify(
+  return stringifyJson(
     {
       workflow: result.workflow,
       file: result.file ?? null,
@@ -133,7 +133,6 @@ export function resultToJson(result: RunResult): string {
       levels: result.levels,
       steps,
     },
-    null,
     2,
   );
 }

@@ -1,0 +1,109 @@
+/** Helpers for end-to-end tests that run the real CLI in a subprocess. */
+
+export const ROOT = new URL("../", import.meta.url);
+export const CLI = new URL("cli.ts", ROOT).pathname;
+export const TESTDATA = new URL("./testdata/", import.meta.url).pathname;
+
+/** The Deno permissions the `hwfe` task gives the CLI. */
+const PERMISSIONS = ["--allow-read", "--allow-env", "--allow-run"];
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliOptions {
+  cwd?: string;
+  env?: Record<string, string>;
+}
+
+function command(args: string[], options: CliOptions): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "--quiet", "--unstable-worker-options", ...PERMISSIONS, CLI, ...args],
+    cwd: options.cwd ?? ROOT.pathname,
+    env: { NO_COLOR: "1", ...options.env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  });
+}
+
+/** Runs `hwfe <args>` to completion. */
+export async function hwfe(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  const output = await command(args, options).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+/** Starts `hwfe <args>` and returns the child to drive (signals, streams). */
+export function spawnHwfe(args: string[], options: CliOptions = {}): Deno.ChildProcess {
+  return command(args, options).spawn();
+}
+
+/**
+ * Copies a testdata workflow into a fresh temporary directory, replacing
+ * `MARKER` with a random number so that the processes it starts can be
+ * found afterwards (`sleep 30.MARKER`).
+ */
+export async function workflowCopy(
+  name: string,
+): Promise<{ dir: string; file: string; marker: string }> {
+  const dir = await Deno.makeTempDir({ prefix: "hwfe-test-" });
+  const marker = String(Math.floor(Math.random() * 1e9));
+  const text = await Deno.readTextFile(`${TESTDATA}${name}`);
+  const file = `${dir}/${name}`;
+  await Deno.writeTextFile(file, text.replaceAll("MARKER", marker));
+  return { dir, file, marker };
+}
+
+/** Processes whose command line contains `pattern` (pgrep -f). */
+export async function processesMatching(pattern: string): Promise<string> {
+  const output = await new Deno.Command("pgrep", { args: ["-af", pattern], stdout: "piped" })
+    .output();
+  return new TextDecoder().decode(output.stdout).trim();
+}
+
+/** Parses the `--json` output of a run. */
+export function runJson(result: CliResult): {
+  status: string;
+  mode: string;
+  duration: number;
+  levels: string[][];
+  steps: Record<
+    string,
+    {
+      status: string;
+      start: number;
+      duration: number;
+      result?: unknown;
+      error?: string;
+      level: number;
+    }
+  >;
+} {
+  try {
+    return JSON.parse(result.stdout);
+  } catch {
+    throw new Error(`stdout is not JSON:\n${result.stdout}\nstderr:\n${result.stderr}`);
+  }
+}
+
+/** Reads a stream until `needle` appears; returns everything read. */
+export async function readUntil(
+  stream: ReadableStream<Uint8Array>,
+  needle: string,
+): Promise<{ text: string; rest: ReadableStreamDefaultReader<string> }> {
+  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes(needle)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`stream ended before '${needle}':\n${text}`);
+    text += value;
+  }
+  return { text, rest: reader };
+}

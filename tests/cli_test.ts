@@ -1,0 +1,370 @@
+/** End-to-end tests: the real `cli.ts` in a subprocess. */
+
+import assert from "node:assert/strict";
+import {
+  hwfe,
+  processesMatching,
+  readUntil,
+  runJson,
+  spawnHwfe,
+  TESTDATA,
+  workflowCopy,
+} from "./_helpers.ts";
+
+const DEMO = "workflows/parallel_demo.lua";
+
+Deno.test("hwfe plan prints the dependency levels of parallel_demo, sorted by name", async () => {
+  const result = await hwfe(["plan", DEMO]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(
+    result.stdout,
+    "Level 1: [init]\nLevel 2: [task_a, task_b, task_c, task_d]\nLevel 3: [merge_results]\nLevel 4: [finalize]\n",
+  );
+});
+
+Deno.test("hwfe run finds a workflow by name in the workflows directory", async () => {
+  const result = await hwfe(["plan", "parallel_demo"]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /^Level 1: \[init\]/);
+});
+
+Deno.test("hwfe run names a workflow it cannot find and exits 2", async () => {
+  const result = await hwfe(["run", "no_such_workflow"]);
+  assert.equal(result.code, 2);
+  assert.match(
+    result.stderr,
+    /Workflow 'no_such_workflow' not found: .* workflows directory 'workflows' \(default\)/,
+  );
+});
+
+const VALIDATION_CASES: [string, RegExp[]][] = [
+  ["syntax_error.lua", [/syntax_error\.lua: Lua syntax error: line 6:/]],
+  ["no_workflow.lua", [/no_workflow\.lua: no 'workflow' global/]],
+  ["steps_missing.lua", [/steps_missing\.lua: workflow\.steps is missing/]],
+  ["steps_empty.lua", [/steps_empty\.lua: workflow\.steps is empty/]],
+  ["steps_not_table.lua", [/steps_not_table\.lua: workflow\.steps must be a table, got a string/]],
+  ["bad_steps.lua", [
+    /bad_steps\.lua: step 'not_a_table' must be a table, got a string/,
+    /step 'unknown_lang': unknown language 'cobol'; known languages: lua, shell, sh, bash, python/,
+    /step 'no_code': missing 'code'/,
+    /step 'self_dep' depends on itself/,
+    /step 'typo_dep' depends on unknown step 'unknown_lnag' \(did you mean 'unknown_lang'\?\)/,
+    /step 'misspelt': unknown field 'depend_on' \(did you mean 'depends_on'\?\)/,
+  ]],
+  ["cycle.lua", [
+    /cycle\.lua: Circular dependency detected involving step 'step_a': step_a -> step_b -> step_a/,
+  ]],
+  ["host_access.lua", [
+    /host_access\.lua: error while evaluating the workflow file: .*line 1|host_access\.lua:1: attempt to call a nil value \(field 'execute'\)/,
+  ]],
+  ["python_step.lua", [/python_step\.lua: step 'a' \(python\): Python steps are not supported/]],
+];
+
+for (const [file, patterns] of VALIDATION_CASES) {
+  Deno.test(`hwfe validate rejects ${file} with exit 2 and names the problem`, async () => {
+    const result = await hwfe(["validate", `${TESTDATA}${file}`]);
+    assert.equal(result.code, 2, result.stdout + result.stderr);
+    for (const pattern of patterns) assert.match(result.stderr, pattern);
+    assert.doesNotMatch(result.stderr, /\n\s+at /, "no stack trace");
+  });
+}
+
+Deno.test("hwfe validate accepts a valid workflow and warns about unknown fields", async () => {
+  const result = await hwfe(["validate", `${TESTDATA}warn_only.lua`]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /workflow 'warn_only' is valid \(1 steps in 1 levels\)/);
+  assert.match(
+    result.stderr,
+    /warning: .*warn_only\.lua: step 'a': unknown field 'timout' is ignored \(did you mean 'timeout'\?\)/,
+  );
+});
+
+Deno.test("loading a workflow file never touches the host", async () => {
+  const marker = "/tmp/hwfe-should-not-exist";
+  await Deno.remove(marker).catch(() => {});
+  await hwfe(["validate", `${TESTDATA}host_access.lua`]);
+  await assert.rejects(Deno.stat(marker));
+});
+
+Deno.test("hwfe run refuses shell steps without --allow-run before starting anything", async () => {
+  const result = await hwfe(["run", "--mode", "parallel", DEMO]);
+  assert.equal(result.code, 2);
+  assert.match(
+    result.stderr,
+    /step 'finalize' \(shell\) needs --allow-run; rerun as: hwfe run --allow-run --mode parallel workflows\/parallel_demo\.lua/,
+  );
+  assert.doesNotMatch(result.stdout + result.stderr, /started/);
+});
+
+Deno.test("hwfe run --json runs parallel_demo in parallel: level 2 steps overlap", async () => {
+  const result = await hwfe(["run", "--allow-run", "--json", "--mode", "parallel", DEMO]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stderr, /Execution mode: parallel \(up to 4 steps at once\)/);
+  const run = runJson(result);
+  assert.equal(run.status, "succeeded");
+  assert.equal(run.mode, "parallel");
+  assert.deepEqual(run.levels[1], ["task_a", "task_b", "task_c", "task_d"]);
+  assert.equal(run.steps.init.result, "initialized");
+  assert.equal(run.steps.task_b.result, "result_b");
+  assert.deepEqual(run.steps.task_a.result, {
+    stdout: "Task A\nresult_a",
+    stderr: "",
+    exit_code: 0,
+  });
+  assert.deepEqual(run.steps.merge_results.result, { merged: 4, status: "merged" });
+  assert.deepEqual(run.steps.finalize.result, { status: "complete" });
+  // Every level-2 step started before any of them (each takes about 1 s) ended.
+  const level2 = ["task_a", "task_c", "task_d"].map((n) => run.steps[n]);
+  const firstEnd = Math.min(...level2.map((s) => s.start + s.duration));
+  for (const step of level2) assert.ok(step.start < firstEnd, JSON.stringify(run.steps));
+  // Step output is prefixed with the step name, on stderr under --json.
+  assert.match(result.stderr, /^\[init\] Initializing\.\.\.$/m);
+});
+
+Deno.test("HWFE_EXECUTION_MODE=sequential runs one step at a time", async () => {
+  const result = await hwfe(["run", "--allow-run", "--json", DEMO], {
+    env: { HWFE_EXECUTION_MODE: "sequential" },
+  });
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stderr, /Execution mode: sequential/);
+  const run = runJson(result);
+  const steps = Object.values(run.steps).sort((a, b) => a.start - b.start);
+  for (let i = 1; i < steps.length; i++) {
+    assert.ok(
+      steps[i].start >= steps[i - 1].start + steps[i - 1].duration,
+      JSON.stringify(run.steps),
+    );
+  }
+  const sumOfWork = run.steps.task_a.duration + run.steps.task_c.duration +
+    run.steps.task_d.duration;
+  assert.ok(run.duration >= sumOfWork);
+});
+
+Deno.test("-j 2 runs at most two CPU-bound Lua steps at once", async () => {
+  const result = await hwfe([
+    "run",
+    "--json",
+    "--mode",
+    "parallel",
+    "-j",
+    "2",
+    `${TESTDATA}cpu.lua`,
+  ]);
+  assert.equal(result.code, 0, result.stderr);
+  const run = runJson(result);
+  const spans = Object.values(run.steps).map((s) => [s.start, s.start + s.duration]);
+  for (const [start] of spans) {
+    // Offsets are rounded to the millisecond: allow 2 ms of overlap.
+    const running = spans.filter(([s, e]) => s <= start && start < e - 0.002).length;
+    assert.ok(running <= 2, JSON.stringify(run.steps));
+  }
+  assert.equal(run.steps.c1.result, 200000010000000);
+});
+
+Deno.test("a failing step stops the run: running steps cancelled, processes killed, rest skipped", async () => {
+  const { file, marker } = await workflowCopy("fail_fast.lua");
+  const result = await hwfe(["run", "--allow-run", "--json", "--mode", "parallel", file]);
+  assert.equal(result.code, 1, result.stderr);
+  const run = runJson(result);
+  assert.equal(run.status, "failed");
+  assert.equal(run.steps.boom.status, "failed");
+  assert.match(run.steps.boom.error!, /step 'boom' \(lua\): \[step boom\]:2: boom on purpose/);
+  assert.equal(run.steps.slow.status, "cancelled");
+  assert.equal(run.steps.after_boom.status, "skipped");
+  assert.equal(run.steps.after_quick.status, "skipped");
+  assert.equal(await processesMatching(`sleep 30.${marker}`), "");
+});
+
+Deno.test("--keep-going lets independent branches finish and skips dependents of the failure", async () => {
+  const { file } = await workflowCopy("fail_fast.lua");
+  const text = (await Deno.readTextFile(file)).replace(/sleep 30\.\d+/, "sleep 0.2");
+  await Deno.writeTextFile(file, text);
+  const result = await hwfe([
+    "run",
+    "--allow-run",
+    "--json",
+    "--keep-going",
+    "--mode",
+    "parallel",
+    file,
+  ]);
+  assert.equal(result.code, 1, result.stderr);
+  const run = runJson(result);
+  assert.equal(run.steps.slow.status, "succeeded");
+  assert.equal(run.steps.after_quick.status, "succeeded");
+  assert.equal(run.steps.after_quick.result, "quick");
+  assert.equal(run.steps.after_boom.status, "skipped");
+  assert.equal(run.steps.after_boom.error, "dependency 'boom' failed");
+});
+
+Deno.test("timeouts stop a Lua loop, a Lua pcall loop and a shell step, and kill the shell's processes", async () => {
+  const { file, marker } = await workflowCopy("timeouts.lua");
+  const result = await hwfe([
+    "run",
+    "--allow-run",
+    "--json",
+    "--keep-going",
+    "--mode",
+    "parallel",
+    file,
+  ]);
+  assert.equal(result.code, 1, result.stderr);
+  const run = runJson(result);
+  for (const name of ["spin", "pcall_loop", "sleeper"]) {
+    assert.equal(run.steps[name].status, "failed");
+    assert.equal(run.steps[name].error, `step '${name}' timed out after 0.5s`);
+  }
+  assert.equal(run.steps.fine.result, "ok");
+  assert.equal(await processesMatching(`sleep 30.${marker}`), "");
+});
+
+Deno.test("--step-timeout applies to steps without a timeout of their own", async () => {
+  const { file } = await workflowCopy("cpu.lua");
+  const text = (await Deno.readTextFile(file)).replace("2e7 do", "1e12 do");
+  await Deno.writeTextFile(file, text);
+  const result = await hwfe(["run", "--json", "--keep-going", "--step-timeout", "0.3", file]);
+  assert.equal(result.code, 1);
+  assert.equal(runJson(result).steps.c1.error, "step 'c1' timed out after 0.3s");
+});
+
+Deno.test("quoting-hostile results reach shell steps byte for byte", async () => {
+  const pwned = "/tmp/hwfe-pwned";
+  await Deno.remove(pwned).catch(() => {});
+  const result = await hwfe(["run", "--allow-run", "--json", `${TESTDATA}hostile.lua`]);
+  assert.equal(result.code, 0, result.stderr);
+  const run = runJson(result);
+  assert.equal(run.steps.lua_check.result, true);
+  assert.equal(
+    (run.steps.echo_back.result as { via_env: { text: string } }).via_env.text,
+    "it's \"quoted\" $(touch /tmp/hwfe-pwned) `id` $HOME \\ back\nslash\ttab 'single' é😀",
+  );
+  await assert.rejects(Deno.stat(pwned));
+});
+
+Deno.test("a Lua result that is not JSON data fails the step with the key path", async () => {
+  const result = await hwfe(["run", "--json", `${TESTDATA}bad_result.lua`]);
+  assert.equal(result.code, 1);
+  assert.equal(
+    runJson(result).steps.a.error,
+    "step 'a' returned a function at result.nested.callback",
+  );
+});
+
+Deno.test("hwfe run prints progress, prefixed output and a summary", async () => {
+  const result = await hwfe(["run", "--allow-run", `${TESTDATA}hostile.lua`]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /^▶ source started \(lua, level 1\)$/m);
+  assert.match(result.stdout, /^✓ echo_back succeeded in \d+ms$/m);
+  assert.match(result.stdout, /^\[echo_back\] \{"via_env": /m);
+  assert.match(result.stdout, /Summary\n\s+STEP\s+LANGUAGE\s+LEVEL\s+STATUS\s+DURATION\n/);
+  assert.match(result.stdout, /Workflow 'hostile' succeeded in /);
+  assert.doesNotMatch(result.stdout, /\x1b\[/, "no colours when NO_COLOR is set and not a TTY");
+});
+
+Deno.test("hwfe run --quiet --json prints only the JSON result", async () => {
+  const result = await hwfe(["run", "--quiet", "--json", `${TESTDATA}warn_only.lua`]);
+  assert.equal(result.code, 0);
+  assert.equal(runJson(result).steps.a.result, 1);
+  assert.doesNotMatch(result.stderr, /started|Summary/);
+});
+
+Deno.test("Ctrl-C cancels running steps, kills their processes and exits 130", async () => {
+  const { file, marker } = await workflowCopy("fail_fast.lua");
+  const text = (await Deno.readTextFile(file)).replace('error("boom on purpose")', "return 1");
+  await Deno.writeTextFile(file, text);
+  const child = spawnHwfe(["run", "--allow-run", "--mode", "parallel", file]);
+  const { rest } = await readUntil(child.stdout, "[slow] started");
+  child.kill("SIGINT");
+  const status = await child.status;
+  await rest.cancel();
+  await child.stderr.cancel();
+  assert.equal(status.code, 130);
+  assert.equal(await processesMatching(`sleep 30.${marker}`), "");
+});
+
+Deno.test("configuration: flag beats environment beats file, each source named", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(
+    `${dir}/config.toml`,
+    `[execution]\nmode = "parallel"\nmax_parallel_steps = 3\n[workflows]\ndirectory = "flows"\n`,
+  );
+  const fileOnly = await hwfe(["config"], { cwd: dir });
+  assert.equal(fileOnly.code, 0, fileOnly.stderr);
+  assert.match(fileOnly.stdout, /Configuration file: config\.toml/);
+  assert.match(fileOnly.stdout, /execution\.mode\s+parallel\s+\(file config\.toml\)/);
+  assert.match(fileOnly.stdout, /execution\.max_parallel_steps\s+3\s+\(file config\.toml\)/);
+  assert.match(fileOnly.stdout, /workflows\.directory\s+flows\s+\(file config\.toml\)/);
+  assert.match(fileOnly.stdout, /execution\.enable_step_parallelism\s+false\s+\(default\)/);
+
+  const env = { HWFE_EXECUTION_MODE: "sequential", HWFE_MAX_PARALLEL_STEPS: "5" };
+  const withEnv = await hwfe(["config"], { cwd: dir, env });
+  assert.match(
+    withEnv.stdout,
+    /execution\.mode\s+sequential\s+\(environment HWFE_EXECUTION_MODE\)/,
+  );
+  assert.match(withEnv.stdout, /max_parallel_steps\s+5\s+\(environment HWFE_MAX_PARALLEL_STEPS\)/);
+
+  const { file } = await workflowCopy("warn_only.lua");
+  const withFlag = await hwfe(["run", "--mode", "parallel", "-j", "2", file], { cwd: dir, env });
+  assert.equal(withFlag.code, 0, withFlag.stderr);
+  assert.match(withFlag.stderr, /Execution mode: parallel \(up to 2 steps at once\)/);
+});
+
+Deno.test("configuration errors name their source and exit 2", async () => {
+  const dir = await Deno.makeTempDir();
+  const badEnv = await hwfe(["config"], { cwd: dir, env: { HWFE_MAX_PARALLEL_STEPS: "abc" } });
+  assert.equal(badEnv.code, 2);
+  assert.match(badEnv.stderr, /HWFE_MAX_PARALLEL_STEPS="abc" is not a whole number/);
+
+  await Deno.writeTextFile(`${dir}/config.toml`, `[execution]\nmode = "paralel"\nspeed = 3\n`);
+  const badFile = await hwfe(["config"], { cwd: dir });
+  assert.equal(badFile.code, 2);
+  assert.match(
+    badFile.stderr,
+    /config\.toml: execution\.mode must be "sequential" or "parallel", got "paralel"/,
+  );
+
+  await Deno.writeTextFile(`${dir}/config.toml`, `[execution]\nspeed = 3\n`);
+  const unknownKey = await hwfe(["config"], { cwd: dir });
+  assert.equal(unknownKey.code, 0);
+  assert.match(
+    unknownKey.stderr,
+    /warning: config\.toml: unknown key 'execution\.speed' is ignored/,
+  );
+
+  const missing = await hwfe(["config", "--config", `${dir}/nope.toml`]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /nope\.toml: configuration file not found/);
+
+  const badFlag = await hwfe(["run", "-j", "many", DEMO]);
+  assert.equal(badFlag.code, 2);
+  assert.match(badFlag.stderr, /-j\/--max-parallel "many" is not a whole number/);
+});
+
+Deno.test("hwfe config reads config.yaml and config.json too", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/config.yaml`, "execution:\n  max_parallel_steps: 0\n");
+  const yaml = await hwfe(["config"], { cwd: dir });
+  assert.match(yaml.stdout, /max_parallel_steps\s+0 \(= \d+ CPUs\)\s+\(file config\.yaml\)/);
+  await Deno.writeTextFile(`${dir}/config.json`, `{"execution": {"mode": "parallel"}}`);
+  const json = await hwfe(["config"], { cwd: dir });
+  assert.match(json.stdout, /execution\.mode\s+parallel\s+\(file config\.json\)/);
+});
+
+Deno.test("hwfe list shows the workflows in the directory with their descriptions", async () => {
+  const result = await hwfe(["list"]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /^parallel_demo\.lua\s+Demonstrates parallel execution$/m);
+});
+
+Deno.test("hwfe with bad usage exits 2; --help and --version exit 0", async () => {
+  assert.equal((await hwfe([])).code, 2);
+  assert.equal((await hwfe(["frobnicate"])).code, 2);
+  assert.equal((await hwfe(["run"])).code, 2);
+  const help = await hwfe(["--help"]);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /Usage: hwfe/);
+  const version = await hwfe(["--version"]);
+  assert.equal(version.code, 0);
+  assert.match(version.stdout, /^\d+\.\d+\.\d+/);
+});

@@ -1,0 +1,1 @@
+name = "no workflow global here"

@@ -1,0 +1,6 @@
+workflow = {
+  name = "python_step",
+  steps = {
+    a = { language = "py", code = "def run():\n    return 1\n" },
+  }
+}

@@ -1,0 +1,7 @@
+workflow = {
+  name = "warn_only",
+  description = "an unknown field is only a warning",
+  steps = {
+    a = { code = "function run() return 1 end", timout = 5 },
+  }
+}
