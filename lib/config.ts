@@ -87,6 +87,7 @@ function parseFile(path: string, text: string): unknown {
     if (path.endsWith(".yaml") || path.endsWith(".yml")) return parseYaml(text) ?? {};
     return parseToml(text);
   } catch (error) {
+    if (error instanceof Deno.errors.NotCapable) throw error; // a missing Deno permission, not bad syntax
     const detail = error instanceof Error ? error.message.split("\n")[0] : String(error);
     throw new ConfigError(`${path}: not valid ${formatOf(path)}: ${detail}`);
   }

@@ -140,8 +140,10 @@ export async function loadWorkflowFile(path: string): Promise<LoadedWorkflow> {
 export async function parseWorkflowSource(
   source: string,
   file = "workflow.lua",
+  options: { timeoutMs?: number } = {},
 ): Promise<LoadedWorkflow> {
-  const deadline = Date.now() + WORKFLOW_LOAD_TIMEOUT_MS;
+  const timeoutMs = options.timeoutMs ?? WORKFLOW_LOAD_TIMEOUT_MS;
+  const deadline = Date.now() + timeoutMs;
   const outcome = await runLuaChunk(
     { mode: "workflow", chunkName: `@${file}`, code: source },
     { interrupted: () => Date.now() > deadline, output: () => {} },
@@ -164,7 +166,7 @@ export async function parseWorkflowSource(
     case "interrupted":
       throw new WorkflowError([
         `${file}: evaluating the workflow file took more than ${
-          WORKFLOW_LOAD_TIMEOUT_MS / 1000
+          timeoutMs / 1000
         }s; does it loop forever?`,
       ]);
     default:

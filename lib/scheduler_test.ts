@@ -1,0 +1,193 @@
+import assert from "node:assert/strict";
+import type { RunEvent } from "./events.ts";
+import { PermissionError, StepError, WorkflowError } from "./errors.ts";
+import { planLevels } from "./plan.ts";
+import { checkRunnable, schedule } from "./scheduler.ts";
+import { defineWorkflow, type WorkflowDefinition } from "./workflow.ts";
+import type { Runner, RunnerRegistry, StepContext } from "../runners/types.ts";
+
+/** A Lua-language fake runner whose steps are scripted by the test. */
+function fakeRunner(behaviour: (ctx: StepContext) => Promise<string>): RunnerRegistry {
+  const runner: Runner = { language: "lua", run: behaviour };
+  return new Map([["lua", runner]]);
+}
+
+function setup(steps: WorkflowDefinition["steps"]) {
+  const { workflow } = defineWorkflow({ name: "t", steps });
+  return { workflow, plan: planLevels(workflow.steps.values()) };
+}
+
+const untilAborted = (ctx: StepContext) =>
+  new Promise<string>((_, reject) =>
+    ctx.signal.addEventListener("abort", () => reject(new Error("stopped")))
+  );
+
+Deno.test("schedule() hands each step its direct dependencies' results", async () => {
+  const { workflow, plan } = setup({
+    a: { code: "" },
+    b: { code: "", depends_on: "a" },
+    c: { code: "", depends_on: ["a", "b"] },
+  });
+  const seen: Record<string, string> = {};
+  const result = await schedule(
+    workflow,
+    plan,
+    fakeRunner((ctx) => {
+      seen[ctx.step.name] = ctx.inputs;
+      return Promise.resolve(JSON.stringify(ctx.step.name.toUpperCase()));
+    }),
+    { mode: "parallel", maxParallel: 4, grants: { run: false } },
+  );
+  assert.equal(result.status, "succeeded");
+  assert.deepEqual(seen, { a: "{}", b: '{"a":"A"}', c: '{"a":"A","b":"B"}' });
+});
+
+Deno.test("schedule() in sequential mode runs one step at a time in level and name order", async () => {
+  const { workflow, plan } = setup({
+    z: { code: "" },
+    y: { code: "" },
+    x: { code: "", depends_on: "z" },
+  });
+  const order: string[] = [];
+  let running = 0;
+  await schedule(
+    workflow,
+    plan,
+    fakeRunner(async (ctx) => {
+      assert.equal(++running, 1);
+      order.push(ctx.step.name);
+      await Promise.resolve();
+      running--;
+      return "1";
+    }),
+    { mode: "sequential", maxParallel: 4, grants: { run: false } },
+  );
+  assert.deepEqual(order, ["y", "z", "x"]);
+});
+
+Deno.test("schedule() fails fast: cancels running steps and skips the rest", async () => {
+  const { workflow, plan } = setup({
+    bad: { code: "" },
+    long: { code: "" },
+    later: { code: "", depends_on: "long" },
+    waiting: { code: "" },
+  });
+  const events: RunEvent[] = [];
+  const result = await schedule(
+    workflow,
+    plan,
+    fakeRunner((ctx) => {
+      if (ctx.step.name === "bad") return Promise.reject(new StepError("step 'bad' broke"));
+      return untilAborted(ctx);
+    }),
+    { mode: "parallel", maxParallel: 2, grants: { run: false }, onEvent: (e) => events.push(e) },
+  );
+  const status = Object.fromEntries(result.steps.map((s) => [s.name, s.status]));
+  assert.deepEqual(status, {
+    bad: "failed",
+    long: "cancelled",
+    waiting: "skipped",
+    later: "skipped",
+  });
+  assert.equal(result.status, "failed");
+  assert.equal(result.steps.find((s) => s.name === "bad")!.error, "step 'bad' broke");
+  assert.deepEqual(events.at(-1)?.type, "run_finished");
+});
+
+Deno.test("schedule() with keepGoing skips only dependents of a failure", async () => {
+  const { workflow, plan } = setup({
+    bad: { code: "" },
+    after_bad: { code: "", depends_on: "bad" },
+    good: { code: "" },
+    after_good: { code: "", depends_on: "good" },
+  });
+  const result = await schedule(
+    workflow,
+    plan,
+    fakeRunner((ctx) =>
+      ctx.step.name === "bad" ? Promise.reject(new Error("kaput")) : Promise.resolve("true")
+    ),
+    { mode: "parallel", maxParallel: 4, keepGoing: true, grants: { run: false } },
+  );
+  const byName = Object.fromEntries(result.steps.map((s) => [s.name, s]));
+  assert.equal(byName.after_good.status, "succeeded");
+  assert.equal(byName.after_bad.status, "skipped");
+  assert.equal(byName.after_bad.error, "dependency 'bad' failed");
+  assert.equal(byName.bad.error, "step 'bad' (lua) failed: kaput");
+});
+
+Deno.test("schedule() times out a step with the step's own timeout before --step-timeout", async () => {
+  const { workflow, plan } = setup({ own: { code: "", timeout: 0.05 }, global: { code: "" } });
+  const result = await schedule(workflow, plan, fakeRunner(untilAborted), {
+    mode: "parallel",
+    maxParallel: 2,
+    keepGoing: true,
+    stepTimeout: 0.1,
+    grants: { run: false },
+  });
+  const errors = Object.fromEntries(result.steps.map((s) => [s.name, s.error]));
+  assert.deepEqual(errors, {
+    global: "step 'global' timed out after 0.1s",
+    own: "step 'own' timed out after 0.05s",
+  });
+});
+
+Deno.test("schedule() reports cancellation through the signal as a cancelled run", async () => {
+  const { workflow, plan } = setup({ a: { code: "" }, b: { code: "", depends_on: "a" } });
+  const controller = new AbortController();
+  const result = await schedule(
+    workflow,
+    plan,
+    fakeRunner((ctx) => {
+      queueMicrotask(() => controller.abort());
+      return untilAborted(ctx);
+    }),
+    { mode: "parallel", maxParallel: 2, grants: { run: false }, signal: controller.signal },
+  );
+  assert.equal(result.status, "cancelled");
+  assert.deepEqual(result.steps.map((s) => s.status), ["cancelled", "skipped"]);
+});
+
+Deno.test("schedule() rejects a result that is not JSON and splits output into whole lines", async () => {
+  const { workflow, plan } = setup({ a: { code: "" } });
+  const lines: string[] = [];
+  const result = await schedule(
+    workflow,
+    plan,
+    fakeRunner((ctx) => {
+      ctx.write("stdout", "par");
+      ctx.write("stdout", "tial\nsecond\r\nlast without newline");
+      return Promise.resolve("{oops");
+    }),
+    {
+      mode: "parallel",
+      maxParallel: 1,
+      grants: { run: false },
+      onEvent: (e) => e.type === "step_output" && lines.push(e.line),
+    },
+  );
+  assert.deepEqual(lines, ["partial", "second", "last without newline"]);
+  assert.equal(result.steps[0].error, "step 'a' (lua) produced a result that is not JSON");
+});
+
+Deno.test("checkRunnable() refuses missing runners and missing grants before anything starts", () => {
+  const { workflow } = defineWorkflow({
+    steps: { s: { language: "shell", code: "true" }, t: { language: "sh", code: "true" } },
+  }, "w.lua");
+  const shell: Runner = {
+    language: "shell",
+    needs: () => [{ grant: "run", flag: "--allow-run" }],
+    run: () => Promise.resolve("1"),
+  };
+  assert.throws(
+    () => checkRunnable(workflow, new Map([["shell", shell]]), { run: false }),
+    (e) =>
+      e instanceof PermissionError && e.message === "step 's' (shell) needs --allow-run" &&
+      e.missingFlags[0] === "--allow-run",
+  );
+  checkRunnable(workflow, new Map([["shell", shell]]), { run: true });
+  assert.throws(
+    () => checkRunnable(workflow, new Map(), { run: true }),
+    (e) => e instanceof WorkflowError && e.problems.length === 2,
+  );
+});

@@ -1,0 +1,100 @@
+import assert from "node:assert/strict";
+import { WorkflowError } from "./errors.ts";
+import { defineWorkflow, parseWorkflowSource, type WorkflowDefinition } from "./workflow.ts";
+
+function problems(definition: unknown): string[] {
+  try {
+    defineWorkflow(definition as WorkflowDefinition, "w.lua");
+  } catch (error) {
+    assert.ok(error instanceof WorkflowError);
+    return error.problems;
+  }
+  assert.fail("expected a WorkflowError");
+}
+
+Deno.test("defineWorkflow() resolves language aliases, defaults and single-string depends_on", () => {
+  const { workflow, warnings } = defineWorkflow({
+    name: "w",
+    steps: {
+      a: { code: "function run() end" },
+      b: { language: "bash", code: "true", depends_on: "a" },
+      c: { language: "JS", code: "function run() {}", depends_on: ["a", "b"], timeout: 2 },
+      d: { language: "webassembly", module: "x.wasm", function: "main" },
+    },
+  });
+  assert.deepEqual(warnings, []);
+  assert.equal(workflow.steps.get("a")!.language, "lua");
+  assert.equal(workflow.steps.get("b")!.language, "shell");
+  assert.deepEqual(workflow.steps.get("b")!.dependsOn, ["a"]);
+  assert.equal(workflow.steps.get("c")!.language, "javascript");
+  assert.equal(workflow.steps.get("c")!.timeout, 2);
+  assert.equal(workflow.steps.get("d")!.func, "main");
+});
+
+Deno.test("defineWorkflow() reports every problem at once, naming file and step", () => {
+  const found = problems({
+    steps: {
+      a: { language: "pyhton", code: "x" },
+      b: { depends_on: ["a", "c"] },
+      c: { depends_on: ["c"], code: "x", timeout: -1 },
+      d: { dependencies: ["a"], code: "x" },
+      e: "not a table",
+    },
+  });
+  assert.deepEqual(found, [
+    "w.lua: step 'a': unknown language 'pyhton' (did you mean 'python'?); known languages: lua, shell, sh, bash, python, py, javascript, js, node, nodejs, typescript, ts, wasm, webassembly",
+    "w.lua: step 'b': missing 'code'",
+    "w.lua: step 'c': timeout must be a positive number of seconds, got -1",
+    "w.lua: step 'd': unknown field 'dependencies' (did you mean 'depends_on'?); a dropped dependency would corrupt the run",
+    "w.lua: step 'e' must be a table, got a string",
+    "w.lua: step 'c' depends on itself",
+  ]);
+});
+
+Deno.test("defineWorkflow() suggests the closest step name for an unknown dependency", () => {
+  assert.deepEqual(
+    problems({ steps: { fetch_data: { code: "x" }, use: { code: "x", depends_on: "fetch_dta" } } }),
+    [
+      "w.lua: step 'use' depends on unknown step 'fetch_dta' (did you mean 'fetch_data'?)",
+    ],
+  );
+});
+
+Deno.test("defineWorkflow() warns about unknown fields instead of failing", () => {
+  const { warnings } = defineWorkflow(
+    { steps: { a: { code: "x", colour: "red" } } } as never,
+    "w.lua",
+  );
+  assert.deepEqual(warnings, ["w.lua: step 'a': unknown field 'colour' is ignored"]);
+});
+
+Deno.test("defineWorkflow() rejects a list of steps and a wasm step without module or code", () => {
+  assert.match(problems({ steps: [{ code: "x" }] })[0], /must name each step/);
+  assert.deepEqual(problems({ steps: { w: { language: "wasm" } } }), [
+    "w.lua: step 'w': missing 'module' (path to a .wasm file) or 'code' (WebAssembly text)",
+  ]);
+});
+
+Deno.test("parseWorkflowSource() names the file and line of a Lua error and a non-table step", async () => {
+  await assert.rejects(
+    parseWorkflowSource(
+      "workflow = {\n steps = { a = { code = 'x' } },\n}\nerror('nope')",
+      "f.lua",
+    ),
+    /f\.lua: error while evaluating the workflow file: f\.lua:4: nope/,
+  );
+  await assert.rejects(
+    parseWorkflowSource("workflow = { steps = { a = { code = function() end } } }", "f.lua"),
+    /f\.lua: step 'a': code must be a string, got a function/,
+  );
+});
+
+Deno.test("parseWorkflowSource() stops a workflow file that loops forever", async () => {
+  // The default limit is 10 s; a pcall loop must not escape it either.
+  await assert.rejects(
+    parseWorkflowSource("while true do pcall(function() while true do end end) end", "loop.lua", {
+      timeoutMs: 200,
+    }),
+    /loop\.lua: evaluating the workflow file took more than 0\.2s; does it loop forever\?/,
+  );
+});
