@@ -368,3 +368,13 @@ Deno.test("hwfe with bad usage exits 2; --help and --version exit 0", async () =
   assert.equal(version.code, 0);
   assert.match(version.stdout, /^\d+\.\d+\.\d+/);
 });
+
+for (const entry of Deno.readDirSync(new URL("../workflows/", import.meta.url))) {
+  if (!entry.name.endsWith(".lua")) continue;
+  Deno.test(`example workflows/${entry.name} runs and succeeds in parallel mode`, async () => {
+    const file = `workflows/${entry.name}`;
+    const result = await hwfe(["run", "--allow-run", "--json", "--mode", "parallel", file]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(runJson(result).status, "succeeded");
+  });
+}
