@@ -111,10 +111,6 @@ async function runCommand(arg: string, flags: RunFlags): Promise<number> {
   const { workflow } = await load(arg, config);
   const { settings } = config;
   const maxParallel = effectiveParallelism(settings, navigator.hardwareConcurrency);
-  err(
-    `Execution mode: ${settings.mode}` +
-      (settings.mode === "parallel" ? ` (up to ${maxParallel} steps at once)` : ""),
-  );
   const human = flags.json ? err : out;
   const humanPalette = flags.json ? errColour : p;
 
@@ -137,6 +133,13 @@ async function runCommand(arg: string, flags: RunFlags): Promise<number> {
       grants: { run: flags.allowRun ?? false },
       signal: cancel.signal,
       onEvent: (event) => {
+        if (event.type === "run_started") {
+          // Printed once the run has passed its checks and is about to start.
+          err(
+            `Execution mode: ${event.mode}` +
+              (event.mode === "parallel" ? ` (up to ${event.maxParallel} steps at once)` : ""),
+          );
+        }
         if (flags.quiet) return;
         const text = renderEvent(event, humanPalette);
         if (text !== undefined) human(text);
