@@ -28,35 +28,29 @@ const rawJSON = (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON;
 
 const INTEGER = /^-?\d+$/;
 
-function unsafeIntegersAsRaw(_key: string, value: unknown, context?: { source?: string }) {
-  if (
+/** A reviver that passes integers beyond 2^53 to `convert` as their source text. */
+function bigIntegers(convert: (source: string) => unknown): Reviver {
+  return (_key, value, context) =>
     typeof value === "number" && context?.source && !Number.isSafeInteger(value) &&
-    INTEGER.test(context.source)
-  ) {
-    return rawJSON(context.source);
-  }
-  return value;
+      INTEGER.test(context.source)
+      ? convert(context.source)
+      : value;
 }
+
+const keepRaw = bigIntegers(rawJSON);
+const toBigInt = bigIntegers(BigInt);
 
 /**
  * Parses JSON text and returns it in compact form, keeping integers of any
  * size exact. Throws `SyntaxError` when `text` is not JSON.
  */
 export function compactJson(text: string): JsonText {
-  return JSON.stringify(parseWithSource(text, unsafeIntegersAsRaw));
+  return JSON.stringify(parseWithSource(text, keepRaw));
 }
 
 /** Parses JSON text; integers beyond 2^53 become `bigint`. */
 export function parseJson(text: JsonText): JsonValue {
-  return parseWithSource(text, (_key, value, context) => {
-    if (
-      typeof value === "number" && context?.source && !Number.isSafeInteger(value) &&
-      INTEGER.test(context.source)
-    ) {
-      return BigInt(context.source);
-    }
-    return value;
-  }) as JsonValue;
+  return parseWithSource(text, toBigInt) as JsonValue;
 }
 
 /**

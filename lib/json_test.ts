@@ -1,0 +1,20 @@
+import assert from "node:assert/strict";
+import { compactJson, jsonObjectOf, parseJson, stringifyJson } from "./json.ts";
+
+Deno.test("compactJson() compacts JSON text and keeps big integers exact", () => {
+  assert.equal(
+    compactJson('{ "a" : [1, 2.5, 9007199254740993, -18446744073709551617] }'),
+    '{"a":[1,2.5,9007199254740993,-18446744073709551617]}',
+  );
+  assert.throws(() => compactJson("{oops"), SyntaxError);
+});
+
+Deno.test("parseJson() gives bigint beyond 2^53 and stringifyJson() writes it back", () => {
+  const value = parseJson('{"big":9007199254740993,"small":3,"float":1e300}');
+  assert.deepEqual(value, { big: 9007199254740993n, small: 3, float: 1e300 });
+  assert.equal(stringifyJson(value), '{"big":9007199254740993,"small":3,"float":1e+300}');
+});
+
+Deno.test("jsonObjectOf() builds an object from members that are JSON text", () => {
+  assert.equal(jsonObjectOf([["a", "1"], ['we"ird', '{"x":[]}']]), '{"a":1,"we\\"ird":{"x":[]}}');
+});
