@@ -140,6 +140,7 @@ async function runCommand(arg: string, flags: RunFlags): Promise<number> {
               (event.mode === "parallel" ? ` (up to ${event.maxParallel} steps at once)` : ""),
           );
         }
+        if (event.type === "warning") err(`${errColour.yellow("warning:")} ${event.message}`);
         if (flags.quiet) return;
         const text = renderEvent(event, humanPalette);
         if (text !== undefined) human(text);

@@ -6,6 +6,7 @@
  */
 
 import type { JsonText } from "./json.ts";
+import type { RuntimeStart } from "../runners/types.ts";
 import type { Language } from "./workflow.ts";
 
 /** Status of a step. */
@@ -58,4 +59,8 @@ export type RunEvent =
   | { type: "step_started"; step: string; language: Language; level: number; atMs: number }
   | { type: "step_output"; step: string; stream: "stdout" | "stderr"; line: string }
   | { type: "step_finished"; report: StepReport }
-  | { type: "run_finished"; result: RunResult };
+  | { type: "run_finished"; result: RunResult }
+  /** Something the user should know that is not a step's output. */
+  | { type: "warning"; message: string }
+  /** A language runtime became ready (e.g. Python, from its snapshot or cold). */
+  | ({ type: "runtime_started" } & RuntimeStart);

@@ -5,13 +5,14 @@
  * @module
  */
 
+import { defaultCacheDir } from "./cache.ts";
 import type { RunEvent, RunResult } from "./events.ts";
-import { planLevels } from "./plan.ts";
+import { type Plan, planLevels } from "./plan.ts";
 import { checkRunnable, schedule, type ScheduleOptions } from "./scheduler.ts";
 import { StepHost } from "./step_host.ts";
-import type { Workflow } from "./workflow.ts";
+import type { Language, Workflow } from "./workflow.ts";
 import { createRunners } from "../runners/mod.ts";
-import type { Grants } from "../runners/types.ts";
+import type { Grants, RunnerRegistry } from "../runners/types.ts";
 
 /** Options of {@link runWorkflow}. */
 export interface RunOptions {
@@ -29,6 +30,11 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Called for every change of state. */
   onEvent?: (event: RunEvent) => void;
+  /**
+   * hwfe's cache directory (Python's start-up snapshot); default
+   * `HWFE_CACHE_DIR` or the user cache directory; false for none.
+   */
+  cacheDir?: string | false;
 }
 
 /**
@@ -45,11 +51,19 @@ export async function runWorkflow(
   const grants: Grants = { run: false, ...options.grants };
   const plan = planLevels(workflow.steps.values());
   const host = new StepHost(maxParallel);
+  const emit = options.onEvent ?? (() => {});
+  let runners: RunnerRegistry | undefined;
   try {
-    const runners = createRunners(host);
+    runners = createRunners(host, {
+      cacheDir: options.cacheDir === false ? undefined : options.cacheDir ?? defaultCacheDir(),
+      onWarning: (message) => emit({ type: "warning", message }),
+      onRuntimeStarted: (start) => emit({ type: "runtime_started", ...start }),
+    });
     checkRunnable(workflow, runners, grants);
-    const languages = new Set([...workflow.steps.values()].map((step) => step.language));
-    for (const language of languages) runners.get(language)?.warmUp?.();
+    // Runtimes start loading now, in the background, overlapping earlier levels.
+    for (const [language, count] of widestLevels(workflow, plan, maxParallel)) {
+      runners.get(language)?.warmUp?.(count);
+    }
     return await schedule(workflow, plan, runners, {
       mode,
       maxParallel,
@@ -61,5 +75,22 @@ export async function runWorkflow(
     });
   } finally {
     host.dispose();
+    await Promise.all([...runners?.values() ?? []].map((runner) => runner.close?.()));
   }
+}
+
+/** For each language, the most of its steps that can run at once. */
+function widestLevels(workflow: Workflow, plan: Plan, maxParallel: number): Map<Language, number> {
+  const widest = new Map<Language, number>();
+  for (const level of plan.levels) {
+    const counts = new Map<Language, number>();
+    for (const name of level) {
+      const language = workflow.steps.get(name)!.language;
+      counts.set(language, (counts.get(language) ?? 0) + 1);
+    }
+    for (const [language, count] of counts) {
+      widest.set(language, Math.min(maxParallel, Math.max(count, widest.get(language) ?? 0)));
+    }
+  }
+  return widest;
 }

@@ -163,9 +163,12 @@ export async function schedule(
     const onStop = () => controller.abort("cancelled");
     stop.signal.addEventListener("abort", onStop, { once: true });
     const timeout = step.timeout ?? options.stepTimeout;
-    const timer = timeout === undefined
-      ? undefined
-      : setTimeout(() => controller.abort("timeout"), timeout * 1000);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const armTimeout = () => {
+      if (timeout === undefined || timer !== undefined || controller.signal.aborted) return;
+      timer = setTimeout(() => controller.abort("timeout"), timeout * 1000);
+    };
+    if (!runner.reportsStart) armTimeout();
     const splitters = {
       stdout: new LineSplitter((line) =>
         emit({ type: "step_output", step: name, stream: "stdout", line })
@@ -192,6 +195,7 @@ export async function schedule(
         inputs: jsonObjectOf(inputsByName),
         inputsByName,
         signal: controller.signal,
+        started: armTimeout,
         write: (stream, text) => splitters[stream].push(text),
         grants: options.grants,
       });

@@ -9,9 +9,10 @@
  *
  * Stopping a step: the host sets a flag in a SharedArrayBuffer that the
  * runtime polls (a Lua count hook, a QuickJS interrupt handler, Pyodide's
- * interrupt buffer). `Worker.terminate()` cannot stop a busy worker, so a
- * worker that does not answer within a grace period is dropped from the pool
- * and the step fails anyway; the CLI ends with `Deno.exit`, which stops it.
+ * interrupt buffer). The step ends at once; the worker rejoins its pool
+ * when it has stopped. `Worker.terminate()` cannot stop a busy worker, so
+ * one that does not stop within a grace period is dropped from the pool
+ * (a fresh one replaces it); the CLI ends with `Deno.exit`, which stops it.
  *
  * Everything a worker sends back is treated as untrusted data.
  *
@@ -29,8 +30,15 @@ export interface WorkerRuntime {
   moduleUrl: URL;
   /** Files the worker may read (its runtime's wasm and data). */
   read: string[];
-  /** Structured-cloneable data handed to the worker's setup. */
-  init?: unknown;
+  /** Data for the worker's setup (structured-cloneable), computed per worker start. */
+  init?: () => unknown | Promise<unknown>;
+  /**
+   * What the worker's setup reported. It was sent before the worker ran any
+   * step code, but is still checked by the runtime that reads it.
+   */
+  onReady?: (report: unknown, startMs: number) => void;
+  /** A worker failed before it was ready. */
+  onStartFailed?: (reason: string) => void;
 }
 
 /** One step for a worker to run. */
@@ -45,6 +53,8 @@ export interface WorkerJob {
 /** Where a running job sends its output. */
 export interface JobContext {
   signal: AbortSignal;
+  /** Called when a ready worker takes the job. */
+  started?(): void;
   write(stream: "stdout" | "stderr", text: string): void;
 }
 
@@ -54,20 +64,27 @@ export type WorkerOutcome =
   | { kind: "error"; message: string }
   | { kind: "interrupted" };
 
-/** Messages from the host to a worker. */
+/**
+ * Messages from the host to a worker. `interrupt` holds two Int32 slots:
+ * slot 0 gets 2 (SIGINT) when the job must stop, in the form Pyodide's
+ * interrupt buffer expects (it clears the slot; the host sets it again
+ * until the job ends); slot 1 gets 1 and stays set.
+ */
 export type HostMessage =
   | { type: "init"; init: unknown }
   | { type: "run"; id: string; job: WorkerJob; interrupt: SharedArrayBuffer };
 
 /** Messages from a worker to the host (validated, never trusted). */
 export type WorkerMessage =
-  | { type: "ready" }
+  | { type: "ready"; report?: unknown }
   | { type: "setup_failed"; message: string }
   | { type: "output"; id: string; stream: "stdout" | "stderr"; text: string }
   | { type: "done"; id: string; outcome: WorkerOutcome };
 
 /** How long a worker may take to stop after being interrupted. */
 const STOP_GRACE_MS = 2000;
+/** How often an interrupt is raised again while a job has not stopped. */
+const REINTERRUPT_MS = 50;
 const MAX_MESSAGE_TEXT = 1 << 30;
 
 class PooledWorker {
@@ -76,11 +93,17 @@ class PooledWorker {
   #job?: {
     id: string;
     ctx: JobContext;
+    /** Set once the job was interrupted: the step has ended, the worker not yet. */
+    draining: boolean;
     resolve(outcome: WorkerOutcome): void;
     reject(error: Error): void;
   };
   #dead?: string;
+  #started = false;
+  readonly #spawnedAt = performance.now();
   #setup!: { resolve(): void; reject(error: Error): void };
+  /** Called once the worker is free again after draining an interrupted job. */
+  onFree?: () => void;
 
   constructor(readonly runtime: WorkerRuntime, readonly onDeath: (w: PooledWorker) => void) {
     this.worker = new Worker(runtime.moduleUrl, {
@@ -108,7 +131,16 @@ class PooledWorker {
     };
     this.worker.onmessageerror = () =>
       this.#die(`the ${runtime.id} runtime sent an unreadable message`);
-    this.worker.postMessage({ type: "init", init: runtime.init } satisfies HostMessage);
+    this.#start();
+  }
+
+  async #start(): Promise<void> {
+    try {
+      const init = await this.runtime.init?.();
+      if (!this.#dead) this.worker.postMessage({ type: "init", init } satisfies HostMessage);
+    } catch (error) {
+      this.#die(`the ${this.runtime.id} runtime could not be prepared: ${errorText(error)}`);
+    }
   }
 
   get busy(): boolean {
@@ -119,34 +151,53 @@ class PooledWorker {
     return this.#dead !== undefined;
   }
 
+  /**
+   * Runs a job. When `ctx.signal` aborts, the job resolves as interrupted at
+   * once; the worker stays busy until it stops (then `onFree`) or is dropped
+   * after a grace period.
+   */
   run(job: WorkerJob, ctx: JobContext): Promise<WorkerOutcome> {
-    const interrupt = new SharedArrayBuffer(4);
+    const interrupt = new SharedArrayBuffer(8);
     const flag = new Int32Array(interrupt);
     const id = crypto.randomUUID();
     return new Promise<WorkerOutcome>((resolve, reject) => {
       let graceTimer: ReturnType<typeof setTimeout> | undefined;
-      const finish = () => {
+      let repeatTimer: ReturnType<typeof setInterval> | undefined;
+      const stopTimers = () => {
         clearTimeout(graceTimer);
+        clearInterval(repeatTimer);
         ctx.signal.removeEventListener("abort", onAbort);
-        this.#job = undefined;
       };
       const onAbort = () => {
-        Atomics.store(flag, 0, 1);
+        Atomics.store(flag, 1, 1);
+        Atomics.notify(flag, 1);
+        Atomics.store(flag, 0, 2);
+        // Code that catches the interrupt gets it again until it stops.
+        repeatTimer = setInterval(() => Atomics.store(flag, 0, 2), REINTERRUPT_MS);
         graceTimer = setTimeout(() => {
-          // The runtime did not stop (a long call inside C, say): give up on
-          // this worker; the step still ends now.
+          // The runtime did not stop (a long call inside C, say): drop this
+          // worker. The step has already ended.
           this.#die(`the ${this.runtime.id} runtime did not stop within ${STOP_GRACE_MS}ms`);
         }, STOP_GRACE_MS);
+        if (this.#job?.id === id) {
+          this.#job.draining = true;
+          resolve({ kind: "interrupted" });
+        }
       };
       this.#job = {
         id,
         ctx,
+        draining: false,
         resolve: (outcome) => {
-          finish();
-          resolve(outcome);
+          stopTimers();
+          const draining = this.#job?.draining;
+          this.#job = undefined;
+          if (draining) this.onFree?.();
+          else resolve(outcome);
         },
         reject: (error) => {
-          finish();
+          stopTimers();
+          this.#job = undefined;
           reject(error);
         },
       };
@@ -165,12 +216,9 @@ class PooledWorker {
     if (this.#dead) return;
     this.#dead = reason;
     this.worker.terminate();
+    if (!this.#started) this.runtime.onStartFailed?.(reason);
     this.#setup.reject(new StepError(reason));
-    const job = this.#job;
-    if (job) {
-      if (job.ctx.signal.aborted) job.resolve({ kind: "interrupted" });
-      else job.reject(new StepError(reason));
-    }
+    this.#job?.reject(new StepError(reason)); // ignored when the step already ended
     this.onDeath(this);
   }
 
@@ -179,17 +227,41 @@ class PooledWorker {
     if (!message) return this.#die(`the ${this.runtime.id} runtime sent a malformed message`);
     switch (message.type) {
       case "ready":
+        // Only the setup may report; step code posting "ready" is refused.
+        if (this.#started) return this.#die(`the ${this.runtime.id} runtime sent "ready" twice`);
+        this.#started = true;
+        try {
+          this.runtime.onReady?.(message.report, performance.now() - this.#spawnedAt);
+        } catch (error) {
+          return this.#die(`the ${this.runtime.id} runtime sent a bad report: ${errorText(error)}`);
+        }
         return this.#setup.resolve();
       case "setup_failed":
         return this.#die(`the ${this.runtime.id} runtime failed to start: ${message.message}`);
       case "output":
-        if (this.#job?.id === message.id) this.#job.ctx.write(message.stream, message.text);
+        if (this.#job?.id === message.id && !this.#job.draining) {
+          this.#job.ctx.write(message.stream, message.text);
+        }
         return;
       case "done":
         if (this.#job?.id === message.id) this.#job.resolve(message.outcome);
         return;
     }
   }
+}
+
+/** The promise's value, or undefined as soon as `signal` aborts. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) return Promise.resolve(undefined);
+  return new Promise<T | undefined>((resolve, reject) => {
+    const onAbort = () => resolve(undefined);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** Checks the shape of a message from a worker; undefined when malformed. */
@@ -199,7 +271,7 @@ export function parseWorkerMessage(data: unknown): WorkerMessage | undefined {
   const isText = (v: unknown): v is string => typeof v === "string" && v.length <= MAX_MESSAGE_TEXT;
   switch (m.type) {
     case "ready":
-      return { type: "ready" };
+      return { type: "ready", report: m.report };
     case "setup_failed":
       return isText(m.message) ? { type: "setup_failed", message: m.message } : undefined;
     case "output":
@@ -258,6 +330,14 @@ class Pool {
 
   release(worker: PooledWorker): void {
     if (worker.dead) return;
+    if (worker.busy) {
+      // Still stopping an interrupted job: back in the pool once it has.
+      worker.onFree = () => {
+        worker.onFree = undefined;
+        this.release(worker);
+      };
+      return;
+    }
     const next = this.waiters.shift();
     if (next) next(worker);
     else this.idle.push(worker);
@@ -282,12 +362,24 @@ export class StepHost {
     this.#pool(runtime).warmUp(count);
   }
 
-  /** Runs a job on a worker of `runtime` and returns what the worker reported. */
+  /**
+   * Runs a job on a worker of `runtime` and returns what the worker
+   * reported; "interrupted" at once when `ctx.signal` aborts, even while
+   * waiting for a worker.
+   */
   async execute(runtime: WorkerRuntime, job: WorkerJob, ctx: JobContext): Promise<WorkerOutcome> {
     const pool = this.#pool(runtime);
-    const worker = await pool.acquire();
+    const acquired = pool.acquire();
+    const worker = await untilAborted(acquired, ctx.signal);
+    if (!worker) {
+      acquired.then((late) => pool.release(late));
+      return { kind: "interrupted" };
+    }
     try {
-      await worker.ready;
+      if (await untilAborted(worker.ready.then(() => true), ctx.signal) === undefined) {
+        return { kind: "interrupted" };
+      }
+      ctx.started?.();
       return await worker.run(job, ctx);
     } finally {
       pool.release(worker);

@@ -2,7 +2,11 @@ import assert from "node:assert/strict";
 import { parseWorkerMessage } from "./step_host.ts";
 
 Deno.test("parseWorkerMessage() accepts the protocol's messages", () => {
-  assert.deepEqual(parseWorkerMessage({ type: "ready" }), { type: "ready" });
+  assert.deepEqual(parseWorkerMessage({ type: "ready" }), { type: "ready", report: undefined });
+  assert.deepEqual(parseWorkerMessage({ type: "ready", report: { start: "cold" } }), {
+    type: "ready",
+    report: { start: "cold" },
+  });
   assert.deepEqual(
     parseWorkerMessage({
       type: "done",

@@ -12,21 +12,34 @@ export interface JobRun {
   job: WorkerJob;
   /** True once the host asked the job to stop (timeout or cancellation). */
   interrupted(): boolean;
-  /** The shared stop flag itself, for runtimes that poll it natively. */
+  /**
+   * The shared stop flag itself, for runtimes that poll it natively:
+   * slot 0 holds 2 (SIGINT) once stopped, for Pyodide's interrupt buffer,
+   * which clears it; slot 1 holds 1 once stopped and stays set.
+   */
   interruptFlag: Int32Array;
   write(stream: "stdout" | "stderr", text: string): void;
 }
 
+/** What a runtime's setup may report to the host (before any step code ran). */
+export interface SetupReport {
+  report?: unknown;
+  /** Buffers inside `report` to move rather than copy. */
+  transfer?: Transferable[];
+}
+
 /** A runtime inside a worker: set up once, then run jobs. */
 export interface WorkerHandler {
-  setup(init: unknown): Promise<void> | void;
+  /** The step language, for messages: "python". */
+  language: string;
+  setup(init: unknown): Promise<SetupReport | void> | SetupReport | void;
   run(run: JobRun): Promise<WorkerOutcome>;
 }
 
 /** Serves jobs from the host until the worker is terminated. */
 export function serveSteps(handler: WorkerHandler): void {
   const scope = self as unknown as {
-    postMessage(message: WorkerMessage): void;
+    postMessage(message: WorkerMessage, transfer?: Transferable[]): void;
     onmessage: ((event: MessageEvent<HostMessage>) => void) | null;
   };
   const post = (message: WorkerMessage) => scope.postMessage(message);
@@ -36,8 +49,8 @@ export function serveSteps(handler: WorkerHandler): void {
     queue = queue.then(async () => {
       if (message.type === "init") {
         try {
-          await handler.setup(message.init);
-          post({ type: "ready" });
+          const setup = await handler.setup(message.init);
+          scope.postMessage({ type: "ready", report: setup?.report }, setup?.transfer ?? []);
         } catch (error) {
           post({ type: "setup_failed", message: errorText(error) });
         }
@@ -49,13 +62,13 @@ export function serveSteps(handler: WorkerHandler): void {
         outcome = await handler.run({
           job: message.job,
           interruptFlag: flag,
-          interrupted: () => Atomics.load(flag, 0) !== 0,
+          interrupted: () => Atomics.load(flag, 1) !== 0,
           write: (stream, text) => post({ type: "output", id: message.id, stream, text }),
         });
       } catch (error) {
-        outcome = Atomics.load(flag, 0) !== 0
+        outcome = Atomics.load(flag, 1) !== 0
           ? { kind: "interrupted" }
-          : { kind: "error", message: errorText(error) };
+          : { kind: "error", message: `(${handler.language}): ${errorText(error)}` };
       }
       post({ type: "done", id: message.id, outcome });
     });

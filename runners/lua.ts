@@ -4,10 +4,10 @@
  * @module
  */
 
-import { StepError } from "../lib/errors.ts";
 import { luaWasmPath } from "../lib/lua_sandbox.ts";
 import type { StepHost, WorkerRuntime } from "../lib/step_host.ts";
 import type { Runner } from "./types.ts";
+import { runOnWorker } from "./worker_runner.ts";
 
 /** Creates the Lua runner on top of a step host. */
 export function luaRunner(host: StepHost): Runner {
@@ -16,22 +16,12 @@ export function luaRunner(host: StepHost): Runner {
     id: "lua",
     moduleUrl: new URL("./lua_worker.ts", import.meta.url),
     read: [wasmPath],
-    init: { wasmPath },
+    init: () => ({ wasmPath }),
   };
   return {
     language: "lua",
-    warmUp: () => host.warmUp(runtime),
-    async run(ctx) {
-      const outcome = await host.execute(
-        runtime,
-        { step: ctx.step.name, code: ctx.step.code ?? "", inputs: ctx.inputs },
-        ctx,
-      );
-      if (outcome.kind === "result") return outcome.json;
-      if (outcome.kind === "interrupted") {
-        throw new StepError(`step '${ctx.step.name}' was interrupted`);
-      }
-      throw new StepError(`step '${ctx.step.name}' ${outcome.message}`);
-    },
+    warmUp: (count) => host.warmUp(runtime, count),
+    reportsStart: true,
+    run: (ctx) => runOnWorker(host, runtime, ctx),
   };
 }

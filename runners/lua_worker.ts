@@ -9,6 +9,7 @@ import { serveSteps } from "../lib/step_worker.ts";
 import { luaFactory, runLuaChunk, trimTraceback } from "../lib/lua_sandbox.ts";
 
 serveSteps({
+  language: "lua",
   async setup(init) {
     const { wasmPath } = init as { wasmPath: string };
     await luaFactory(wasmPath).getLuaModule();

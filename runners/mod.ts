@@ -8,15 +8,31 @@
 import type { StepHost } from "../lib/step_host.ts";
 import type { Language } from "../lib/workflow.ts";
 import { luaRunner } from "./lua.ts";
+import { pythonRunner } from "./python.ts";
 import { shellRunner } from "./shell.ts";
-import type { Runner, RunnerRegistry } from "./types.ts";
+import type { Runner, RunnerEvents, RunnerRegistry } from "./types.ts";
 
-export type { GrantNeed, Grants, Runner, RunnerRegistry, StepContext } from "./types.ts";
+export type {
+  GrantNeed,
+  Grants,
+  Runner,
+  RunnerEvents,
+  RunnerRegistry,
+  RuntimeStart,
+  StepContext,
+} from "./types.ts";
+
+/** Options of {@link createRunners}. */
+export interface RunnerOptions extends RunnerEvents {
+  /** hwfe's cache directory (Python's start-up snapshot); undefined: no cache. */
+  cacheDir?: string;
+}
 
 /** Creates the runners of every language this build supports. */
-export function createRunners(host: StepHost): RunnerRegistry {
+export function createRunners(host: StepHost, options: RunnerOptions = {}): RunnerRegistry {
   return new Map<Language, Runner>([
     ["lua", luaRunner(host)],
+    ["python", pythonRunner(host, options)],
     ["shell", shellRunner],
   ]);
 }

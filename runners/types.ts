@@ -30,6 +30,11 @@ export interface StepContext {
   inputsByName: ReadonlyMap<string, JsonText>;
   /** Aborts on timeout or cancellation; the runner must then stop promptly. */
   signal: AbortSignal;
+  /**
+   * For runners with `reportsStart`: call when the step's own code begins
+   * (its runtime is ready); the step's timeout counts from then.
+   */
+  started(): void;
   /** Output of the step, in chunks of any size (the engine splits lines). */
   write(stream: "stdout" | "stderr", text: string): void;
   grants: Grants;
@@ -38,12 +43,38 @@ export interface StepContext {
 /** Runs the steps of one language. */
 export interface Runner {
   readonly language: Language;
+  /**
+   * True when the runner calls `ctx.started()` once a runtime is ready, so
+   * that start-up (a cold Python, say) does not count against the step's
+   * timeout. Otherwise the timeout counts from the step's start.
+   */
+  readonly reportsStart?: boolean;
   /** Grants a step needs to run at all (checked before the run starts). */
   needs?(step: Step): GrantNeed[];
-  /** Starts loading the runtime ahead of need. */
-  warmUp?(): void;
+  /** Starts loading the runtime ahead of need, for `count` steps at once. */
+  warmUp?(count: number): void;
+  /** Finishes background work (cache writes) once the run is over. */
+  close?(): Promise<void>;
   /** Runs a step; resolves to its result as JSON text, rejects with a StepError. */
   run(ctx: StepContext): Promise<JsonText>;
+}
+
+/** A runtime became ready in a worker. */
+export interface RuntimeStart {
+  runtime: string;
+  /** Restored from a cached snapshot, or started from scratch. */
+  from: "snapshot" | "cold";
+  /** Milliseconds from starting the worker to ready. */
+  ms: number;
+  /** Why a cached snapshot was not used, when there was one. */
+  note?: string;
+}
+
+/** How runners report what is not a step's own output. */
+export interface RunnerEvents {
+  /** Something the user should know (a cache that cannot be written, say). */
+  onWarning?(message: string): void;
+  onRuntimeStarted?(start: RuntimeStart): void;
 }
 
 /** Runners by language; a language without a runner cannot run yet. */

@@ -4,8 +4,14 @@ export const ROOT = new URL("../", import.meta.url);
 export const CLI = new URL("cli.ts", ROOT).pathname;
 export const TESTDATA = new URL("./testdata/", import.meta.url).pathname;
 
+/**
+ * The suite's own cache directory (Python's start-up snapshot), so tests do
+ * not depend on, or write to, the user's cache.
+ */
+export const SUITE_CACHE = new URL(".hwfe-cache/tests", ROOT).pathname;
+
 /** The Deno permissions the `hwfe` task gives the CLI. */
-const PERMISSIONS = ["--allow-read", "--allow-env", "--allow-run"];
+const PERMISSIONS = ["--allow-read", "--allow-write", "--allow-env", "--allow-run"];
 
 export interface CliResult {
   code: number;
@@ -22,7 +28,7 @@ function command(args: string[], options: CliOptions): Deno.Command {
   return new Deno.Command(Deno.execPath(), {
     args: ["run", "--quiet", "--unstable-worker-options", ...PERMISSIONS, CLI, ...args],
     cwd: options.cwd ?? ROOT.pathname,
-    env: { NO_COLOR: "1", ...options.env },
+    env: { NO_COLOR: "1", HWFE_CACHE_DIR: SUITE_CACHE, ...options.env },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -106,4 +112,49 @@ export async function readUntil(
     text += value;
   }
   return { text, rest: reader };
+}
+
+/** A step for {@link writeWorkflow}. */
+export interface TestStep {
+  language?: string;
+  code: string;
+  depends_on?: string[];
+  timeout?: number;
+}
+
+/** Writes a workflow file with these steps into a fresh temporary directory. */
+export async function writeWorkflow(
+  name: string,
+  steps: Record<string, TestStep>,
+): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "hwfe-test-" });
+  const long = (text: string) => {
+    let eq = "=";
+    while (text.includes(`]${eq}]`)) eq += "=";
+    return `[${eq}[\n${text}]${eq}]`;
+  };
+  const body = Object.entries(steps).map(([step, s]) =>
+    `    ${step} = {\n` +
+    `      language = "${s.language ?? "python"}",\n` +
+    (s.depends_on
+      ? `      depends_on = { ${s.depends_on.map((d) => `"${d}"`).join(", ")} },\n`
+      : "") +
+    (s.timeout !== undefined ? `      timeout = ${s.timeout},\n` : "") +
+    `      code = ${long(s.code)},\n    },`
+  ).join("\n");
+  const file = `${dir}/${name}.lua`;
+  await Deno.writeTextFile(
+    file,
+    `workflow = {\n  name = "${name}",\n  steps = {\n${body}\n  }\n}\n`,
+  );
+  return file;
+}
+
+/** The `[step] line` output lines of a human-readable run, by step. */
+export function outputLines(stdout: string): Record<string, string[]> {
+  const lines: Record<string, string[]> = {};
+  for (const match of stdout.matchAll(/^\[([\w-]+)\] (.*)$/gm)) {
+    (lines[match[1]] ??= []).push(match[2]);
+  }
+  return lines;
 }

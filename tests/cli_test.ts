@@ -9,6 +9,7 @@ import {
   spawnHwfe,
   TESTDATA,
   workflowCopy,
+  writeWorkflow,
 } from "./_helpers.ts";
 
 const DEMO = "workflows/parallel_demo.lua";
@@ -57,7 +58,9 @@ const VALIDATION_CASES: [string, RegExp[]][] = [
   ["host_access.lua", [
     /host_access\.lua: error while evaluating the workflow file: .*line 1|host_access\.lua:1: attempt to call a nil value \(field 'execute'\)/,
   ]],
-  ["python_step.lua", [/python_step\.lua: step 'a' \(python\): Python steps are not supported/]],
+  ["javascript_step.lua", [
+    /javascript_step\.lua: step 'a' \(javascript\): JavaScript steps are not supported/,
+  ]],
 ];
 
 for (const [file, patterns] of VALIDATION_CASES) {
@@ -114,11 +117,30 @@ Deno.test("hwfe run --json runs parallel_demo in parallel: level 2 steps overlap
   assert.deepEqual(run.steps.merge_results.result, { merged: 4, status: "merged" });
   assert.deepEqual(run.steps.finalize.result, { status: "complete" });
   // Every level-2 step started before any of them (each takes about 1 s) ended.
-  const level2 = ["task_a", "task_c", "task_d"].map((n) => run.steps[n]);
+  const level2 = ["task_a", "task_b", "task_c", "task_d"].map((n) => run.steps[n]);
   const firstEnd = Math.min(...level2.map((s) => s.start + s.duration));
   for (const step of level2) assert.ok(step.start < firstEnd, JSON.stringify(run.steps));
   // Step output is prefixed with the step name, on stderr under --json.
   assert.match(result.stderr, /^\[init\] Initializing\.\.\.$/m);
+  assert.match(
+    result.stderr,
+    /^\[task_b\] Task B starting\n\[task_b\] Task B total: 499999500000$/m,
+  );
+});
+
+Deno.test("polyglot_flow: nested data survives Lua -> Python -> shell -> Python -> Lua", async () => {
+  const result = await hwfe(["run", "--allow-run", "--json", "workflows/polyglot_flow.lua"]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.deepEqual(runJson(result).steps.summary.result, {
+    label: "PARCEL-142.25",
+    customer_id: 9007199254740994,
+    cells: 6,
+    checked: ["label", "total"],
+    name: "Zoë Ørsted",
+    notes: [],
+  });
+  // 2^53 + 2 is exact in JSON.parse too; the text shows no rounding happened on the way.
+  assert.match(result.stdout, /"customer_id": 9007199254740994\b/);
 });
 
 Deno.test("HWFE_EXECUTION_MODE=sequential runs one step at a time", async () => {
@@ -279,6 +301,22 @@ Deno.test("Ctrl-C cancels running steps, kills their processes and exits 130", a
   await child.stderr.cancel();
   assert.equal(status.code, 130);
   assert.equal(await processesMatching(`sleep 30.${marker}`), "");
+});
+
+Deno.test("Ctrl-C stops a busy Python step and exits 130", async () => {
+  const file = await writeWorkflow("spin", {
+    spin: {
+      code: 'def run():\n    print("spinning", flush=True)\n    while True:\n        pass\n',
+    },
+  });
+  const child = spawnHwfe(["run", file]);
+  const { rest } = await readUntil(child.stdout, "[spin] spinning");
+  child.kill("SIGINT");
+  const status = await child.status;
+  const { value } = await rest.read().catch(() => ({ value: "" }));
+  await rest.cancel();
+  await child.stderr.cancel();
+  assert.equal(status.code, 130, value);
 });
 
 Deno.test("configuration: flag beats environment beats file, each source named", async () => {

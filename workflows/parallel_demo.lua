@@ -1,6 +1,7 @@
 -- The reference engine's parallel demo: four independent tasks between an
 -- init step and a merge. In parallel mode the run takes about as long as its
 -- longest path (about 1 s); in sequential mode about the sum of the tasks.
+-- Python starts loading in the background while `init` runs.
 workflow = {
   name = "parallel_demo",
   description = "Demonstrates parallel execution",
@@ -24,15 +25,13 @@ end
 
     task_b = {
       depends_on = { "init" },
-      language = "lua",
+      language = "python",
       code = [[
-function run(inputs)
+def run(inputs=None):
     print("Task B starting")
-    local total = 0
-    for i = 0, 999999 do total = total + i end
-    print("Task B total: " .. total)
+    total = sum(range(1000000))
+    print(f"Task B total: {total}")
     return "result_b"
-end
 ]]
     },
 

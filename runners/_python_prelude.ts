@@ -1,0 +1,240 @@
+/**
+ * The Python side of the Python runner, run once in every Pyodide
+ * interpreter (and so saved in its memory snapshot). It must not hold
+ * JavaScript objects: a snapshot cannot carry them. What needs JavaScript
+ * (the interruptible sleep) is wired by `_hwfe_attach` after each start.
+ *
+ * `_hwfe_run_step(name, code, inputs_json)` returns a tagged string:
+ * R<json> the result, B<what> a result that is not JSON data, N no run(),
+ * S<message> a syntax error, E<message> an error (traceback with the step's own
+ * lines and frames only), or an asyncio Task for `async def run` whose
+ * result is such a string.
+ *
+ * @module
+ */
+
+export const PYTHON_PRELUDE = String.raw`
+import builtins as _builtins
+import inspect as _inspect
+import json as _json
+import linecache as _linecache
+import math as _math
+import os as _os
+import re as _re
+import sys as _sys
+import traceback as _traceback
+
+# Pyodide's defaults include the host path of the JS entry point; steps see none of it.
+for _name in ("_", "PYTHONINSPECT"):
+    _os.environ.pop(_name, None)
+_HOME = _os.getcwd()
+_BASE_ENV = dict(_os.environ)
+_BASE_PATH = list(_sys.path)
+_BASE_ARGV = list(_sys.argv)
+_BASE_RECURSION_LIMIT = _sys.getrecursionlimit()
+_STDLIB_ONLY = (
+    "hwfe runs Python steps on Pyodide with the standard library only: "
+    "packages such as '{}' are not available and cannot be installed (no network, no wheels)"
+)
+
+
+class _NotJson(Exception):
+    pass
+
+
+def _where(path):
+    return "result" + "".join("[" + repr(key) + "]" for key in path)
+
+
+def _type_name(value):
+    kind = type(value)
+    if kind.__module__ == "builtins":
+        return kind.__qualname__
+    return kind.__module__ + "." + kind.__qualname__
+
+
+def _json_data(value, path, active):
+    """The value as plain JSON data (tuples become lists), or _NotJson naming where it is not."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        if not _math.isfinite(value):
+            raise _NotJson("the float " + repr(value) + " at " + _where(path) + ", which JSON cannot hold")
+        return float(value)
+    if isinstance(value, (dict, list, tuple)):
+        if id(value) in active:
+            raise _NotJson("a " + _type_name(value) + " that contains itself at " + _where(path))
+        active.add(id(value))
+        try:
+            if isinstance(value, dict):
+                out = {}
+                for key, item in value.items():
+                    if isinstance(key, int) and not isinstance(key, bool):
+                        name = str(key)
+                    elif isinstance(key, str):
+                        name = key
+                    else:
+                        raise _NotJson(
+                            "a dict key of type " + _type_name(key) + " (" + repr(key) + ") in "
+                            + _where(path) + "; JSON object keys are strings"
+                        )
+                    if name in out:
+                        raise _NotJson("two keys that both become " + repr(name) + " in " + _where(path))
+                    out[name] = _json_data(item, path + [key], active)
+                return out
+            return [_json_data(item, path + [i], active) for i, item in enumerate(value)]
+        finally:
+            active.discard(id(value))
+    raise _NotJson(
+        "a " + _type_name(value) + " at " + _where(path)
+        + ", which is not JSON data; convert it (to a str, list or dict) before returning"
+    )
+
+
+def _encode_result(result):
+    try:
+        data = _json_data(result, [], set())
+    except _NotJson as problem:
+        return "B" + str(problem)
+    except RecursionError:
+        return "Ba value nested too deeply to convert to JSON"
+    return "R" + _json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+def _only_step_frames(te, filename):
+    seen = set()
+    while te is not None and id(te) not in seen:
+        seen.add(id(te))
+        te.stack = _traceback.StackSummary.from_list(
+            [frame for frame in te.stack if frame.filename == filename]
+        )
+        if te.__cause__ is not None:
+            _only_step_frames(te.__cause__, filename)
+        te = te.__context__
+
+
+def _describe_syntax_error(error):
+    lines = "".join(_traceback.format_exception_only(type(error), error)).rstrip().splitlines()
+    where = " (line " + str(error.lineno) + ")" if error.lineno else ""
+    return "S" + "\n".join([str(error.msg) + where] + lines[:-1])
+
+
+def _describe_error(error, filename):
+    te = _traceback.TracebackException(type(error), error, error.__traceback__, compact=True)
+    _only_step_frames(te, filename)
+    only = "".join(te.format_exception_only()).rstrip()
+    # A denied host call says how to rerun Deno with more access; that is not the fix here.
+    only = _re.sub(r", run again with the --allow-[a-z-]+ flag", " (Python steps have no host access)", only)
+    if isinstance(error, ModuleNotFoundError) and error.name:
+        top = error.name.split(".")[0]
+        if top not in _sys.stdlib_module_names:
+            only = "ModuleNotFoundError: No module named " + repr(error.name) + ". " + _STDLIB_ONLY.format(top)
+    body = "".join(te.format()).rstrip()
+    tail = "".join(te.format_exception_only()).rstrip()
+    if body.endswith(tail):
+        body = body[: len(body) - len(tail)].rstrip()
+    if not body.strip() or body.strip() == "Traceback (most recent call last):":
+        return "E" + only
+    return "E" + only + "\n" + body
+
+
+def _reset():
+    for stream in (_sys.stdout, _sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+    _sys.stdout, _sys.stderr = _sys.__stdout__, _sys.__stderr__
+    _sys.stdout.flush()
+    _sys.stderr.flush()
+    try:
+        _os.chdir(_HOME)
+    except OSError:
+        pass
+    if dict(_os.environ) != _BASE_ENV:
+        _os.environ.clear()
+        _os.environ.update(_BASE_ENV)
+    _sys.path[:] = _BASE_PATH
+    _sys.argv[:] = _BASE_ARGV
+    _sys.setrecursionlimit(_BASE_RECURSION_LIMIT)
+
+
+def _takes_inputs(run):
+    try:
+        parameters = _inspect.signature(run).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    positional = (
+        _inspect.Parameter.POSITIONAL_ONLY,
+        _inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        _inspect.Parameter.VAR_POSITIONAL,
+    )
+    return any(p.kind in positional for p in parameters)
+
+
+async def _finish_async(awaitable, filename):
+    try:
+        return _encode_result(await awaitable)
+    except BaseException as error:
+        return _describe_error(error, filename)
+    finally:
+        _reset()
+
+
+def _hwfe_run_step(name, code, inputs_json):
+    filename = "<step " + name + ">"
+    _linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
+    finish = True
+    try:
+        try:
+            compiled = compile(code, filename, "exec", dont_inherit=True)
+        except SyntaxError as error:
+            return _describe_syntax_error(error)
+        namespace = {"__name__": "__hwfe_step__", "__builtins__": _builtins}
+        try:
+            exec(compiled, namespace)
+            run = namespace.get("run")
+            if run is None:
+                return "N"
+            if not callable(run):
+                return "Erun is a " + _type_name(run) + ", not a function: define def run(inputs=None):"
+            result = run(_json.loads(inputs_json)) if _takes_inputs(run) else run()
+        except BaseException as error:
+            return _describe_error(error, filename)
+        if _inspect.isawaitable(result):
+            import asyncio
+
+            finish = False
+            return asyncio.ensure_future(_finish_async(result, filename))
+        return _encode_result(result)
+    finally:
+        if finish:
+            _reset()
+
+
+def _hwfe_attach(js_sleep):
+    """Per interpreter start (not in the snapshot): fresh randomness, a sleep hwfe can interrupt."""
+    import random
+    import time
+
+    random.seed()
+
+    def sleep(seconds, /):
+        if not isinstance(seconds, (int, float)):
+            seconds = float(seconds)
+        if _math.isnan(seconds):
+            raise ValueError("Invalid value NaN (not a number)")
+        if seconds < 0:
+            raise ValueError("sleep length must be non-negative")
+        if js_sleep(seconds * 1000.0):
+            raise KeyboardInterrupt
+
+    sleep.__doc__ = time.sleep.__doc__
+    time.sleep = sleep
+
+
+def _hwfe_self_test():
+    return _encode_result({"ok": [1, None, "é", 2**70]})
+`;

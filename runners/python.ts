@@ -1,0 +1,133 @@
+/**
+ * Python steps: Pyodide (CPython compiled to wasm) in the step host's
+ * workers, with the standard library only, no network and no host access
+ * (see python_worker.ts for the sandbox, _python_prelude.ts for how a step
+ * runs).
+ *
+ * Start-up: a cold Pyodide takes about 1.7 s. The first cold start makes a
+ * memory snapshot that is cached per Pyodide version and prelude in the user
+ * cache directory; later starts restore it in about 0.25 s. A missing,
+ * stale or corrupt snapshot means a cold start, never a failure.
+ *
+ * @module
+ */
+
+import { createHash } from "node:crypto";
+import { createRequire } from "node:module";
+import { version as pyodideVersion } from "npm:pyodide@314.0.7";
+import { CacheEntry } from "../lib/cache.ts";
+import type { StepHost, WorkerRuntime } from "../lib/step_host.ts";
+import { PYTHON_PRELUDE } from "./_python_prelude.ts";
+import type { PythonInit, PythonReady } from "./python_worker.ts";
+import type { Runner, RunnerEvents } from "./types.ts";
+import { runOnWorker } from "./worker_runner.ts";
+
+/** Pyodide's folder (its wasm, the standard library zip, the lock file). */
+export function pyodideDir(): string {
+  return createRequire(import.meta.url).resolve("pyodide/pyodide.mjs")
+    .replace(/pyodide\.mjs$/, "");
+}
+
+/** Options of {@link pythonRunner}. */
+export interface PythonRunnerOptions extends RunnerEvents {
+  /** Where the start-up snapshot is cached; undefined: none. */
+  cacheDir?: string;
+}
+
+const MAX_SNAPSHOT_BYTES = 1 << 30;
+
+/** Creates the Python runner on top of a step host. */
+export function pythonRunner(host: StepHost, options: PythonRunnerOptions = {}): Runner {
+  const indexURL = pyodideDir();
+  // A snapshot holds the prelude's state: a new prelude needs a new one.
+  const prelude = createHash("sha256").update(PYTHON_PRELUDE).digest("hex").slice(0, 16);
+  const entry = options.cacheDir === undefined ? undefined : new CacheEntry(
+    `${options.cacheDir}/python`,
+    "snapshot",
+    `pyodide-${pyodideVersion}-${prelude}`,
+  );
+  const writable = entry?.writable() ?? false;
+  if (entry && !writable) {
+    options.onWarning?.(
+      `Python start-up cache is off: hwfe may not write to ${entry.dir}; ` +
+        "each run starts Python cold (about 2 s). Grant --allow-write or set HWFE_CACHE_DIR.",
+    );
+  }
+  // The snapshot workers start from: read from the cache once, or made by
+  // the first worker of this process that starts cold. Workers that start
+  // while it is being made wait for it rather than all starting cold.
+  let snapshot: Promise<PythonInit["snapshot"]> | undefined;
+  let making: ((made: PythonInit["snapshot"]) => void) | undefined;
+  const writes = new Set<Promise<void>>();
+
+  const runtime: WorkerRuntime = {
+    id: "python",
+    moduleUrl: new URL("./python_worker.ts", import.meta.url),
+    read: [indexURL],
+    async init(): Promise<PythonInit> {
+      snapshot ??= entry?.read() ?? Promise.resolve(undefined);
+      const ready = await snapshot;
+      if (ready) return { indexURL, snapshot: ready, makeSnapshot: false };
+      if (making) return { indexURL, snapshot: await snapshot, makeSnapshot: false };
+      snapshot = new Promise((resolve) => (making = resolve));
+      return { indexURL, makeSnapshot: true };
+    },
+    onStartFailed() {
+      making?.(undefined);
+      making = undefined;
+    },
+    onReady(data, ms) {
+      const ready = checkReady(data);
+      options.onRuntimeStarted?.({
+        runtime: "python",
+        from: ready.start,
+        ms,
+        ...(ready.rejected ? { note: `cached snapshot not used: ${ready.rejected}` } : {}),
+      });
+      if (ready.rejected && !ready.snapshot) {
+        snapshot = Promise.resolve(undefined);
+        entry?.discard();
+      }
+      if (!ready.snapshot) return;
+      const bytes = ready.snapshot;
+      snapshot = Promise.resolve({ bytes });
+      making?.({ bytes });
+      making = undefined;
+      if (!entry || !writable) return;
+      const write = entry.write(bytes).catch((error) =>
+        options.onWarning?.(
+          `Python start-up cache not saved (${error.message}); the next run starts Python cold`,
+        )
+      ).finally(() => writes.delete(write));
+      writes.add(write);
+    },
+  };
+
+  return {
+    language: "python",
+    warmUp: (count) => host.warmUp(runtime, count),
+    async close() {
+      await Promise.all(writes);
+    },
+    reportsStart: true,
+    run: (ctx) => runOnWorker(host, runtime, ctx),
+  };
+}
+
+/** Checks a worker's start-up report (sent before any step code ran, but checked anyway). */
+function checkReady(data: unknown): PythonReady {
+  const r = (typeof data === "object" && data !== null ? data : {}) as Record<string, unknown>;
+  if (r.start !== "snapshot" && r.start !== "cold") throw new Error("unknown start kind");
+  if (r.rejected !== undefined && typeof r.rejected !== "string") throw new Error("bad rejection");
+  if (
+    r.snapshot !== undefined &&
+    !(r.snapshot instanceof Uint8Array && r.snapshot.length <= MAX_SNAPSHOT_BYTES)
+  ) {
+    throw new Error("bad snapshot");
+  }
+  return {
+    start: r.start,
+    rejected: r.rejected as string | undefined,
+    snapshot: r.snapshot as Uint8Array | undefined,
+  };
+}

@@ -1,0 +1,95 @@
+/**
+ * The Python runner's start-up cache, through the library: cold start,
+ * snapshot written, later starts from it, and a clean fall-back to a cold
+ * start when the cached file is corrupt. (Step behaviour is covered end to
+ * end in tests/python_test.ts.)
+ */
+
+import assert from "node:assert/strict";
+import type { RunEvent } from "../lib/events.ts";
+import { parseJson } from "../lib/json.ts";
+import { runWorkflow } from "../lib/run.ts";
+import { defineWorkflow } from "../lib/workflow.ts";
+import type { RuntimeStart } from "./types.ts";
+
+const { workflow } = defineWorkflow({
+  name: "py",
+  steps: {
+    a: { language: "python", code: "import random\ndef run():\n    return random.random()\n" },
+    b: { language: "python", code: "def run(inputs):\n    return len(inputs)\n" },
+  },
+});
+
+async function run(cacheDir: string | false, mode: "sequential" | "parallel" = "sequential") {
+  const starts: RuntimeStart[] = [];
+  const warnings: string[] = [];
+  const result = await runWorkflow(workflow, {
+    mode,
+    cacheDir,
+    onEvent: (event: RunEvent) => {
+      if (event.type === "runtime_started") starts.push(event);
+      if (event.type === "warning") warnings.push(event.message);
+    },
+  });
+  for (const step of result.steps) assert.equal(step.status, "succeeded", step.error);
+  const random = parseJson(result.steps.find((s) => s.name === "a")!.result!);
+  return { starts, warnings, random };
+}
+
+function snapshotFiles(dir: string): string[] {
+  try {
+    return [...Deno.readDirSync(`${dir}/python`)].map((e) => `${dir}/python/${e.name}`);
+  } catch {
+    return [];
+  }
+}
+
+Deno.test("Python starts cold once, then from its cached snapshot, with fresh randomness", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "hwfe-pycache-" });
+  try {
+    const first = await run(dir);
+    assert.deepEqual(first.starts.map((s) => s.from), ["cold"]);
+    assert.deepEqual(first.warnings, []);
+    const files = snapshotFiles(dir);
+    assert.equal(files.length, 1, "one snapshot file");
+    assert.match(files[0], /pyodide-[\d.]+-[0-9a-f]{16}\.snapshot$/);
+
+    const second = await run(dir);
+    assert.deepEqual(second.starts.map((s) => s.from), ["snapshot"]);
+    const third = await run(dir);
+    assert.notEqual(second.random, third.random, "random is reseeded after a restore");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a corrupt snapshot falls back to a cold start and is replaced", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "hwfe-pycache-" });
+  try {
+    await run(dir);
+    const [file] = snapshotFiles(dir);
+    const bytes = await Deno.readFile(file);
+    bytes.fill(0x5a, bytes.length / 2, bytes.length / 2 + 4096); // damage the middle
+    await Deno.writeFile(file, bytes);
+
+    const damaged = await run(dir);
+    assert.deepEqual(damaged.starts.map((s) => s.from), ["cold"]);
+    assert.match(damaged.starts[0].note ?? "", /checksum does not match/);
+    const repaired = await run(dir);
+    assert.deepEqual(repaired.starts.map((s) => s.from), ["snapshot"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("an unwritable cache warns; parallel workers share the first one's snapshot", async () => {
+  const file = await Deno.makeTempFile({ prefix: "hwfe-pycache-" });
+  try {
+    const uncached = await run(`${file}/cache`, "parallel");
+    assert.deepEqual(uncached.starts.map((s) => s.from).sort(), ["cold", "snapshot"]);
+    assert.equal(uncached.warnings.length, 1);
+    assert.match(uncached.warnings[0], /Python start-up cache not saved \(cannot write .*cache/);
+  } finally {
+    await Deno.remove(file);
+  }
+});

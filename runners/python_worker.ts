@@ -1,0 +1,202 @@
+/**
+ * Worker module for Python steps: one Pyodide interpreter per worker, kept
+ * warm across steps, each step in a fresh namespace.
+ *
+ * Start-up: from the memory snapshot the host hands over (about 0.25 s),
+ * checked against its SHA-256 and a self-test first; otherwise cold (about
+ * 1.7 s), after which the worker may make a snapshot for the host to cache.
+ * The snapshot is made before any step code runs.
+ *
+ * The sandbox is the worker's Deno permissions (read Pyodide's folder,
+ * nothing else): `from js import Deno` and Node's fs and net fail with
+ * NotCapable. `os.system` goes through `child_process.spawnSync`, which
+ * would throw inside wasm and kill the worker; it is replaced below with
+ * one that refuses.
+ *
+ * @module
+ */
+
+import childProcess from "node:child_process";
+import { loadPyodide, type PyodideInterface } from "npm:pyodide@314.0.7";
+import { sha256Hex } from "../lib/cache.ts";
+import { serveSteps } from "../lib/step_worker.ts";
+import type { WorkerOutcome } from "../lib/step_host.ts";
+import { PYTHON_PRELUDE } from "./_python_prelude.ts";
+
+/** What the host sends to start a worker. */
+export interface PythonInit {
+  indexURL: string;
+  /**
+   * A snapshot, with the SHA-256 (hex) its cache file's header promises;
+   * without one when it was made in this process (nothing to verify).
+   */
+  snapshot?: { bytes: Uint8Array; sha256?: string };
+  /** Make a snapshot after a cold start and report it. */
+  makeSnapshot: boolean;
+}
+
+/** What the worker reports once started. */
+export interface PythonReady {
+  /** How the interpreter started. */
+  start: "snapshot" | "cold";
+  /** Why the cached snapshot was not used, if one was given. */
+  rejected?: string;
+  /** A fresh snapshot (cold start with `makeSnapshot`). */
+  snapshot?: Uint8Array;
+}
+
+interface CurrentJob {
+  flag: Int32Array;
+  write(stream: "stdout" | "stderr", text: string): void;
+  decoders: Record<"stdout" | "stderr", TextDecoder>;
+}
+
+let current: CurrentJob | undefined;
+
+const spawnRefused = (command: unknown) => {
+  current?.write(
+    "stderr",
+    `hwfe: Python steps cannot run host commands (refused: ${String(command).slice(0, 200)})\n`,
+  );
+  return { status: 126, signal: null, pid: 0, output: [], stdout: "", stderr: "" };
+};
+(childProcess as unknown as Record<string, unknown>).spawnSync = spawnRefused;
+
+function sink(stream: "stdout" | "stderr") {
+  return {
+    isatty: false,
+    write(buffer: Uint8Array): number {
+      const job = current;
+      if (job) job.write(stream, job.decoders[stream].decode(buffer, { stream: true }));
+      return buffer.length;
+    },
+  };
+}
+
+/** Sleeps up to `ms`, waking when the host interrupts; true when interrupted. */
+function interruptibleSleep(ms: number): boolean {
+  const flag = current?.flag;
+  if (!flag) return false;
+  if (Atomics.load(flag, 1) === 0 && ms > 0) Atomics.wait(flag, 1, 0, ms);
+  return Atomics.load(flag, 1) !== 0;
+}
+
+const SELF_TEST = 'R{"ok":[1,null,"é",1180591620717411303424]}';
+
+async function start(init: PythonInit): Promise<{ py: PyodideInterface; ready: PythonReady }> {
+  const options = {
+    indexURL: init.indexURL,
+    env: { HOME: "/home/pyodide" },
+    // Start-up messages have no step to go to.
+    stdout: () => {},
+    stderr: () => {},
+  };
+  let rejected: string | undefined;
+  if (init.snapshot) {
+    try {
+      const { bytes, sha256 } = init.snapshot;
+      if (sha256 !== undefined && await sha256Hex(bytes) !== sha256) {
+        throw new Error("its checksum does not match (corrupt file)");
+      }
+      const py = await loadPyodide({ ...options, _loadSnapshot: init.snapshot.bytes });
+      const test = py.globals.get("_hwfe_self_test");
+      if (typeof test !== "function" || test() !== SELF_TEST) {
+        throw new Error("the restored interpreter failed its self-test");
+      }
+      return { py, ready: { start: "snapshot" } };
+    } catch (error) {
+      rejected = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    }
+  }
+  const makeSnapshot = init.makeSnapshot || rejected !== undefined;
+  const py = await loadPyodide({ ...options, _makeSnapshot: makeSnapshot });
+  py.runPython(PYTHON_PRELUDE);
+  const snapshot = makeSnapshot ? py.makeMemorySnapshot() : undefined;
+  return { py, ready: { start: "cold", rejected, snapshot } };
+}
+
+let python: PyodideInterface;
+let runStep: (name: string, code: string, inputs: string) => unknown;
+
+serveSteps({
+  language: "python",
+  async setup(init) {
+    const { py, ready } = await start(init as PythonInit);
+    py.setStdout(sink("stdout"));
+    py.setStderr(sink("stderr"));
+    py.globals.get("_hwfe_attach")(interruptibleSleep);
+    python = py;
+    runStep = py.globals.get("_hwfe_run_step");
+    return {
+      report: ready,
+      transfer: ready.snapshot ? [ready.snapshot.buffer as ArrayBuffer] : [],
+    };
+  },
+
+  async run({ job, interruptFlag, interrupted, write }) {
+    current = {
+      flag: interruptFlag,
+      write,
+      decoders: { stdout: new TextDecoder(), stderr: new TextDecoder() },
+    };
+    // Slot 0 is Pyodide's signal slot: the host stores 2 (SIGINT) there.
+    python.setInterruptBuffer(new Int32Array(interruptFlag.buffer, 0, 1));
+    try {
+      let tagged = runStep(job.step, job.code, job.inputs);
+      if (typeof tagged !== "string") tagged = await awaitTask(tagged, interruptFlag);
+      if (interrupted()) return { kind: "interrupted" };
+      return decode(String(tagged));
+    } finally {
+      for (const stream of ["stdout", "stderr"] as const) {
+        const rest = current.decoders[stream].decode();
+        if (rest) write(stream, rest);
+      }
+      current = undefined;
+    }
+  },
+});
+
+interface PyTask {
+  then: PromiseLike<unknown>["then"];
+  cancel(): void;
+  destroy?(): void;
+}
+
+/** Awaits an `async def run` task; cancels it when the host interrupts. */
+async function awaitTask(task: unknown, flag: Int32Array): Promise<unknown> {
+  const pyTask = task as PyTask;
+  const wait = Atomics.waitAsync(flag, 1, 0);
+  const stop = wait.async ? wait.value.then(() => STOPPED) : Promise.resolve(STOPPED);
+  try {
+    const winner = await Promise.race([Promise.resolve(pyTask), stop]);
+    if (winner === STOPPED) {
+      pyTask.cancel();
+      return "Einterrupted";
+    }
+    return winner;
+  } finally {
+    Atomics.notify(flag, 1); // releases the waiter
+    pyTask.destroy?.();
+  }
+}
+
+const STOPPED = Symbol("stopped");
+
+function decode(tagged: string): WorkerOutcome {
+  const tag = tagged[0];
+  const body = tagged.slice(1);
+  switch (tag) {
+    case "R":
+      return { kind: "result", json: body };
+    case "N":
+      return { kind: "error", message: "(python): no run() function defined" };
+    case "B":
+      return { kind: "error", message: `returned ${body}` };
+    case "S":
+      return { kind: "error", message: `(python): syntax error: ${body}` };
+    case "E":
+      return { kind: "error", message: `(python): ${body}` };
+    default:
+      return { kind: "error", message: "(python): the runtime returned an unknown outcome" };
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * What every runner on the step host shares: run a step on a pooled
+ * worker and turn the worker's outcome into a result or a StepError.
+ *
+ * @module
+ */
+
+import { StepError } from "../lib/errors.ts";
+import type { JsonText } from "../lib/json.ts";
+import type { StepHost, WorkerRuntime } from "../lib/step_host.ts";
+import type { StepContext } from "./types.ts";
+
+/**
+ * Runs a step on a worker of `runtime`; resolves to its result as JSON
+ * text. Calls `ctx.started()` once a ready worker takes the step (runners
+ * using this set `reportsStart`).
+ */
+export async function runOnWorker(
+  host: StepHost,
+  runtime: WorkerRuntime,
+  ctx: StepContext,
+): Promise<JsonText> {
+  const outcome = await host.execute(
+    runtime,
+    { step: ctx.step.name, code: ctx.step.code ?? "", inputs: ctx.inputs },
+    ctx,
+  );
+  if (outcome.kind === "result") return outcome.json;
+  if (outcome.kind === "interrupted") {
+    throw new StepError(`step '${ctx.step.name}' was interrupted`);
+  }
+  throw new StepError(`step '${ctx.step.name}' ${outcome.message}`);
+}

@@ -1,0 +1,6 @@
+workflow = {
+  name = "javascript_step",
+  steps = {
+    a = { language = "js", code = "function run() { return 1; }\n" },
+  }
+}
