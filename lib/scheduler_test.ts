@@ -132,6 +132,35 @@ Deno.test("schedule() times out a step with the step's own timeout before --step
   });
 });
 
+Deno.test("schedule() counts a reportsStart runner's timeout from ctx.started()", async () => {
+  const { workflow, plan } = setup({
+    slow_start: { code: "", timeout: 0.05 },
+    stuck: { code: "", timeout: 0.05 },
+  });
+  const runner: Runner = {
+    language: "lua",
+    reportsStart: true,
+    async run(ctx) {
+      // A runtime start-up three times the step's timeout does not count...
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      ctx.started();
+      if (ctx.step.name === "slow_start") return "1";
+      return await untilAborted(ctx); // ...but the step's own time does.
+    },
+  };
+  const result = await schedule(workflow, plan, new Map([["lua", runner]]), {
+    mode: "parallel",
+    maxParallel: 2,
+    keepGoing: true,
+    grants: { run: false },
+  });
+  const errors = Object.fromEntries(result.steps.map((s) => [s.name, s.error ?? s.status]));
+  assert.deepEqual(errors, {
+    slow_start: "succeeded",
+    stuck: "step 'stuck' timed out after 0.05s",
+  });
+});
+
 Deno.test("schedule() reports cancellation through the signal as a cancelled run", async () => {
   const { workflow, plan } = setup({ a: { code: "" }, b: { code: "", depends_on: "a" } });
   const controller = new AbortController();

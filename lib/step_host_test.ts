@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseWorkerMessage } from "./step_host.ts";
+import { parseWorkerMessage, StepHost, type WorkerRuntime } from "./step_host.ts";
 
 Deno.test("parseWorkerMessage() accepts the protocol's messages", () => {
   assert.deepEqual(parseWorkerMessage({ type: "ready" }), { type: "ready", report: undefined });
@@ -36,5 +36,102 @@ Deno.test("parseWorkerMessage() rejects anything malformed a step could post", (
     ]
   ) {
     assert.equal(parseWorkerMessage(bad), undefined, JSON.stringify(bad));
+  }
+});
+
+const fake = (reports: unknown[] = []): WorkerRuntime => ({
+  id: "fake",
+  moduleUrl: new URL("./testdata/fake_worker.ts", import.meta.url),
+  read: [],
+  onReady: (report) => reports.push(report),
+});
+
+/** A job; with `stop`, it is aborted the moment a ready worker takes it. */
+function job(code: string, stop?: AbortController) {
+  const output: string[] = [];
+  return {
+    job: { step: "s", code, inputs: "{}" },
+    ctx: {
+      signal: stop?.signal ?? new AbortController().signal,
+      started: () => stop?.abort(),
+      write: (_: string, text: string) => output.push(text),
+    },
+  };
+}
+
+Deno.test("StepHost: an interrupted job ends at once; its worker rejoins the pool when it stops", async () => {
+  const reports: unknown[] = [];
+  const runtime = fake(reports);
+  const host = new StepHost(1);
+  try {
+    const spinning = job("spin", new AbortController());
+    assert.deepEqual(await host.execute(runtime, spinning.job, spinning.ctx), {
+      kind: "interrupted",
+    });
+    // Busy for a while after the interrupt, then done: the step ends at
+    // once, the next job waits for the same worker.
+    const slow = job("stubborn 300", new AbortController());
+    assert.deepEqual(await host.execute(runtime, slow.job, slow.ctx), { kind: "interrupted" });
+    const next = job("result 42");
+    assert.deepEqual(await host.execute(runtime, next.job, next.ctx), {
+      kind: "result",
+      json: "42",
+    });
+    assert.deepEqual(reports, [{ pid: "fake" }], "the same worker served both jobs");
+  } finally {
+    host.dispose();
+  }
+});
+
+Deno.test("StepHost: a worker that ignores an interrupt is replaced after the grace period", async () => {
+  const reports: unknown[] = [];
+  const runtime = fake(reports);
+  const host = new StepHost(1);
+  try {
+    const stubborn = job("stubborn 2600", new AbortController());
+    assert.deepEqual(await host.execute(runtime, stubborn.job, stubborn.ctx), {
+      kind: "interrupted",
+    });
+    const next = job("result 7");
+    assert.deepEqual(await host.execute(runtime, next.job, next.ctx), {
+      kind: "result",
+      json: "7",
+    });
+    assert.equal(reports.length, 2, "a fresh worker took over");
+  } finally {
+    host.dispose();
+  }
+});
+
+Deno.test("StepHost: a job aborted while waiting for a worker ends at once", async () => {
+  const host = new StepHost(1);
+  const runtime = fake();
+  try {
+    const stop = new AbortController();
+    const busy = job("stubborn 300");
+    const first = host.execute(runtime, busy.job, busy.ctx);
+    const waiting = job("result 1");
+    waiting.ctx.signal = stop.signal;
+    const second = host.execute(runtime, waiting.job, waiting.ctx);
+    stop.abort();
+    assert.deepEqual(await second, { kind: "interrupted" });
+    assert.deepEqual(await first, { kind: "result", json: "1" });
+  } finally {
+    host.dispose();
+  }
+});
+
+Deno.test("StepHost: step code posting a second 'ready' gets its worker dropped", async () => {
+  const reports: unknown[] = [];
+  const host = new StepHost(1);
+  try {
+    const forged = job("forge");
+    await assert.rejects(
+      host.execute(fake(reports), forged.job, forged.ctx),
+      /sent "ready" twice/,
+    );
+    assert.deepEqual(reports, [{ pid: "fake" }], "the forged report never reached the runtime");
+  } finally {
+    host.dispose();
   }
 });

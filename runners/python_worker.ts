@@ -27,8 +27,8 @@ import { PYTHON_PRELUDE } from "./_python_prelude.ts";
 export interface PythonInit {
   indexURL: string;
   /**
-   * A snapshot, with the SHA-256 (hex) its cache file's header promises;
-   * without one when it was made in this process (nothing to verify).
+   * A snapshot (in shared memory), with the SHA-256 (hex) its cache file's
+   * header promises; without one when it was made in this process.
    */
   snapshot?: { bytes: Uint8Array; sha256?: string };
   /** Make a snapshot after a cold start and report it. */
@@ -93,12 +93,25 @@ async function start(init: PythonInit): Promise<{ py: PyodideInterface; ready: P
   };
   let rejected: string | undefined;
   if (init.snapshot) {
+    // The host shares one copy between workers; Pyodide and WebCrypto need
+    // bytes of their own (not shared memory).
+    const bytes = init.snapshot.bytes.slice();
+    const sha256 = init.snapshot.sha256;
+    // The checksum is computed off this thread while the snapshot loads.
+    const intact = sha256 === undefined
+      ? Promise.resolve(true)
+      : sha256Hex(bytes).then((actual) => actual === sha256);
     try {
-      const { bytes, sha256 } = init.snapshot;
-      if (sha256 !== undefined && await sha256Hex(bytes) !== sha256) {
-        throw new Error("its checksum does not match (corrupt file)");
-      }
-      const py = await loadPyodide({ ...options, _loadSnapshot: init.snapshot.bytes });
+      const [ok, loaded] = await Promise.all([
+        intact,
+        loadPyodide({ ...options, _loadSnapshot: bytes }).then(
+          (py) => ({ py }),
+          (error) => ({ error }),
+        ),
+      ]);
+      if (!ok) throw new Error("its checksum does not match (corrupt file)");
+      if ("error" in loaded) throw loaded.error;
+      const py = loaded.py;
       const test = py.globals.get("_hwfe_self_test");
       if (typeof test !== "function" || test() !== SELF_TEST) {
         throw new Error("the restored interpreter failed its self-test");

@@ -3,6 +3,9 @@
  * one run (absolute times vary between machines):
  *   1. parallel_demo, parallel vs sequential, against its longest path (~1 s)
  *   2. four CPU-bound Lua steps, -j 1 vs -j 2 (target: close to 2x on 2 cores)
+ *   3. Python start-up: a one-step run with an empty cache (cold) and with
+ *      the cached snapshot (warm), against a one-step Lua run
+ *   4. the cost of one more trivial Python step (101 steps vs 1, one run)
  *
  * Run: deno task bench:cli
  */
@@ -10,11 +13,15 @@
 const ROOT = new URL("../", import.meta.url).pathname;
 const RUNS = Number(Deno.env.get("HWFE_BENCH_RUNS") ?? 3);
 
-async function hwfe(args: string[]): Promise<number> {
+const PERMISSIONS = ["--allow-read", "--allow-write", "--allow-env", "--allow-run"];
+const CACHE = await Deno.makeTempDir({ prefix: "hwfe-bench-cache-" });
+
+async function hwfe(args: string[], cacheDir = CACHE): Promise<number> {
   const start = performance.now();
   const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", "--allow-read", "--allow-env", "--allow-run", "cli.ts", ...args],
+    args: ["run", "--quiet", ...PERMISSIONS, "cli.ts", ...args],
     cwd: ROOT,
+    env: { HWFE_CACHE_DIR: cacheDir },
     stdout: "null",
     stderr: "piped",
   }).output();
@@ -22,9 +29,17 @@ async function hwfe(args: string[]): Promise<number> {
   return (performance.now() - start) / 1000;
 }
 
-async function median(args: string[]): Promise<number> {
+async function median(args: string[], freshCache = false): Promise<number> {
   const times: number[] = [];
-  for (let i = 0; i < RUNS; i++) times.push(await hwfe(args));
+  for (let i = 0; i < RUNS; i++) {
+    if (!freshCache) {
+      times.push(await hwfe(args));
+      continue;
+    }
+    const empty = await Deno.makeTempDir({ prefix: "hwfe-bench-cold-" });
+    times.push(await hwfe(args, empty));
+    await Deno.remove(empty, { recursive: true });
+  }
   times.sort((a, b) => a - b);
   return times[Math.floor(times.length / 2)];
 }
@@ -38,11 +53,34 @@ await Deno.writeTextFile(
   }\n} }\n`,
 );
 
+async function workflowFile(name: string, steps: string[]): Promise<string> {
+  const file = await Deno.makeTempFile({ suffix: ".lua" });
+  await Deno.writeTextFile(
+    file,
+    `workflow = { name = "${name}", steps = {\n${steps.join("\n")}\n} }\n`,
+  );
+  return file;
+}
+const pyStep = (name: string, deps = "") =>
+  `  ${name} = { language = "python", ${deps}code = "def run(inputs=None):\\n    return 1\\n" },`;
+const python1 = await workflowFile("py1", [pyStep("s0")]);
+const python101 = await workflowFile("py101", [
+  pyStep("s0"),
+  ...Array.from({ length: 100 }, (_, i) => pyStep(`s${i + 1}`, `depends_on = { "s${i}" }, `)),
+]);
+const lua1 = await workflowFile("lua1", [`  s0 = { code = "function run() return 1 end" },`]);
+
 const demo = "workflows/parallel_demo.lua";
+await hwfe(["run", python1]); // makes the cached snapshot the warm runs use
 const parallel = await median(["run", "--allow-run", "--mode", "parallel", demo]);
 const sequential = await median(["run", "--allow-run", "--mode", "sequential", demo]);
 const j1 = await median(["run", "--mode", "parallel", "-j", "1", cpuFile]);
 const j2 = await median(["run", "--mode", "parallel", "-j", "2", cpuFile]);
+
+const pyCold = await median(["run", python1], true);
+const pyWarm = await median(["run", python1]);
+const luaOne = await median(["run", lua1]);
+const py101 = await median(["run", python101]);
 
 console.log(`hwfe whole-run benchmarks, median of ${RUNS}, wall seconds incl. Deno start-up`);
 console.log(`parallel_demo parallel   ${parallel.toFixed(2)}s  (longest path ~1 s of work)`);
@@ -52,4 +90,16 @@ console.log(
     (j1 / j2).toFixed(2)
   }x`,
 );
-await Deno.remove(cpuFile);
+console.log(
+  `one Python step: cold cache ${pyCold.toFixed(2)}s, warm cache ${pyWarm.toFixed(2)}s ` +
+    `(one Lua step ${luaOne.toFixed(2)}s: Python start-up adds ${
+      (pyCold - luaOne).toFixed(2)
+    }s cold, ${(pyWarm - luaOne).toFixed(2)}s warm)`,
+);
+console.log(
+  `101 trivial Python steps ${py101.toFixed(2)}s: ${
+    ((py101 - pyWarm) / 100 * 1000).toFixed(2)
+  } ms per extra step (incl. scheduling)`,
+);
+for (const file of [cpuFile, python1, python101, lua1]) await Deno.remove(file);
+await Deno.remove(CACHE, { recursive: true });

@@ -10,7 +10,7 @@ import { runWorkflow } from "../lib/run.ts";
 import { loadWorkflowFile, type Step, type Workflow } from "../lib/workflow.ts";
 import { StepHost } from "../lib/step_host.ts";
 import { createRunners } from "../runners/mod.ts";
-import { hwfe, ROOT, runJson } from "./_helpers.ts";
+import { hwfe, ROOT, runJson, SUITE_CACHE } from "./_helpers.ts";
 
 const COMPAT = new URL("../shared/compat/", ROOT).pathname;
 
@@ -76,7 +76,7 @@ for (const name of files) {
   const checked = Object.keys(expected).filter((step) => subset.steps.has(step));
   if (subset.steps.size === workflow.steps.size || checked.length === 0) continue;
   Deno.test(`compat: ${name} steps ${checked.join(", ")} already match the reference`, async () => {
-    const result = await runWorkflow(subset, { grants: { run: true } });
+    const result = await runWorkflow(subset, { grants: { run: true }, cacheDir: SUITE_CACHE });
     for (const step of checked) {
       const report = result.steps.find((s) => s.name === step)!;
       assert.equal(report.status, "succeeded", report.error);

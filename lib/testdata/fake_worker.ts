@@ -1,0 +1,36 @@
+/**
+ * A step-host worker for unit tests. A job's code is a command:
+ * `result <json>`, `spin` (busy until interrupted), `stubborn <ms>` (busy
+ * for that long, ignoring interrupts), `forge` (posts a second "ready", as
+ * hostile step code could).
+ */
+
+import { serveSteps } from "../step_worker.ts";
+
+function busy(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end) { /* burn */ }
+}
+
+serveSteps({
+  language: "fake",
+  setup: () => ({ report: { pid: "fake" } }),
+  run({ job, interrupted }) {
+    const [command, arg] = job.code.split(" ");
+    switch (command) {
+      case "result":
+        return Promise.resolve({ kind: "result", json: arg });
+      case "spin":
+        while (!interrupted()) busy(1);
+        return Promise.resolve({ kind: "interrupted" });
+      case "stubborn":
+        busy(Number(arg));
+        return Promise.resolve({ kind: "result", json: "1" });
+      case "forge":
+        (self as unknown as Worker).postMessage({ type: "ready", report: { pid: "forged" } });
+        return Promise.resolve({ kind: "result", json: "1" });
+      default:
+        return Promise.resolve({ kind: "error", message: `unknown command ${command}` });
+    }
+  },
+});
