@@ -58,10 +58,13 @@ export interface JobContext {
   write(stream: "stdout" | "stderr", text: string): void;
 }
 
-/** What a worker reports when a job ends. */
+/**
+ * What a worker reports when a job ends. `retire`: the runtime is no longer
+ * usable (it crashed or exited); the host replaces the worker.
+ */
 export type WorkerOutcome =
   | { kind: "result"; json: JsonText }
-  | { kind: "error"; message: string }
+  | { kind: "error"; message: string; retire?: boolean }
   | { kind: "interrupted" };
 
 /**
@@ -244,7 +247,11 @@ class PooledWorker {
         }
         return;
       case "done":
-        if (this.#job?.id === message.id) this.#job.resolve(message.outcome);
+        if (this.#job?.id !== message.id) return;
+        this.#job.resolve(message.outcome);
+        if (message.outcome.kind === "error" && message.outcome.retire) {
+          this.#die(`the ${this.runtime.id} runtime retired itself`);
+        }
         return;
     }
   }
@@ -285,7 +292,12 @@ export function parseWorkerMessage(data: unknown): WorkerMessage | undefined {
         return { type: "done", id: m.id, outcome: { kind: "result", json: o.json } };
       }
       if (o.kind === "error" && isText(o.message)) {
-        return { type: "done", id: m.id, outcome: { kind: "error", message: o.message } };
+        const outcome = { kind: "error" as const, message: o.message };
+        return {
+          type: "done",
+          id: m.id,
+          outcome: o.retire === true ? { ...outcome, retire: true } : outcome,
+        };
       }
       if (o.kind === "interrupted") {
         return { type: "done", id: m.id, outcome: { kind: "interrupted" } };

@@ -32,6 +32,9 @@ _BASE_ENV = dict(_os.environ)
 _BASE_PATH = list(_sys.path)
 _BASE_ARGV = list(_sys.argv)
 _BASE_RECURSION_LIMIT = _sys.getrecursionlimit()
+# Deeper values are refused: json.dumps of a 100,000-deep list overflows
+# Pyodide's stack and kills the interpreter.
+_MAX_DEPTH = 500
 _STDLIB_ONLY = (
     "hwfe runs Python steps on Pyodide with the standard library only: "
     "packages such as '{}' are not available and cannot be installed (no network, no wheels)"
@@ -64,6 +67,8 @@ def _json_data(value, path, active):
             raise _NotJson("the float " + repr(value) + " at " + _where(path) + ", which JSON cannot hold")
         return float(value)
     if isinstance(value, (dict, list, tuple)):
+        if len(path) >= _MAX_DEPTH:
+            raise _NotJson("a value nested more than " + str(_MAX_DEPTH) + " levels deep")
         if id(value) in active:
             raise _NotJson("a " + _type_name(value) + " that contains itself at " + _where(path))
         active.add(id(value))
@@ -127,6 +132,11 @@ def _describe_error(error, filename):
     only = "".join(te.format_exception_only()).rstrip()
     # A denied host call says how to rerun Deno with more access; that is not the fix here.
     only = _re.sub(r", run again with the --allow-[a-z-]+ flag", " (Python steps have no host access)", only)
+    if isinstance(error, RuntimeError) and "Cannot stack switch" in str(error):
+        only = (
+            "RuntimeError: asyncio.run() and run_until_complete() cannot block in hwfe's Python; "
+            "make run itself async instead: async def run(inputs): return await main()"
+        )
     if isinstance(error, ModuleNotFoundError) and error.name:
         top = error.name.split(".")[0]
         if top not in _sys.stdlib_module_names:

@@ -53,6 +53,25 @@ interface CurrentJob {
 
 let current: CurrentJob | undefined;
 
+// Pyodide's own diagnostics and step code calling `js.console` go to the
+// step's output, never straight to hwfe's terminal.
+for (
+  const [method, stream] of [
+    ["log", "stdout"],
+    ["info", "stdout"],
+    ["debug", "stdout"],
+    ["warn", "stderr"],
+    ["error", "stderr"],
+    ["trace", "stderr"],
+  ] as const
+) {
+  console[method] = (...args: unknown[]) =>
+    current?.write(
+      stream,
+      args.map((a) => typeof a === "string" ? a : Deno.inspect(a)).join(" ") + "\n",
+    );
+}
+
 const spawnRefused = (command: unknown) => {
   current?.write(
     "stderr",
@@ -159,6 +178,18 @@ serveSteps({
       if (typeof tagged !== "string") tagged = await awaitTask(tagged, interruptFlag);
       if (interrupted()) return { kind: "interrupted" };
       return decode(String(tagged));
+    } catch (error) {
+      if (interrupted()) return { kind: "interrupted" };
+      // The prelude catches every Python exception, so an error here means
+      // the interpreter itself failed (a stack overflow in C, os._exit):
+      // it cannot run another step.
+      const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
+      return {
+        kind: "error",
+        message:
+          `(python): the Python interpreter stopped (${reason}); hwfe starts a new one for later steps`,
+        retire: true,
+      };
     } finally {
       for (const stream of ["stdout", "stderr"] as const) {
         const rest = current.decoders[stream].decode();

@@ -400,3 +400,28 @@ def run(inputs):
     path: false,
   });
 });
+
+Deno.test("a Python step that kills its interpreter fails alone; later steps get a new one", async () => {
+  const file = await writeWorkflow("crash", {
+    a_exit: { code: "import os\ndef run():\n    os._exit(1)\n" },
+    b_console: { code: "import js\ndef run():\n    js.console.log('via console')\n    return 1\n" },
+    c_asyncio_run: {
+      code:
+        "import asyncio\nasync def main():\n    return 1\ndef run():\n    return asyncio.run(main())\n",
+    },
+    d_too_deep: {
+      code: "def run():\n    x = []\n    for _ in range(600):\n        x = [x]\n    return x\n",
+    },
+  });
+  const { result, run, lines } = await runFile(file, "--keep-going");
+  assert.equal(result.code, 1);
+  assert.equal(
+    run.steps.a_exit.error,
+    "step 'a_exit' (python): the Python interpreter stopped (Program terminated with exit(1)); " +
+      "hwfe starts a new one for later steps",
+  );
+  assert.equal(run.steps.b_console.result, 1);
+  assert.deepEqual(lines.b_console, ["via console"]);
+  assert.match(run.steps.c_asyncio_run.error!, /make run itself async instead/);
+  assert.match(run.steps.d_too_deep.error!, /returned a value nested more than 500 levels deep/);
+});
