@@ -65,4 +65,5 @@ export {
 export { parseJson } from "./lib/json.ts";
 export type { JsonText, JsonValue } from "./lib/json.ts";
 export { resultToJson } from "./lib/render.ts";
-export type { Grants } from "./runners/types.ts";
+export { defaultCacheDir } from "./lib/cache.ts";
+export type { Grants, RuntimeStart } from "./runners/types.ts";

@@ -57,6 +57,14 @@ export function renderEvent(event: RunEvent, p: Palette): string | undefined {
       return `${p.dim(`[${event.step}]`)} ${event.line}`;
     case "step_finished":
       return renderFinished(event.report, p);
+    case "runtime_started":
+      // Only the slow case is worth a line: it explains a first run's pause.
+      return event.from === "cold"
+        ? p.dim(
+          `· ${event.runtime} started cold in ${formatDuration(event.ms)}` +
+            (event.note ? ` (${event.note})` : ""),
+        )
+        : undefined;
     default:
       return undefined;
   }
