@@ -7,9 +7,11 @@
 
 import type { StepHost } from "../lib/step_host.ts";
 import type { Language } from "../lib/workflow.ts";
+import { javascriptRunner, typescriptRunner } from "./javascript.ts";
 import { luaRunner } from "./lua.ts";
 import { pythonRunner } from "./python.ts";
 import { shellRunner } from "./shell.ts";
+import { wasmRunner } from "./wasm.ts";
 import type { Runner, RunnerEvents, RunnerRegistry } from "./types.ts";
 
 export type {
@@ -33,6 +35,9 @@ export function createRunners(host: StepHost, options: RunnerOptions = {}): Runn
   return new Map<Language, Runner>([
     ["lua", luaRunner(host)],
     ["python", pythonRunner(host, options)],
+    ["javascript", javascriptRunner(host)],
+    ["typescript", typescriptRunner(host)],
     ["shell", shellRunner],
+    ["wasm", wasmRunner(host)],
   ]);
 }

@@ -19,10 +19,11 @@ export async function runOnWorker(
   host: StepHost,
   runtime: WorkerRuntime,
   ctx: StepContext,
+  extra?: unknown,
 ): Promise<JsonText> {
   const outcome = await host.execute(
     runtime,
-    { step: ctx.step.name, code: ctx.step.code ?? "", inputs: ctx.inputs },
+    { step: ctx.step.name, code: ctx.step.code ?? "", inputs: ctx.inputs, extra },
     ctx,
   );
   if (outcome.kind === "result") return outcome.json;

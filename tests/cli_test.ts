@@ -58,9 +58,6 @@ const VALIDATION_CASES: [string, RegExp[]][] = [
   ["host_access.lua", [
     /host_access\.lua: error while evaluating the workflow file: .*line 1|host_access\.lua:1: attempt to call a nil value \(field 'execute'\)/,
   ]],
-  ["javascript_step.lua", [
-    /javascript_step\.lua: step 'a' \(javascript\): JavaScript steps are not supported/,
-  ]],
 ];
 
 for (const [file, patterns] of VALIDATION_CASES) {

@@ -1,0 +1,128 @@
+/**
+ * JavaScript run inside every fresh QuickJS context before a step's code:
+ * a Node-style `console` that prints objects readably, and `__hwfe.call`,
+ * which calls the step's `run(inputs)` and converts its result to JSON
+ * text, tagged: R<json> a result, B<what> a result that is not JSON data,
+ * N no run(). An async `run` gives a promise of such a string.
+ *
+ * `__hwfe_write(stream, text)` (1 stdout, 2 stderr) is provided by the
+ * worker and removed from the global scope here.
+ *
+ * @module
+ */
+
+export const JS_PRELUDE = String.raw`
+(() => {
+  const write = globalThis.__hwfe_write;
+  delete globalThis.__hwfe_write;
+  const MAX_DEPTH = 500;
+
+  const quote = (s) => JSON.stringify(s);
+  const keyText = (k) => /^[A-Za-z_$][\w$]*$/.test(k) ? k : quote(k);
+
+  function inspect(value, depth, seen) {
+    switch (typeof value) {
+      case "string": return depth === 0 ? value : quote(value);
+      case "undefined": return "undefined";
+      case "function": return "[Function: " + (value.name || "(anonymous)") + "]";
+      case "symbol": return value.toString();
+      case "bigint": return value + "n";
+      case "number": return Object.is(value, -0) ? "-0" : String(value);
+      case "boolean": return String(value);
+    }
+    if (value === null) return "null";
+    if (seen.has(value)) return "[Circular]";
+    if (value instanceof Error) return value.stack ? value.name + ": " + value.message + "\n" + value.stack.trimEnd() : String(value);
+    if (value instanceof Date) return isNaN(value) ? "Invalid Date" : value.toISOString();
+    if (value instanceof RegExp) return String(value);
+    if (depth > 4) return Array.isArray(value) ? "[Array]" : "[Object]";
+    seen.add(value);
+    try {
+      if (Array.isArray(value)) {
+        const items = value.map((v) => inspect(v, depth + 1, seen));
+        return items.length ? "[ " + items.join(", ") + " ]" : "[]";
+      }
+      if (value instanceof Map) {
+        return "Map(" + value.size + ") { " + [...value].map(([k, v]) => inspect(k, depth + 1, seen) + " => " + inspect(v, depth + 1, seen)).join(", ") + " }";
+      }
+      if (value instanceof Set) {
+        return "Set(" + value.size + ") { " + [...value].map((v) => inspect(v, depth + 1, seen)).join(", ") + " }";
+      }
+      const entries = Object.keys(value).map((k) => keyText(k) + ": " + inspect(value[k], depth + 1, seen));
+      const name = value.constructor && value.constructor !== Object && value.constructor.name ? value.constructor.name + " " : "";
+      return entries.length ? name + "{ " + entries.join(", ") + " }" : name + "{}";
+    } finally {
+      seen.delete(value);
+    }
+  }
+  const format = (args) => args.map((a) => inspect(a, 0, new Set())).join(" ");
+  const log = (stream) => (...args) => { write(stream, format(args) + "\n"); };
+  globalThis.console = {
+    log: log(1), info: log(1), debug: log(1), warn: log(2), error: log(2), trace: log(2),
+  };
+
+  const where = (path) => "result" + path.map((k) =>
+    typeof k === "number" ? "[" + k + "]" : /^[A-Za-z_$][\w$]*$/.test(k) ? "." + k : "[" + quote(k) + "]"
+  ).join("");
+
+  class NotJson {
+    constructor(message) { this.message = message; }
+  }
+
+  function kindOf(value) {
+    if (typeof value === "bigint") return "a BigInt (" + value + "n)";
+    if (typeof value === "symbol") return "a symbol (" + value.toString() + ")";
+    if (typeof value === "function") return "a function" + (value.name ? " (" + value.name + ")" : "");
+    if (value instanceof Map) return "a Map";
+    if (value instanceof Set) return "a Set";
+    if (value instanceof Promise) return "a Promise";
+    return undefined;
+  }
+
+  function toData(value, path, active) {
+    if (value === undefined || value === null) return null;
+    if (typeof value === "string" || typeof value === "boolean") return value;
+    if (typeof value === "number") {
+      if (!Number.isFinite(value)) throw new NotJson("the number " + value + " at " + where(path) + ", which JSON cannot hold");
+      return value;
+    }
+    const kind = kindOf(value);
+    if (kind) {
+      throw new NotJson(kind + " at " + where(path) + ", which is not JSON data; convert it before returning");
+    }
+    if (typeof value.toJSON === "function") return toData(value.toJSON(), path, active);
+    if (path.length >= MAX_DEPTH) throw new NotJson("a value nested more than " + MAX_DEPTH + " levels deep");
+    if (active.has(value)) throw new NotJson("a value that contains itself at " + where(path));
+    active.add(value);
+    try {
+      if (Array.isArray(value)) return value.map((v, i) => toData(v, path.concat([i]), active));
+      const out = {};
+      for (const k of Object.keys(value)) out[k] = toData(value[k], path.concat([k]), active);
+      return out;
+    } finally {
+      active.delete(value);
+    }
+  }
+
+  function encode(result) {
+    try {
+      return "R" + JSON.stringify(toData(result, [], new Set()));
+    } catch (error) {
+      if (error instanceof NotJson) return "B" + error.message;
+      throw error;
+    }
+  }
+
+  Object.defineProperty(globalThis, "__hwfe", {
+    value: Object.freeze({
+      call(inputsJson) {
+        // run may be a function declaration or a top-level const/let.
+        if (typeof run !== "function") return "N";
+        const result = run(JSON.parse(inputsJson));
+        if (result instanceof Promise) return result.then(encode);
+        return encode(result);
+      },
+    }),
+  });
+})();
+`;

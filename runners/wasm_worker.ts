@@ -1,0 +1,245 @@
+/**
+ * Worker module for WebAssembly steps. The host sends the module's bytes
+ * (or its WebAssembly text, compiled here with wabt); the worker needs no
+ * Deno permissions at all. Three calling conventions, chosen from what the
+ * module exports (docs/WASM.md):
+ *
+ * 1. `func() -> i32`: the reference engine's convention; the code is the
+ *    result (0 success, 1-10 a warning, anything else a failure).
+ * 2. JSON: `memory`, `alloc(len) -> ptr` and `func(ptr, len) -> ptr` where
+ *    the returned pointer holds a little-endian u32 length and that many
+ *    bytes of UTF-8 JSON. `dealloc(ptr, len)`, when exported, frees both.
+ * 3. WASI preview 1 command (`_start`): inputs JSON on stdin, the result
+ *    read from stdout as for shell steps, the exit code checked.
+ *
+ * Modules that import WASI get it in every convention, with no files,
+ * environment or clock beyond what the shim gives; their stdout and stderr
+ * are the step's output. A wasm loop cannot be interrupted: the host ends
+ * the step at its timeout and drops this worker.
+ *
+ * @module
+ */
+
+import { ConsoleStdout, File, OpenFile, WASI } from "npm:@bjorn3/browser_wasi_shim@0.4.2";
+import wabtInit from "npm:wabt@1.0.39";
+import { compactJson, stringifyJson } from "../lib/json.ts";
+import { serveSteps } from "../lib/step_worker.ts";
+import type { WorkerOutcome } from "../lib/step_host.ts";
+import { shellResult } from "./shell.ts";
+
+/** What the host sends with each wasm job (in `WorkerJob.extra`). */
+export interface WasmJob {
+  /** How the step names its module, for messages and results. */
+  moduleName: string;
+  /** The module's bytes, or WebAssembly text to compile. */
+  bytes?: Uint8Array;
+  wat?: string;
+  func: string;
+  /** Number of direct dependencies (the reference result's `input_count`). */
+  inputCount: number;
+}
+
+const WASI_MODULE = "wasi_snapshot_preview1";
+const encoder = new TextEncoder();
+
+let wabt: Awaited<ReturnType<typeof wabtInit>> | undefined;
+
+serveSteps({
+  language: "wasm",
+  setup() {},
+  async run({ job, write }) {
+    const wasm = job.extra as WasmJob;
+    let module: WebAssembly.Module;
+    try {
+      module = await WebAssembly.compile(
+        (wasm.bytes ?? await compileWat(wasm.moduleName, wasm.wat ?? "")) as Uint8Array<
+          ArrayBuffer
+        >,
+      );
+    } catch (error) {
+      return fail(`${wasm.moduleName} is not a valid WebAssembly module: ${text(error)}`);
+    }
+    const exports = WebAssembly.Module.exports(module);
+    const imports = WebAssembly.Module.imports(module);
+    const usesWasi = imports.some((i) => i.module === WASI_MODULE);
+    const foreign = imports.filter((i) => i.module !== WASI_MODULE);
+    if (foreign.length) {
+      return fail(
+        `${wasm.moduleName} imports ${
+          foreign.map((i) => `${i.module}.${i.name}`).join(", ")
+        }; hwfe provides only WASI preview 1 (${WASI_MODULE})`,
+      );
+    }
+    const exported = (name: string, kind: string) =>
+      exports.some((e) => e.name === name && e.kind === kind);
+    const listing = exports.map((e) => `${e.name} (${e.kind})`).join(", ") || "nothing";
+
+    const stdout: Uint8Array[] = [];
+    const stderr: Uint8Array[] = [];
+    const decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() };
+    const sink = (stream: "stdout" | "stderr", into: Uint8Array[]) =>
+      new ConsoleStdout((bytes) => {
+        into.push(bytes.slice());
+        write(stream, decoders[stream].decode(bytes, { stream: true }));
+      });
+    const stdin = new OpenFile(new File(encoder.encode(job.inputs)));
+    const wasi = new WASI([wasm.moduleName], [], [
+      stdin,
+      sink("stdout", stdout),
+      sink("stderr", stderr),
+    ], {
+      debug: false,
+    });
+
+    let instance: WebAssembly.Instance;
+    try {
+      instance = await WebAssembly.instantiate(
+        module,
+        usesWasi ? { [WASI_MODULE]: wasi.wasiImport } : {},
+      );
+    } catch (error) {
+      return fail(`${wasm.moduleName} cannot be instantiated: ${text(error)}`);
+    }
+    const api = instance.exports as Record<string, unknown>;
+
+    try {
+      if (exported(wasm.func, "function")) {
+        const fn = api[wasm.func] as (...args: number[]) => unknown;
+        if (usesWasi) wasi.initialize(instance as never);
+        if (fn.length === 0) return codeResult(wasm, fn());
+        if (fn.length === 2 && exported("memory", "memory") && exported("alloc", "function")) {
+          return jsonCall(wasm, api, fn, job.inputs);
+        }
+        return fail(
+          `export '${wasm.func}' takes ${fn.length} parameters; hwfe calls an export that takes ` +
+            "none (returning an i32 code), or (ptr, len) when the module also exports memory and " +
+            "alloc (the JSON convention, docs/WASM.md)",
+        );
+      }
+      if (exported("_start", "function") && usesWasi) {
+        const code = wasi.start(instance as never);
+        const out = joined(stdout);
+        const err = joined(stderr);
+        if (code !== 0) {
+          const tail = err.trim().split("\n").slice(-5).join("\n");
+          return fail(`${wasm.moduleName} exited with code ${code}${tail ? `: ${tail}` : ""}`);
+        }
+        return { kind: "result", json: shellResult(out, err, code) };
+      }
+      return fail(
+        `${wasm.moduleName} has no export '${wasm.func}'` +
+          (exported("_start", "function") ? " and its _start does not use WASI" : "") +
+          `; it exports: ${listing}`,
+      );
+    } catch (error) {
+      if (error instanceof WebAssembly.RuntimeError) {
+        return fail(`${wasm.moduleName} trapped: ${error.message}`);
+      }
+      return fail(text(error));
+    } finally {
+      for (const stream of ["stdout", "stderr"] as const) {
+        const rest = decoders[stream].decode();
+        if (rest) write(stream, rest);
+      }
+    }
+  },
+});
+
+async function compileWat(name: string, wat: string): Promise<Uint8Array> {
+  wabt ??= await wabtInit();
+  let parsed;
+  try {
+    parsed = wabt.parseWat(name, wat);
+  } catch (error) {
+    throw new Error(`WebAssembly text: ${text(error).replace(/^parseWat failed:\s*/, "").trim()}`);
+  }
+  try {
+    parsed.resolveNames();
+    parsed.validate();
+    return parsed.toBinary({}).buffer;
+  } finally {
+    parsed.destroy();
+  }
+}
+
+/** Convention 1: the reference engine's result for a return code. */
+function codeResult(wasm: WasmJob, returned: unknown): WorkerOutcome {
+  const code = Number(returned);
+  if (!Number.isInteger(code)) {
+    return fail(`export '${wasm.func}' returned ${String(returned)}, not an i32 code`);
+  }
+  if (code !== 0 && (code < 1 || code > 10)) {
+    return fail(
+      `export '${wasm.func}' returned code ${code} (0 is success, 1-10 a warning, anything else a failure)`,
+    );
+  }
+  return {
+    kind: "result",
+    json: stringifyJson({
+      wasm_execution: {
+        module: wasm.moduleName,
+        function: wasm.func,
+        return_code: code,
+        status: code === 0 ? "success" : "warning",
+        input_count: wasm.inputCount,
+      },
+    }),
+  };
+}
+
+/** Convention 2: inputs JSON in the module's memory, result JSON back. */
+function jsonCall(
+  wasm: WasmJob,
+  api: Record<string, unknown>,
+  fn: (ptr: number, len: number) => unknown,
+  inputs: string,
+): WorkerOutcome {
+  const memory = api.memory as WebAssembly.Memory;
+  const alloc = api.alloc as (len: number) => number;
+  const dealloc = api.dealloc as ((ptr: number, len: number) => void) | undefined;
+  const bytes = encoder.encode(inputs);
+  const inPtr = alloc(bytes.length) >>> 0;
+  if (inPtr + bytes.length > memory.buffer.byteLength) {
+    return fail(`alloc(${bytes.length}) returned ${inPtr}, outside the module's memory`);
+  }
+  new Uint8Array(memory.buffer, inPtr, bytes.length).set(bytes);
+  const outPtr = Number(fn(inPtr, bytes.length)) >>> 0;
+  const size = memory.buffer.byteLength; // the call may have grown memory
+  if (outPtr + 4 > size) return fail(`export '${wasm.func}' returned ${outPtr}, outside memory`);
+  const length = new DataView(memory.buffer).getUint32(outPtr, true);
+  if (outPtr + 4 + length > size) {
+    return fail(`export '${wasm.func}' returned a result of ${length} bytes that runs past memory`);
+  }
+  let json: string;
+  try {
+    const text = new TextDecoder("utf-8", { fatal: true }).decode(
+      new Uint8Array(memory.buffer, outPtr + 4, length),
+    );
+    json = compactJson(text);
+  } catch {
+    return fail(`export '${wasm.func}' returned ${length} bytes that are not UTF-8 JSON`);
+  }
+  if (typeof dealloc === "function") {
+    dealloc(inPtr, bytes.length);
+    dealloc(outPtr, length + 4);
+  }
+  return { kind: "result", json };
+}
+
+function joined(chunks: Uint8Array[]): string {
+  const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, at);
+    at += chunk.length;
+  }
+  return new TextDecoder().decode(all);
+}
+
+function fail(message: string): WorkerOutcome {
+  return { kind: "error", message: `(wasm): ${message}` };
+}
+
+function text(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,6 +1,0 @@
-workflow = {
-  name = "javascript_step",
-  steps = {
-    a = { language = "js", code = "function run() { return 1; }\n" },
-  }
-}
