@@ -33,7 +33,7 @@ export interface WorkerHandler {
   /** The step language, for messages: "python". */
   language: string;
   setup(init: unknown): Promise<SetupReport | void> | SetupReport | void;
-  run(run: JobRun): Promise<WorkerOutcome>;
+  run(run: JobRun): Promise<WorkerOutcome> | WorkerOutcome;
 }
 
 /** Serves jobs from the host until the worker is terminated. */

@@ -1,7 +1,9 @@
 /**
  * JavaScript and TypeScript steps: QuickJS in the step host's workers (see
- * javascript_worker.ts). TypeScript workers also load esbuild's wasm build,
- * so only a workflow with a TypeScript step pays for it.
+ * javascript_worker.ts). TypeScript steps share those workers: a run's
+ * TypeScript sources are transpiled together by esbuild's wasm build in a
+ * separate, short-lived worker (typescript_worker.ts), started as soon as
+ * the plan shows a TypeScript step so that it overlaps earlier levels.
  *
  * @module
  */
@@ -9,8 +11,11 @@
 import { createRequire } from "node:module";
 import "npm:@jitl/quickjs-wasmfile-release-sync@0.32.0";
 import "npm:esbuild-wasm@0.28.2/esm/browser.js";
-import type { StepHost, WorkerRuntime } from "../lib/step_host.ts";
-import type { JavaScriptInit } from "./javascript_worker.ts";
+import { StepError } from "../lib/errors.ts";
+import { type StepHost, untilAborted, type WorkerRuntime } from "../lib/step_host.ts";
+import type { Workflow } from "../lib/workflow.ts";
+import type { JavaScriptInit, TypeScriptJob } from "./javascript_worker.ts";
+import type { Transpiled, TranspileRequest } from "./typescript_worker.ts";
 import type { Runner } from "./types.ts";
 import { runOnWorker } from "./worker_runner.ts";
 
@@ -24,35 +29,118 @@ export function quickjsWasmPath(): string {
   return require.resolve("@jitl/quickjs-wasmfile-release-sync/wasm");
 }
 
-/** esbuild's wasm file, which TypeScript workers read. */
+/** esbuild's wasm file, which the TypeScript transpiler reads. */
 export function esbuildWasmPath(): string {
   return require.resolve("esbuild-wasm/esbuild.wasm");
 }
 
-function runner(host: StepHost, language: "javascript" | "typescript"): Runner {
+/** The worker runtime JavaScript and TypeScript steps run on. */
+export function javascriptRuntime(): WorkerRuntime {
   const quickjsWasm = quickjsWasmPath();
-  const esbuildWasm = language === "typescript" ? esbuildWasmPath() : undefined;
-  const init: JavaScriptInit = { quickjsWasm, memoryPages: JS_MEMORY_PAGES, esbuildWasm };
-  const runtime: WorkerRuntime = {
-    id: language,
+  const init: JavaScriptInit = { quickjsWasm, memoryPages: JS_MEMORY_PAGES };
+  return {
+    id: "javascript",
     moduleUrl: new URL("./javascript_worker.ts", import.meta.url),
-    read: esbuildWasm ? [quickjsWasm, esbuildWasm] : [quickjsWasm],
+    read: [quickjsWasm],
     init: () => init,
   };
+}
+
+/** Creates the JavaScript runner on top of a step host. */
+export function javascriptRunner(host: StepHost, runtime: WorkerRuntime): Runner {
   return {
-    language,
+    language: "javascript",
     warmUp: (count) => host.warmUp(runtime, count),
     reportsStart: true,
     run: (ctx) => runOnWorker(host, runtime, ctx),
   };
 }
 
-/** Creates the JavaScript runner on top of a step host. */
-export function javascriptRunner(host: StepHost): Runner {
-  return runner(host, "javascript");
+/** Creates the TypeScript runner: esbuild, then the JavaScript workers. */
+export function typescriptRunner(host: StepHost, runtime: WorkerRuntime): Runner {
+  let batch: { workflow: Workflow; done: Promise<Map<string, Transpiled>> } | undefined;
+  let transpiler: Worker | undefined;
+
+  const transpileAll = (workflow: Workflow): Promise<Map<string, Transpiled>> => {
+    if (batch?.workflow === workflow) return batch.done;
+    const sources = [...workflow.steps.values()]
+      .filter((step) => step.language === "typescript")
+      .map((step) => ({ step: step.name, code: step.code ?? "" }));
+    const done = transpile(sources, (worker) => (transpiler = worker));
+    batch = { workflow, done };
+    return done;
+  };
+
+  return {
+    language: "typescript",
+    warmUp(count, workflow) {
+      host.warmUp(runtime, count);
+      transpileAll(workflow).catch(() => {}); // reported by the steps
+    },
+    close() {
+      transpiler?.terminate();
+      return Promise.resolve();
+    },
+    reportsStart: true,
+    async run(ctx) {
+      const name = ctx.step.name;
+      const all = await untilAborted(transpileAll(ctx.workflow), ctx.signal);
+      if (!all) throw new StepError(`step '${name}' was interrupted`);
+      const out = all.get(name);
+      if (!out) throw new StepError(`step '${name}' (typescript): it was not transpiled`);
+      if ("error" in out) throw new StepError(`step '${name}' (typescript): ${out.error}`);
+      const extra: TypeScriptJob = { language: "typescript", code: out.code, map: out.map };
+      return await runOnWorker(host, runtime, ctx, extra);
+    },
+  };
 }
 
-/** Creates the TypeScript runner (esbuild, then QuickJS) on top of a step host. */
-export function typescriptRunner(host: StepHost): Runner {
-  return runner(host, "typescript");
+/** Transpiles the sources in a fresh worker, terminated as soon as it answers. */
+function transpile(
+  sources: TranspileRequest["sources"],
+  started: (worker: Worker) => void,
+): Promise<Map<string, Transpiled>> {
+  const esbuildWasm = esbuildWasmPath();
+  const worker = new Worker(new URL("./typescript_worker.ts", import.meta.url), {
+    type: "module",
+    name: "hwfe-typescript",
+    deno: {
+      permissions: {
+        read: [esbuildWasm],
+        write: false,
+        net: false,
+        env: false,
+        run: false,
+        ffi: false,
+        sys: false,
+        import: false,
+      },
+    },
+  });
+  started(worker);
+  return new Promise<Map<string, Transpiled>>((resolve, reject) => {
+    worker.onmessage = ({ data }) => {
+      worker.terminate();
+      const results = (data as { results?: unknown }).results;
+      if (!Array.isArray(results)) {
+        const why = (data as { failed?: unknown }).failed;
+        return reject(new StepError(`the TypeScript transpiler failed: ${String(why)}`));
+      }
+      const byStep = new Map<string, Transpiled>();
+      for (const r of results as Record<string, unknown>[]) {
+        if (typeof r.step !== "string") continue;
+        if (typeof r.error === "string") byStep.set(r.step, { step: r.step, error: r.error });
+        else if (typeof r.code === "string" && typeof r.map === "string") {
+          byStep.set(r.step, { step: r.step, code: r.code, map: r.map });
+        }
+      }
+      resolve(byStep);
+    };
+    worker.onerror = (event) => {
+      event.preventDefault();
+      worker.terminate();
+      reject(new StepError(`the TypeScript transpiler crashed: ${event.message}`));
+    };
+    worker.postMessage({ esbuildWasm, sources } satisfies TranspileRequest);
+  });
 }

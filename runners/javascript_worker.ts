@@ -1,12 +1,12 @@
 /**
  * Worker module for JavaScript and TypeScript steps: QuickJS compiled to
  * wasm (quickjs-emscripten), one module per worker, a fresh runtime and
- * context per step. TypeScript is transpiled first by esbuild's wasm build,
- * in the same worker.
+ * context per step. TypeScript steps arrive already transpiled
+ * (typescript_worker.ts), with a source map for their error positions.
  *
  * Step code sees only the language and `console`: no Deno, process, fetch,
  * timers or file system exist inside QuickJS. The worker's own Deno
- * permissions allow reading the two wasm files and nothing else.
+ * permissions allow reading QuickJS's wasm file and nothing else.
  *
  * Limits: the interrupt handler stops runaway code (even inside
  * try/catch: QuickJS's interrupt cannot be caught); the module's memory is
@@ -26,7 +26,6 @@ import {
   type QuickJSWASMModule,
 } from "npm:quickjs-emscripten-core@0.32.0";
 import RELEASE_SYNC from "npm:@jitl/quickjs-wasmfile-release-sync@0.32.0";
-import * as esbuild from "npm:esbuild-wasm@0.28.2/esm/browser.js";
 import { originalPositionFor, TraceMap } from "npm:@jridgewell/trace-mapping@0.3.31";
 import { serveSteps } from "../lib/step_worker.ts";
 import type { WorkerOutcome } from "../lib/step_host.ts";
@@ -37,8 +36,14 @@ export interface JavaScriptInit {
   quickjsWasm: string;
   /** Most 64 KiB pages of memory QuickJS may use. */
   memoryPages: number;
-  /** esbuild's wasm, for TypeScript workers. */
-  esbuildWasm?: string;
+}
+
+/** What a TypeScript job carries (in `WorkerJob.extra`): the transpiled code. */
+export interface TypeScriptJob {
+  language: "typescript";
+  code: string;
+  /** esbuild's source map, to report positions in the TypeScript source. */
+  map: string;
 }
 
 /** QuickJS's stack for step code; deeper recursion is a clean error. */
@@ -47,13 +52,9 @@ const MAX_STACK_BYTES = 256 * 1024;
 const MAX_FRAMES = 12;
 
 let quickjs: QuickJSWASMModule;
-let typescript = false;
-let language = "javascript";
 
 serveSteps({
-  get language() {
-    return language;
-  },
+  language: "javascript",
   async setup(raw) {
     const init = raw as JavaScriptInit;
     // The module is compiled here from bytes: left to itself, the variant
@@ -65,24 +66,14 @@ serveSteps({
     quickjs = await newQuickJSWASMModuleFromVariant(
       newVariant(base, { wasmModule, wasmMemory }) as QuickJSSyncVariant,
     );
-    if (init.esbuildWasm) {
-      const esbuildModule = await WebAssembly.compile(await Deno.readFile(init.esbuildWasm));
-      await esbuild.initialize({ wasmModule: esbuildModule, worker: false });
-      typescript = true;
-      language = "typescript";
-    }
   },
 
-  async run({ job, interrupted, write }) {
+  run({ job, interrupted, write }): WorkerOutcome {
     const label = `step ${job.step}`;
-    let code = job.code;
-    let positions: ((line: number, column: number) => [number, number]) | undefined;
-    if (typescript) {
-      const out = await transpile(code, label);
-      if ("error" in out) return { kind: "error", message: `(typescript): ${out.error}` };
-      code = out.code;
-      positions = out.positions;
-    }
+    const ts = job.extra as TypeScriptJob | undefined;
+    const language = ts?.language === "typescript" ? "typescript" : "javascript";
+    const code = ts ? ts.code : job.code;
+    const positions = ts ? sourcePositions(ts.map) : undefined;
     const runtime = quickjs.newRuntime();
     runtime.setMaxStackSize(MAX_STACK_BYTES);
     runtime.setInterruptHandler(() => interrupted());
@@ -240,36 +231,11 @@ function collapse(frames: string[]): string[] {
     : out;
 }
 
-/** TypeScript to JavaScript, with a map from output to source positions. */
-async function transpile(
-  code: string,
-  label: string,
-): Promise<
-  { code: string; positions: (line: number, column: number) => [number, number] } | {
-    error: string;
-  }
-> {
-  try {
-    const out = await esbuild.transform(code, {
-      loader: "ts",
-      sourcefile: label,
-      sourcemap: "external",
-      target: "es2022",
-    });
-    const trace = new TraceMap(out.map);
-    return {
-      code: out.code,
-      positions: (line, column) => {
-        const original = originalPositionFor(trace, { line, column: Math.max(0, column - 1) });
-        return original.line === null ? [line, column] : [original.line, original.column + 1];
-      },
-    };
-  } catch (error) {
-    const first = (error as { errors?: esbuild.Message[] }).errors?.[0];
-    if (!first) return { error: `cannot transpile: ${error}` };
-    const where = first.location
-      ? ` (line ${first.location.line}, column ${first.location.column + 1})`
-      : "";
-    return { error: `syntax error: ${first.text}${where}` };
-  }
+/** Maps positions in transpiled code back to the TypeScript source. */
+function sourcePositions(map: string): (line: number, column: number) => [number, number] {
+  const trace = new TraceMap(map);
+  return (line, column) => {
+    const original = originalPositionFor(trace, { line, column: Math.max(0, column - 1) });
+    return original.line === null ? [line, column] : [original.line, original.column + 1];
+  };
 }

@@ -7,7 +7,7 @@
 
 import type { StepHost } from "../lib/step_host.ts";
 import type { Language } from "../lib/workflow.ts";
-import { javascriptRunner, typescriptRunner } from "./javascript.ts";
+import { javascriptRunner, javascriptRuntime, typescriptRunner } from "./javascript.ts";
 import { luaRunner } from "./lua.ts";
 import { pythonRunner } from "./python.ts";
 import { shellRunner } from "./shell.ts";
@@ -32,11 +32,12 @@ export interface RunnerOptions extends RunnerEvents {
 
 /** Creates the runners of every language this build supports. */
 export function createRunners(host: StepHost, options: RunnerOptions = {}): RunnerRegistry {
+  const quickjs = javascriptRuntime(); // JavaScript and TypeScript share its workers
   return new Map<Language, Runner>([
     ["lua", luaRunner(host)],
     ["python", pythonRunner(host, options)],
-    ["javascript", javascriptRunner(host)],
-    ["typescript", typescriptRunner(host)],
+    ["javascript", javascriptRunner(host, quickjs)],
+    ["typescript", typescriptRunner(host, quickjs)],
     ["shell", shellRunner],
     ["wasm", wasmRunner(host)],
   ]);

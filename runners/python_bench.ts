@@ -23,7 +23,7 @@ async function startPython(dir: string | undefined): Promise<string> {
       cacheDir: dir,
       onRuntimeStarted: (start) => started.resolve(start.from),
     });
-    runner.warmUp?.(1);
+    runner.warmUp?.(1, defineWorkflow({ name: "none", steps: { s: { code: "" } } }).workflow);
     const from = await started.promise;
     await runner.close?.();
     return from;

@@ -51,8 +51,11 @@ export interface Runner {
   readonly reportsStart?: boolean;
   /** Grants a step needs to run at all (checked before the run starts). */
   needs?(step: Step): GrantNeed[];
-  /** Starts loading the runtime ahead of need, for `count` steps at once. */
-  warmUp?(count: number): void;
+  /**
+   * Starts loading the runtime ahead of need, for `count` steps at once
+   * (and, for TypeScript, transpiling the workflow's steps).
+   */
+  warmUp?(count: number, workflow: Workflow): void;
   /** Finishes background work (cache writes) once the run is over. */
   close?(): Promise<void>;
   /** Runs a step; resolves to its result as JSON text, rejects with a StepError. */

@@ -300,6 +300,30 @@ Deno.test("Ctrl-C cancels running steps, kills their processes and exits 130", a
   assert.equal(await processesMatching(`sleep 30.${marker}`), "");
 });
 
+Deno.test("every_language: one value through Lua, Python, JS, TS, shell and wasm, unchanged", async () => {
+  const result = await hwfe(["run", "--allow-run", "--json", "workflows/every_language.lua"]);
+  assert.equal(result.code, 0, result.stderr);
+  const run = runJson(result);
+  assert.deepEqual(
+    Object.values(run.steps).map((s) => s.status),
+    Array(7).fill("succeeded"),
+  );
+  assert.deepEqual(run.steps.check.result, {
+    unchanged: true,
+    trail: ["lua", "python", "javascript", "typescript"],
+    value: {
+      id: 9007199254740991,
+      name: 'Zoë ✓ "quoted"',
+      ratio: 0.125,
+      nested: { list: [1, [2, 3], "four"], map: { ok: true, off: false } },
+    },
+  });
+  assert.match(
+    result.stderr,
+    /^\[check\] unchanged through lua -> python -> javascript -> typescript -> shell -> wasm$/m,
+  );
+});
+
 Deno.test("Ctrl-C stops a busy Python step and exits 130", async () => {
   const file = await writeWorkflow("spin", {
     spin: {

@@ -1,0 +1,182 @@
+/**
+ * JavaScript and TypeScript steps end to end through the real CLI.
+ */
+
+import assert from "node:assert/strict";
+import { hwfe, outputLines, runJson, writeWorkflow } from "./_helpers.ts";
+
+async function runFile(file: string, ...flags: string[]) {
+  const result = await hwfe(["run", "--json", ...flags, file]);
+  return { result, run: runJson(result), lines: outputLines(result.stderr) };
+}
+
+Deno.test("JavaScript: Node-style code, inputs as objects, undefined as null, async run", async () => {
+  const file = await writeWorkflow("js", {
+    seed: {
+      language: "lua",
+      code: "function run() return { scores = { 3, 1, 2 }, who = 'Zoë' } end",
+    },
+    report: {
+      language: "javascript",
+      depends_on: ["seed"],
+      code: `function run(inputs) {
+  const { scores, who } = inputs.seed;
+  const sorted = [...scores].sort((a, b) => b - a);
+  const mean = (scores.reduce((s, x) => s + x, 0) / scores.length).toFixed(2);
+  console.log("report for", who, { sorted, mean });
+  console.warn(\`\${sorted.length} scores\`);
+  return { top: sorted[0], mean, when: new Date(0).toISOString(), missing: undefined,
+           holes: [undefined, 1], stamp: new Date(0) };
+}`,
+    },
+    later: {
+      language: "js",
+      depends_on: ["report"],
+      code: "const run = async (inputs) => {\n  await Promise.resolve();\n" +
+        "  return Object.keys(inputs.report).sort();\n};\n",
+    },
+  });
+  const { result, run, lines } = await runFile(file);
+  assert.equal(result.code, 0, result.stderr);
+  assert.deepEqual(run.steps.report.result, {
+    top: 3,
+    mean: "2.00",
+    when: "1970-01-01T00:00:00.000Z",
+    missing: null,
+    holes: [null, 1],
+    stamp: "1970-01-01T00:00:00.000Z",
+  });
+  assert.deepEqual(lines.report, [
+    'report for Zoë { sorted: [ 3, 2, 1 ], mean: "2.00" }',
+    "3 scores",
+  ]);
+  assert.deepEqual(run.steps.later.result, ["holes", "mean", "missing", "stamp", "top", "when"]);
+});
+
+Deno.test("JavaScript: errors name the step, with the step's own line numbers", async () => {
+  const file = await writeWorkflow("js_errors", {
+    thrown: {
+      language: "js",
+      code:
+        "function helper(x) {\n  return x.y.z;\n}\n\nfunction run() {\n  return helper({});\n}\n",
+    },
+    syntax: { language: "js", code: "function run() {\n  return {;\n}\n" },
+    no_run: { language: "js", code: "const x = 1;\n" },
+    a_function: { language: "js", code: "function run() {\n  return { f() {} };\n}\n" },
+    a_bigint: { language: "js", code: "function run() {\n  return [1n];\n}\n" },
+    a_symbol: { language: "js", code: "function run() {\n  return { s: Symbol('x') };\n}\n" },
+    a_cycle: {
+      language: "js",
+      code: "function run() {\n  const a = {};\n  a.self = a;\n  return a;\n}\n",
+    },
+    a_string: { language: "js", code: "function run() {\n  throw 'plain string';\n}\n" },
+    never: { language: "js", code: "async function run() {\n  await new Promise(() => {});\n}\n" },
+  });
+  const { result, run } = await runFile(file, "--keep-going");
+  assert.equal(result.code, 1);
+  const e = Object.fromEntries(Object.entries(run.steps).map(([k, v]) => [k, v.error]));
+  assert.equal(
+    e.thrown,
+    "step 'thrown' (javascript): TypeError: cannot read property 'z' of undefined\n" +
+      "    at helper (step thrown:2:13)\n    at run (step thrown:6:3)",
+  );
+  assert.match(
+    e.syntax!,
+    /^step 'syntax' \(javascript\): syntax error: .* \(line 2, column \d+\)$/,
+  );
+  assert.equal(e.no_run, "step 'no_run' (javascript): no run() function defined");
+  assert.match(e.a_function!, /^step 'a_function' returned a function \(f\) at result\.f,/);
+  assert.match(e.a_bigint!, /^step 'a_bigint' returned a BigInt \(1n\) at result\[0\],/);
+  assert.match(e.a_symbol!, /^step 'a_symbol' returned a symbol \(Symbol\(x\)\) at result\.s,/);
+  assert.match(e.a_cycle!, /^step 'a_cycle' returned a value that contains itself at result\.self/);
+  assert.equal(e.a_string, "step 'a_string' (javascript): Uncaught \"plain string\"");
+  assert.match(e.never!, /never settles/);
+});
+
+Deno.test("JavaScript: no host access, runaway code, memory bombs and deep recursion fail alone", async () => {
+  const file = await writeWorkflow("js_limits", {
+    host: {
+      language: "js",
+      code:
+        "function run() {\n  return [typeof Deno, typeof process, typeof fetch, typeof require,\n" +
+        "          typeof setTimeout, typeof XMLHttpRequest, typeof WebAssembly];\n}\n",
+    },
+    loop: {
+      language: "js",
+      timeout: 0.5,
+      code:
+        "function run() {\n  for (;;) {\n    try {\n      while (true) {}\n    } catch (e) {}\n  }\n}\n",
+    },
+    bomb: {
+      language: "js",
+      code:
+        "function run() {\n  const all = [];\n  for (;;) all.push(new Array(1e6).fill(7));\n}\n",
+    },
+    deep: {
+      language: "js",
+      code: "function f(n) {\n  return f(n + 1) + 1;\n}\nfunction run() {\n  return f(0);\n}\n",
+    },
+    ts_loop: {
+      language: "ts",
+      timeout: 0.5,
+      code: "function run(): number {\n  while (true) {}\n}\n",
+    },
+    after: {
+      language: "js",
+      depends_on: ["bomb", "deep"],
+      code: "function run(inputs) {\n  return 'still here';\n}\n",
+    },
+    independent: { language: "js", code: "function run() {\n  return 'ok';\n}\n" },
+  });
+  const { result, run } = await runFile(file, "--keep-going");
+  assert.equal(result.code, 1);
+  assert.deepEqual(run.steps.host.result, Array(7).fill("undefined"));
+  assert.equal(run.steps.loop.error, "step 'loop' timed out after 0.5s");
+  assert.equal(run.steps.ts_loop.error, "step 'ts_loop' timed out after 0.5s");
+  assert.match(run.steps.bomb.error!, /^step 'bomb' \(javascript\): InternalError: out of memory/);
+  assert.match(run.steps.deep.error!, /^step 'deep' \(javascript\): InternalError: stack overflow/);
+  assert.match(run.steps.deep.error!, /\[previous frame repeated \d+ more times\]/);
+  assert.equal(run.steps.after.status, "skipped");
+  assert.equal(run.steps.independent.result, "ok");
+});
+
+Deno.test("TypeScript: transpiled by esbuild, types unchecked, errors at the step's own lines", async () => {
+  const file = await writeWorkflow("ts", {
+    typed: {
+      language: "typescript",
+      code: `interface Order { qty: number; price: number }
+
+const total = (orders: Order[]): number =>
+  orders.reduce((sum, o) => sum + o.qty * o.price, 0);
+
+function run(inputs: Record<string, unknown>): { total: number; enumValue: string } {
+  enum Colour { Red = "red" }
+  return { total: total([{ qty: 2, price: 1.5 }, { qty: 1, price: 4 }]), enumValue: Colour.Red };
+}
+`,
+    },
+    wrong_types: {
+      language: "ts",
+      code:
+        "function run(): number {\n  const s: number = 'not a number' as unknown as number;\n  return s;\n}\n",
+    },
+    thrown: {
+      language: "ts",
+      code:
+        "type Id = string;\n\nfunction run(): Id {\n  const id: Id = 'x';\n  throw new RangeError(`bad ${id}`);\n}\n",
+    },
+    syntax: { language: "ts", code: "function run(): number {\n  return (1;\n}\n" },
+  });
+  const { result, run } = await runFile(file, "--keep-going");
+  assert.equal(result.code, 1);
+  assert.deepEqual(run.steps.typed.result, { total: 7, enumValue: "red" });
+  assert.equal(run.steps.wrong_types.result, "not a number");
+  assert.equal(
+    run.steps.thrown.error,
+    "step 'thrown' (typescript): RangeError: bad x\n    at run (step thrown:5:13)",
+  );
+  assert.match(
+    run.steps.syntax.error!,
+    /^step 'syntax' \(typescript\): syntax error: Expected "\)" but found ";" \(line 2, column 12\)$/,
+  );
+});
