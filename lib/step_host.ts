@@ -90,6 +90,29 @@ const STOP_GRACE_MS = 2000;
 const REINTERRUPT_MS = 50;
 const MAX_MESSAGE_TEXT = 1 << 30;
 
+/**
+ * A module worker whose Deno permissions allow reading `read` and nothing
+ * else: no write, net, env, run, ffi, sys or remote import.
+ */
+export function sandboxedWorker(moduleUrl: URL, name: string, read: string[]): Worker {
+  return new Worker(moduleUrl, {
+    type: "module",
+    name,
+    deno: {
+      permissions: {
+        read,
+        write: false,
+        net: false,
+        env: false,
+        run: false,
+        ffi: false,
+        sys: false,
+        import: false,
+      },
+    },
+  });
+}
+
 class PooledWorker {
   readonly worker: Worker;
   readonly ready: Promise<void>;
@@ -109,22 +132,7 @@ class PooledWorker {
   onFree?: () => void;
 
   constructor(readonly runtime: WorkerRuntime, readonly onDeath: (w: PooledWorker) => void) {
-    this.worker = new Worker(runtime.moduleUrl, {
-      type: "module",
-      name: `hwfe-${runtime.id}`,
-      deno: {
-        permissions: {
-          read: runtime.read,
-          write: false,
-          net: false,
-          env: false,
-          run: false,
-          ffi: false,
-          sys: false,
-          import: false,
-        },
-      },
-    });
+    this.worker = sandboxedWorker(runtime.moduleUrl, `hwfe-${runtime.id}`, runtime.read);
     this.ready = new Promise((resolve, reject) => (this.#setup = { resolve, reject }));
     this.ready.catch(() => {}); // observed by whoever runs a job
     this.worker.onmessage = (event) => this.#receive(event.data);

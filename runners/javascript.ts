@@ -12,7 +12,12 @@ import { createRequire } from "node:module";
 import "npm:@jitl/quickjs-wasmfile-release-sync@0.32.0";
 import "npm:esbuild-wasm@0.28.2/esm/browser.js";
 import { StepError } from "../lib/errors.ts";
-import { type StepHost, untilAborted, type WorkerRuntime } from "../lib/step_host.ts";
+import {
+  sandboxedWorker,
+  type StepHost,
+  untilAborted,
+  type WorkerRuntime,
+} from "../lib/step_host.ts";
 import type { Workflow } from "../lib/workflow.ts";
 import type { JavaScriptInit, TypeScriptJob } from "./javascript_worker.ts";
 import type { Transpiled, TranspileRequest } from "./typescript_worker.ts";
@@ -101,22 +106,11 @@ function transpile(
   started: (worker: Worker) => void,
 ): Promise<Map<string, Transpiled>> {
   const esbuildWasm = esbuildWasmPath();
-  const worker = new Worker(new URL("./typescript_worker.ts", import.meta.url), {
-    type: "module",
-    name: "hwfe-typescript",
-    deno: {
-      permissions: {
-        read: [esbuildWasm],
-        write: false,
-        net: false,
-        env: false,
-        run: false,
-        ffi: false,
-        sys: false,
-        import: false,
-      },
-    },
-  });
+  const worker = sandboxedWorker(
+    new URL("./typescript_worker.ts", import.meta.url),
+    "hwfe-typescript",
+    [esbuildWasm],
+  );
   started(worker);
   return new Promise<Map<string, Transpiled>>((resolve, reject) => {
     worker.onmessage = ({ data }) => {
