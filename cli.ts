@@ -45,13 +45,17 @@ function wholeNumber(flag: string) {
   };
 }
 
-function positiveSeconds(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) {
-    throw new InvalidArgumentError(`"${value}" is not a positive number of seconds`);
-  }
-  return n;
+function positiveNumber(unit: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0) {
+      throw new InvalidArgumentError(`"${value}" is not a positive number of ${unit}`);
+    }
+    return n;
+  };
 }
+
+const positiveSeconds = positiveNumber("seconds");
 
 interface CommonOptions {
   config?: string;
@@ -102,6 +106,7 @@ interface RunFlags extends CommonOptions {
   maxParallel?: number;
   keepGoing?: boolean;
   stepTimeout?: number;
+  maxResultMb?: number;
   json?: boolean;
   quiet?: boolean;
 }
@@ -116,13 +121,18 @@ async function runCommand(arg: string, flags: RunFlags): Promise<number> {
 
   const cancel = new AbortController();
   let interrupts = 0;
-  const onSigint = () => {
-    if (++interrupts > 1) Deno.exit(ExitCode.interrupted);
-    err("Interrupted: cancelling running steps (Ctrl-C again to quit at once)");
+  // SIGINT exits 130 and SIGTERM 143 (128 + the signal), as shells do.
+  let signalExit: number = ExitCode.interrupted;
+  const onSignal = (code: number, what: string) => () => {
+    signalExit = code;
+    if (++interrupts > 1) Deno.exit(code);
+    err(`${what}: cancelling running steps (send it again to quit at once)`);
     cancel.abort();
   };
+  const onSigint = onSignal(ExitCode.interrupted, "Interrupted");
+  const onSigterm = onSignal(ExitCode.terminated, "Terminated");
   Deno.addSignalListener("SIGINT", onSigint);
-  Deno.addSignalListener("SIGTERM", onSigint);
+  Deno.addSignalListener("SIGTERM", onSigterm);
 
   try {
     const result = await runWorkflow(workflow, {
@@ -130,6 +140,9 @@ async function runCommand(arg: string, flags: RunFlags): Promise<number> {
       maxParallel,
       keepGoing: flags.keepGoing,
       stepTimeout: flags.stepTimeout,
+      maxResultBytes: flags.maxResultMb === undefined
+        ? undefined
+        : Math.floor(flags.maxResultMb * 1024 * 1024),
       grants: { run: flags.allowRun ?? false },
       signal: cancel.signal,
       onEvent: (event) => {
@@ -148,7 +161,7 @@ async function runCommand(arg: string, flags: RunFlags): Promise<number> {
     });
     if (!flags.quiet) human(renderSummary(result, humanPalette));
     if (flags.json) out(resultToJson(result));
-    if (result.status === "cancelled") return ExitCode.interrupted;
+    if (result.status === "cancelled") return signalExit;
     return result.status === "succeeded" ? ExitCode.ok : ExitCode.stepFailed;
   } catch (error) {
     if (error instanceof PermissionError) {
@@ -163,7 +176,7 @@ async function runCommand(arg: string, flags: RunFlags): Promise<number> {
     throw error;
   } finally {
     Deno.removeSignalListener("SIGINT", onSigint);
-    Deno.removeSignalListener("SIGTERM", onSigint);
+    Deno.removeSignalListener("SIGTERM", onSigterm);
   }
 }
 
@@ -273,6 +286,11 @@ function buildProgram(setExit: (code: number) => void): Command {
     )
     .option("-k, --keep-going", "after a failure, let independent steps finish")
     .option("--step-timeout <seconds>", "timeout for steps that set none", positiveSeconds)
+    .option(
+      "--max-result-mb <MiB>",
+      "largest result a step may return (default 64)",
+      positiveNumber("MiB"),
+    )
     .addOption(configOption())
     .option("--json", "print the result as JSON on stdout (progress goes to stderr)")
     .option("-q, --quiet", "print no progress, step output or summary")

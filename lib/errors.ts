@@ -11,6 +11,7 @@ export const ExitCode = {
   stepFailed: 1,
   usage: 2,
   interrupted: 130,
+  terminated: 143,
 } as const;
 
 /** Base class of every error hwfe raises on purpose (never a bug). */

@@ -32,6 +32,12 @@ export interface StepReport {
   result?: JsonText;
   /** Why it failed, was cancelled or was skipped. */
   error?: string;
+  /** Attempts made, for a step with retries. */
+  attempts?: number;
+  /** The error of each failed attempt, in order (steps with retries). */
+  attemptErrors?: string[];
+  /** Failed with `continue_on_error`: the run went on and dependents got the error. */
+  continued?: boolean;
 }
 
 /** The outcome of a run. */
@@ -58,6 +64,15 @@ export type RunEvent =
   }
   | { type: "step_started"; step: string; language: Language; level: number; atMs: number }
   | { type: "step_output"; step: string; stream: "stdout" | "stderr"; line: string }
+  | {
+    type: "step_retrying";
+    step: string;
+    /** The attempt that failed (1-based) and how many there may be. */
+    attempt: number;
+    attempts: number;
+    error: string;
+    delayMs: number;
+  }
   | { type: "step_finished"; report: StepReport }
   | { type: "run_finished"; result: RunResult }
   /** Something the user should know that is not a step's output. */

@@ -41,15 +41,24 @@ const keepRaw = bigIntegers(rawJSON);
 const toBigInt = bigIntegers(BigInt);
 
 /**
+ * Whether the text may hold an integer too big for a double: one has at
+ * least 16 digits. Text without such a run parses exactly with plain
+ * `JSON.parse`, about ten times faster than with a reviver.
+ */
+const MAY_HOLD_BIG_INTEGER = /\d{16}/;
+
+/**
  * Parses JSON text and returns it in compact form, keeping integers of any
  * size exact. Throws `SyntaxError` when `text` is not JSON.
  */
 export function compactJson(text: string): JsonText {
+  if (!MAY_HOLD_BIG_INTEGER.test(text)) return JSON.stringify(JSON.parse(text));
   return JSON.stringify(parseWithSource(text, keepRaw));
 }
 
 /** Parses JSON text; integers beyond 2^53 become `bigint`. */
 export function parseJson(text: JsonText): JsonValue {
+  if (!MAY_HOLD_BIG_INTEGER.test(text)) return JSON.parse(text);
   return parseWithSource(text, toBigInt) as JsonValue;
 }
 

@@ -57,6 +57,11 @@ export function renderEvent(event: RunEvent, p: Palette): string | undefined {
       return `${p.dim(`[${event.step}]`)} ${event.line}`;
     case "step_finished":
       return renderFinished(event.report, p);
+    case "step_retrying":
+      return p.yellow(
+        `↻ ${event.step} failed (attempt ${event.attempt} of ${event.attempts}), ` +
+          `retrying in ${formatDuration(event.delayMs)}: ${event.error}`,
+      );
     case "runtime_started":
       // Only the slow case is worth a line: it explains a first run's pause.
       return event.from === "cold"
@@ -74,13 +79,18 @@ function colourFor(status: string, p: Palette): (s: string) => string {
   return status === "succeeded" ? p.green : status === "failed" ? p.red : p.yellow;
 }
 
+function statusText(report: StepReport): string {
+  return report.continued ? "failed (continued)" : report.status;
+}
+
 function renderFinished(report: StepReport, p: Palette): string {
-  const colour = colourFor(report.status, p);
+  const colour = colourFor(report.continued ? "continued" : report.status, p);
   const took = report.durationMs === undefined ? "" : ` in ${formatDuration(report.durationMs)}`;
+  const tries = report.attempts && report.attempts > 1 ? ` after ${report.attempts} attempts` : "";
   const why = report.error ? `: ${report.error}` : "";
   return `${colour(MARK[report.status] ?? "?")} ${report.name} ${
-    colour(report.status)
-  }${took}${why}`;
+    colour(statusText(report))
+  }${took}${tries}${why}`;
 }
 
 /** The final summary table and verdict line. */
@@ -89,7 +99,7 @@ export function renderSummary(result: RunResult, p: Palette): string {
     s.name,
     s.language,
     String(s.level),
-    s.status,
+    statusText(s),
     s.durationMs === undefined ? "-" : formatDuration(s.durationMs),
   ]);
   const header = ["STEP", "LANGUAGE", "LEVEL", "STATUS", "DURATION"];
@@ -97,7 +107,9 @@ export function renderSummary(result: RunResult, p: Palette): string {
   const line = (cells: string[], status?: string) =>
     "  " + cells.map((cell, i) => {
       const padded = cell.padEnd(widths[i]);
-      return i === 3 && status ? colourFor(status, p)(padded) : padded;
+      return i === 3 && status
+        ? colourFor(status === "failed (continued)" ? "continued" : status, p)(padded)
+        : padded;
     }).join("  ").trimEnd();
   const verdict = colourFor(result.status, p)(result.status);
   return [
@@ -128,6 +140,9 @@ export function resultToJson(result: RunResult): string {
       duration: seconds(s.durationMs) ?? null,
       ...(s.result !== undefined ? { result: parseJson(s.result) } : {}),
       ...(s.error !== undefined ? { error: s.error } : {}),
+      ...(s.attempts !== undefined ? { attempts: s.attempts } : {}),
+      ...(s.attemptErrors?.length ? { attempt_errors: s.attemptErrors } : {}),
+      ...(s.continued ? { continue_on_error: true } : {}),
     };
   }
   return stringifyJson(

@@ -24,6 +24,8 @@ export interface RunOptions {
   keepGoing?: boolean;
   /** Timeout in seconds for steps that set none. */
   stepTimeout?: number;
+  /** Largest result a step may return, in bytes of JSON; default 64 MiB. */
+  maxResultBytes?: number;
   /** What steps may do; nothing by default. */
   grants?: Partial<Grants>;
   /** Aborting cancels the run. */
@@ -69,6 +71,7 @@ export async function runWorkflow(
       maxParallel,
       keepGoing: options.keepGoing,
       stepTimeout: options.stepTimeout,
+      maxResultBytes: options.maxResultBytes,
       grants,
       signal: options.signal,
       onEvent: options.onEvent,

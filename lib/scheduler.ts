@@ -12,7 +12,7 @@
 
 import { PermissionError, StepError, WorkflowError } from "./errors.ts";
 import type { ExecutionMode, RunEvent, RunResult, StepReport } from "./events.ts";
-import { compactJson, jsonObjectOf, type JsonText } from "./json.ts";
+import { compactJson, jsonObjectOf, type JsonText, stringifyJson } from "./json.ts";
 import type { Plan } from "./plan.ts";
 import { Semaphore } from "./semaphore.ts";
 import type { Workflow } from "./workflow.ts";
@@ -33,6 +33,56 @@ export interface ScheduleOptions {
   onEvent?: (event: RunEvent) => void;
   /** Milliseconds clock; injectable for tests. */
   now?: () => number;
+  /** Random numbers in [0, 1) for retry jitter; injectable for tests. */
+  random?: () => number;
+  /** Largest result a step may return, in bytes (UTF-8 JSON); default 64 MiB. */
+  maxResultBytes?: number;
+}
+
+/** The default cap on a step's result: 64 MiB of JSON. */
+export const DEFAULT_MAX_RESULT_BYTES = 64 * 1024 * 1024;
+/** The longest wait between two attempts. */
+const MAX_RETRY_DELAY_MS = 5 * 60 * 1000;
+
+/**
+ * Milliseconds to wait before retry number `attempt` (1-based): the base
+ * delay doubled for each earlier retry, capped at five minutes, with
+ * "equal jitter" (between half and all of it) so that steps retrying
+ * together spread out.
+ */
+export function retryDelayMs(baseSeconds: number, attempt: number, random: () => number): number {
+  const full = Math.min(MAX_RETRY_DELAY_MS, baseSeconds * 1000 * 2 ** (attempt - 1));
+  return full / 2 + random() * (full / 2);
+}
+
+/** Waits `ms`; false when `signal` aborted first. */
+function pause(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve(true);
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+const encoder = new TextEncoder();
+
+/** Whether JSON text is larger than `max` bytes of UTF-8 (encoding only when it may be). */
+function overLimit(text: string, max: number): number | undefined {
+  // A UTF-16 unit is at most 3 bytes of UTF-8, so short text needs no encoding.
+  if (text.length * 3 <= max) return undefined;
+  const bytes = encoder.encode(text).length;
+  return bytes > max ? bytes : undefined;
+}
+
+function formatBytes(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${bytes} bytes`;
 }
 
 const LANGUAGE_NAMES: Record<string, string> = {
@@ -99,6 +149,8 @@ export async function schedule(
   options: ScheduleOptions,
 ): Promise<RunResult> {
   const now = options.now ?? (() => performance.now());
+  const random = options.random ?? Math.random;
+  const maxResultBytes = options.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES;
   const emit = options.onEvent ?? (() => {});
   const permits = options.mode === "sequential" ? 1 : Math.max(1, options.maxParallel);
   const semaphore = new Semaphore(permits);
@@ -132,7 +184,10 @@ export async function schedule(
   async function runStep(name: string): Promise<void> {
     const report = reports.get(name)!;
     const step = workflow.steps.get(name)!;
-    const blocked = step.dependsOn.find((dep) => reports.get(dep)!.status !== "succeeded");
+    const blocked = step.dependsOn.find((dep) => {
+      const report = reports.get(dep)!;
+      return report.status !== "succeeded" && !report.continued;
+    });
     if (blocked) {
       return finish(report, {
         status: "skipped",
@@ -157,18 +212,7 @@ export async function schedule(
 
   async function execute(name: string, report: StepReport): Promise<void> {
     const step = workflow.steps.get(name)!;
-    const runner = runners.get(step.language)!;
     const inputsByName = new Map(step.dependsOn.map((dep) => [dep, results.get(dep)!]));
-    const controller = new AbortController();
-    const onStop = () => controller.abort("cancelled");
-    stop.signal.addEventListener("abort", onStop, { once: true });
-    const timeout = step.timeout ?? options.stepTimeout;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const armTimeout = () => {
-      if (timeout === undefined || timer !== undefined || controller.signal.aborted) return;
-      timer = setTimeout(() => controller.abort("timeout"), timeout * 1000);
-    };
-    if (!runner.reportsStart) armTimeout();
     const splitters = {
       stdout: new LineSplitter((line) =>
         emit({ type: "step_output", step: name, stream: "stdout", line })
@@ -187,7 +231,60 @@ export async function schedule(
       level: report.level,
       atMs: report.startMs,
     });
-    let outcome: Partial<StepReport>;
+    const attempts = step.retries + 1;
+    const errors: string[] = [];
+    let outcome: Partial<StepReport> = {};
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      outcome = await runAttempt(name, inputsByName, splitters);
+      if (outcome.status !== "failed") break;
+      errors.push(outcome.error!);
+      if (attempt === attempts || stop.signal.aborted) break;
+      const delayMs = retryDelayMs(step.retryDelay, attempt, random);
+      emit({
+        type: "step_retrying",
+        step: name,
+        attempt,
+        attempts,
+        error: outcome.error!,
+        delayMs,
+      });
+      if (!await pause(delayMs, stop.signal)) break; // the run stopped while waiting
+    }
+    if (attempts > 1) {
+      outcome.attempts = errors.length + (outcome.status === "failed" ? 0 : 1);
+      if (errors.length) outcome.attemptErrors = errors;
+    }
+    if (outcome.status === "succeeded") results.set(name, outcome.result!);
+    if (outcome.status === "failed" && step.continueOnError) {
+      outcome.continued = true;
+      // Dependents run, with the error in place of a result.
+      results.set(name, stringifyJson({ error: outcome.error, status: "failed" }));
+    }
+    finish(report, { ...outcome, durationMs: now() - startedAt });
+    if (outcome.status === "failed" && !outcome.continued && !options.keepGoing) {
+      stop.abort("failure");
+    }
+  }
+
+  /** One attempt at a step: its own timeout, cancellation and result checks. */
+  async function runAttempt(
+    name: string,
+    inputsByName: Map<string, JsonText>,
+    splitters: Record<"stdout" | "stderr", LineSplitter>,
+  ): Promise<Partial<StepReport>> {
+    const step = workflow.steps.get(name)!;
+    const runner = runners.get(step.language)!;
+    const controller = new AbortController();
+    const onStop = () => controller.abort("cancelled");
+    stop.signal.addEventListener("abort", onStop, { once: true });
+    if (stop.signal.aborted) controller.abort("cancelled");
+    const timeout = step.timeout ?? options.stepTimeout;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const armTimeout = () => {
+      if (timeout === undefined || timer !== undefined || controller.signal.aborted) return;
+      timer = setTimeout(() => controller.abort("timeout"), timeout * 1000);
+    };
+    if (!runner.reportsStart) armTimeout();
     try {
       const json = await runner.run({
         step,
@@ -206,40 +303,45 @@ export async function schedule(
       } catch {
         throw new StepError(`step '${name}' (${step.language}) produced a result that is not JSON`);
       }
-      results.set(name, result);
-      outcome = { status: "succeeded", result };
+      const bytes = overLimit(result, maxResultBytes);
+      if (bytes !== undefined) {
+        throw new StepError(
+          `step '${name}' (${step.language}) returned ${formatBytes(bytes)}, over the ${
+            formatBytes(maxResultBytes)
+          } limit on a result (raise it with --max-result-mb)`,
+        );
+      }
+      return { status: "succeeded", result };
     } catch (error) {
       const reason = controller.signal.aborted ? controller.signal.reason : undefined;
       if (reason === "timeout") {
-        outcome = {
+        return {
           status: "failed",
           error: `step '${name}' timed out after ${formatSeconds(timeout!)}`,
         };
-      } else if (reason === "cancelled") {
-        outcome = {
+      }
+      if (reason === "cancelled") {
+        return {
           status: "cancelled",
           error: stop.signal.reason === "interrupted"
             ? "the run was interrupted"
             : "cancelled after another step failed",
         };
-      } else {
-        outcome = {
-          status: "failed",
-          error: error instanceof StepError
-            ? error.message
-            : `step '${name}' (${step.language}) failed: ${
-              error instanceof Error ? error.message : String(error)
-            }`,
-        };
       }
+      return {
+        status: "failed",
+        error: error instanceof StepError
+          ? error.message
+          : `step '${name}' (${step.language}) failed: ${
+            error instanceof Error ? error.message : String(error)
+          }`,
+      };
     } finally {
       clearTimeout(timer);
       stop.signal.removeEventListener("abort", onStop);
       splitters.stdout.flush();
       splitters.stderr.flush();
     }
-    finish(report, { ...outcome, durationMs: now() - startedAt });
-    if (outcome.status === "failed" && !options.keepGoing) stop.abort("failure");
   }
 
   try {
@@ -258,7 +360,7 @@ export async function schedule(
     maxParallel: permits,
     status: stop.signal.reason === "interrupted"
       ? "cancelled"
-      : steps.every((s) => s.status === "succeeded")
+      : steps.every((s) => s.status === "succeeded" || s.continued)
       ? "succeeded"
       : "failed",
     durationMs: now() - started,

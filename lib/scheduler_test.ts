@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { RunEvent } from "./events.ts";
 import { PermissionError, StepError, WorkflowError } from "./errors.ts";
 import { planLevels } from "./plan.ts";
-import { checkRunnable, schedule } from "./scheduler.ts";
+import { checkRunnable, retryDelayMs, schedule } from "./scheduler.ts";
 import { defineWorkflow, type WorkflowDefinition } from "./workflow.ts";
 import type { Runner, RunnerRegistry, StepContext } from "../runners/types.ts";
 
@@ -219,4 +219,87 @@ Deno.test("checkRunnable() refuses missing runners and missing grants before any
     () => checkRunnable(workflow, new Map(), { run: true }),
     (e) => e instanceof WorkflowError && e.problems.length === 2,
   );
+});
+
+Deno.test("retryDelayMs() doubles per attempt with equal jitter and a five-minute cap", () => {
+  assert.equal(retryDelayMs(1, 1, () => 0), 500);
+  assert.equal(retryDelayMs(1, 1, () => 1), 1000);
+  assert.equal(retryDelayMs(1, 3, () => 0), 2000);
+  assert.equal(retryDelayMs(1, 3, () => 0.5), 3000);
+  assert.equal(retryDelayMs(10, 20, () => 1), 300_000);
+  assert.equal(retryDelayMs(0, 4, () => 1), 0);
+});
+
+Deno.test("schedule() retries a failing step and reports every attempt", async () => {
+  const { workflow, plan } = setup({ flaky: { code: "", retries: 3, retry_delay: 0 } });
+  let calls = 0;
+  const events: RunEvent[] = [];
+  const result = await schedule(
+    workflow,
+    plan,
+    fakeRunner(() =>
+      ++calls < 3 ? Promise.reject(new StepError(`no ${calls}`)) : Promise.resolve("7")
+    ),
+    { mode: "sequential", maxParallel: 1, grants: { run: false }, onEvent: (e) => events.push(e) },
+  );
+  const flaky = result.steps[0];
+  assert.equal(flaky.status, "succeeded");
+  assert.equal(flaky.result, "7");
+  assert.equal(flaky.attempts, 3);
+  assert.deepEqual(flaky.attemptErrors, ["no 1", "no 2"]);
+  assert.deepEqual(
+    events.filter((e) => e.type === "step_retrying").map((e) =>
+      e.type === "step_retrying" && e.attempt
+    ),
+    [1, 2],
+  );
+});
+
+Deno.test("schedule(): continue_on_error records the failure, runs on, hands dependents the error", async () => {
+  const { workflow, plan } = setup({
+    broken: { code: "", continue_on_error: true },
+    slow: { code: "" },
+    after: { code: "", depends_on: ["broken", "slow"] },
+  });
+  const seen: Record<string, string> = {};
+  const result = await schedule(
+    workflow,
+    plan,
+    fakeRunner(async (ctx) => {
+      seen[ctx.step.name] = ctx.inputs;
+      if (ctx.step.name === "broken") throw new StepError("it broke");
+      if (ctx.step.name === "slow") await new Promise((resolve) => setTimeout(resolve, 20));
+      return "1";
+    }),
+    { mode: "parallel", maxParallel: 2, grants: { run: false } },
+  );
+  assert.equal(result.status, "succeeded", "a continued failure does not fail the run");
+  const byName = Object.fromEntries(result.steps.map((s) => [s.name, s]));
+  assert.equal(byName.broken.status, "failed");
+  assert.equal(byName.broken.continued, true);
+  assert.equal(byName.slow.status, "succeeded", "no fail-fast for a continued failure");
+  assert.equal(seen.after, '{"broken":{"error":"it broke","status":"failed"},"slow":1}');
+});
+
+Deno.test("schedule() fails a result over maxResultBytes and passes one at the limit", async () => {
+  const { workflow, plan } = setup({ big: { code: "" }, fits: { code: "" } });
+  const text = (n: number) => JSON.stringify("é".repeat(n)); // 2 bytes each, plus quotes
+  const result = await schedule(
+    workflow,
+    plan,
+    fakeRunner((ctx) => Promise.resolve(ctx.step.name === "big" ? text(600) : text(499))),
+    {
+      mode: "parallel",
+      maxParallel: 2,
+      keepGoing: true,
+      grants: { run: false },
+      maxResultBytes: 1000,
+    },
+  );
+  const byName = Object.fromEntries(result.steps.map((s) => [s.name, s]));
+  assert.equal(
+    byName.big.error,
+    "step 'big' (lua) returned 1202 bytes, over the 1000 bytes limit on a result (raise it with --max-result-mb)",
+  );
+  assert.equal(byName.fits.result, text(499));
 });

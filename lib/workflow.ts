@@ -49,6 +49,12 @@ export interface Step {
   module?: string;
   /** wasm: name of the exported function. */
   func?: string;
+  /** Extra attempts after a failure (0: none). */
+  retries: number;
+  /** Seconds before the first retry; doubled for each later one, with jitter. */
+  retryDelay: number;
+  /** A failure is recorded but does not fail the run; dependents get the error as input. */
+  continueOnError: boolean;
 }
 
 /** A validated workflow. */
@@ -78,6 +84,9 @@ export interface StepDefinition {
   module?: string;
   func?: string;
   function?: string;
+  retries?: number;
+  retry_delay?: number;
+  continue_on_error?: boolean;
 }
 
 /** A workflow as written in a workflow file or passed from code. */
@@ -96,7 +105,14 @@ const STEP_FIELDS = [
   "module",
   "func",
   "function",
+  "retries",
+  "retry_delay",
+  "continue_on_error",
 ];
+/** Most retries a step may ask for. */
+const MAX_RETRIES = 100;
+/** Seconds before the first retry when a step gives none. */
+const DEFAULT_RETRY_DELAY = 1;
 const WORKFLOW_FIELDS = ["name", "description", "steps", "version"];
 /** Misspellings of depends_on: an error, since dropping a dependency corrupts a run. */
 const DEPENDS_ON_LOOKALIKES = new Set([
@@ -338,6 +354,35 @@ function validateWorkflow(raw: unknown, file?: string): LoadedWorkflow {
         }`,
       );
     }
+    const retries = value.retries;
+    if (
+      retries !== undefined &&
+      !(typeof retries === "number" && Number.isInteger(retries) && retries >= 0 &&
+        retries <= MAX_RETRIES)
+    ) {
+      problems.push(
+        `${at}: retries must be a whole number from 0 to ${MAX_RETRIES}, got ${
+          typeof retries === "number" ? retries : typeName(retries)
+        }`,
+      );
+    }
+    const retryDelay = value.retry_delay;
+    if (
+      retryDelay !== undefined &&
+      !(typeof retryDelay === "number" && Number.isFinite(retryDelay) && retryDelay >= 0)
+    ) {
+      problems.push(
+        `${at}: retry_delay must be a number of seconds (0 or more), got ${
+          typeof retryDelay === "number" ? retryDelay : typeName(retryDelay)
+        }`,
+      );
+    }
+    const continueOnError = value.continue_on_error;
+    if (continueOnError !== undefined && typeof continueOnError !== "boolean") {
+      problems.push(
+        `${at}: continue_on_error must be true or false, got ${typeName(continueOnError)}`,
+      );
+    }
     const func = value.func ?? value.function;
     if (value.func !== undefined && value.function !== undefined) {
       problems.push(`${at}: give either 'func' or 'function', not both`);
@@ -353,6 +398,9 @@ function validateWorkflow(raw: unknown, file?: string): LoadedWorkflow {
       timeout: typeof timeout === "number" ? timeout : undefined,
       module: typeof value.module === "string" ? value.module : undefined,
       func: typeof func === "string" ? func : undefined,
+      retries: typeof retries === "number" ? retries : 0,
+      retryDelay: typeof retryDelay === "number" ? retryDelay : DEFAULT_RETRY_DELAY,
+      continueOnError: continueOnError === true,
     };
   }
 

@@ -98,3 +98,32 @@ Deno.test("parseWorkflowSource() stops a workflow file that loops forever", asyn
     /loop\.lua: evaluating the workflow file took more than 0\.2s; does it loop forever\?/,
   );
 });
+
+Deno.test("defineWorkflow() reads retries, retry_delay and continue_on_error, and checks them", () => {
+  const { workflow } = defineWorkflow({
+    steps: {
+      plain: { code: "x" },
+      flaky: { code: "x", retries: 3, retry_delay: 0.5, continue_on_error: true },
+    },
+  });
+  const plain = workflow.steps.get("plain")!;
+  assert.deepEqual([plain.retries, plain.retryDelay, plain.continueOnError], [0, 1, false]);
+  const flaky = workflow.steps.get("flaky")!;
+  assert.deepEqual([flaky.retries, flaky.retryDelay, flaky.continueOnError], [3, 0.5, true]);
+  assert.deepEqual(
+    problems({
+      steps: {
+        a: { code: "x", retries: 1.5 },
+        b: { code: "x", retries: 1000 },
+        c: { code: "x", retry_delay: -1 },
+        d: { code: "x", continue_on_error: "yes" },
+      },
+    }),
+    [
+      "w.lua: step 'a': retries must be a whole number from 0 to 100, got 1.5",
+      "w.lua: step 'b': retries must be a whole number from 0 to 100, got 1000",
+      "w.lua: step 'c': retry_delay must be a number of seconds (0 or more), got -1",
+      "w.lua: step 'd': continue_on_error must be true or false, got a string",
+    ],
+  );
+});

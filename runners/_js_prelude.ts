@@ -104,13 +104,44 @@ export const JS_PRELUDE = String.raw`
     }
   }
 
-  function encode(result) {
-    try {
-      return "R" + JSON.stringify(toData(result, [], new Set()));
-    } catch (error) {
-      if (error instanceof NotJson) return "B" + error.message;
-      throw error;
+  const UNUSUAL = {};
+  // The common case, fast: plain objects, arrays and primitives, no paths kept.
+  function plainData(value, depth) {
+    switch (typeof value) {
+      case "string": case "boolean": return value;
+      case "number": if (Number.isFinite(value)) return value; throw UNUSUAL;
+      case "undefined": return null;
+      case "object": break;
+      default: throw UNUSUAL;
     }
+    if (value === null) return null;
+    if (depth >= MAX_DEPTH) throw UNUSUAL; // too deep, or a cycle: toData says which
+    if (Array.isArray(value)) {
+      const out = new Array(value.length);
+      for (let i = 0; i < value.length; i++) out[i] = plainData(value[i], depth + 1);
+      return out;
+    }
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) throw UNUSUAL;
+    const out = {};
+    for (const k of Object.keys(value)) out[k] = plainData(value[k], depth + 1);
+    return out;
+  }
+
+  function encode(result) {
+    let data;
+    try {
+      data = plainData(result, 0);
+    } catch (error) {
+      if (error !== UNUSUAL) throw error;
+      try {
+        data = toData(result, [], new Set());
+      } catch (problem) {
+        if (problem instanceof NotJson) return "B" + problem.message;
+        throw problem;
+      }
+    }
+    return "R" + JSON.stringify(data);
   }
 
   Object.defineProperty(globalThis, "__hwfe", {

@@ -98,9 +98,39 @@ def _json_data(value, path, active):
     )
 
 
+class _Unusual(Exception):
+    """Raised by _plain_data for anything but plain JSON-shaped data."""
+
+
+def _plain_data(value, depth):
+    """The common case, fast: exact built-in types, string keys. Anything else: _Unusual."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is float:
+        if value != value or value in (_math.inf, -_math.inf):
+            raise _Unusual
+        return value
+    if depth >= _MAX_DEPTH:
+        raise _Unusual  # too deep, or a cycle: _json_data says which
+    if kind is list or kind is tuple:
+        return [_plain_data(item, depth + 1) for item in value]
+    if kind is dict:
+        out = {}
+        for key, item in value.items():
+            if type(key) is not str:
+                raise _Unusual
+            out[key] = _plain_data(item, depth + 1)
+        return out
+    raise _Unusual
+
+
 def _encode_result(result):
     try:
-        data = _json_data(result, [], set())
+        try:
+            data = _plain_data(result, 0)
+        except _Unusual:
+            data = _json_data(result, [], set())
     except _NotJson as problem:
         return "B" + str(problem)
     except RecursionError:

@@ -120,6 +120,9 @@ export interface TestStep {
   code: string;
   depends_on?: string[];
   timeout?: number;
+  retries?: number;
+  retry_delay?: number;
+  continue_on_error?: boolean;
 }
 
 /** Writes a workflow file with these steps into a fresh temporary directory. */
@@ -139,7 +142,9 @@ export async function writeWorkflow(
     (s.depends_on
       ? `      depends_on = { ${s.depends_on.map((d) => `"${d}"`).join(", ")} },\n`
       : "") +
-    (s.timeout !== undefined ? `      timeout = ${s.timeout},\n` : "") +
+    (["timeout", "retries", "retry_delay", "continue_on_error"] as const)
+      .filter((field) => s[field] !== undefined)
+      .map((field) => `      ${field} = ${s[field]},\n`).join("") +
     `      code = ${long(s.code)},\n    },`
   ).join("\n");
   const file = `${dir}/${name}.lua`;

@@ -1,0 +1,138 @@
+/**
+ * Faults end to end: retries, continue_on_error, the cap on a result's
+ * size, large results passing intact, and SIGTERM.
+ */
+
+import assert from "node:assert/strict";
+import {
+  hwfe,
+  outputLines,
+  processesMatching,
+  readUntil,
+  runJson,
+  spawnHwfe,
+  workflowCopy,
+  writeWorkflow,
+} from "./_helpers.ts";
+
+Deno.test("retries: each attempt shows in the output and the JSON; continue_on_error runs on", async () => {
+  const file = await writeWorkflow("faults", {
+    flaky: {
+      // Pyodide's in-memory files outlive an attempt on the same worker: a counter.
+      code: `import os
+def run():
+    n = int(open("/tmp/attempts").read()) if os.path.exists("/tmp/attempts") else 0
+    open("/tmp/attempts", "w").write(str(n + 1))
+    if n < 2:
+        raise RuntimeError(f"not yet ({n + 1})")
+    return n + 1
+`,
+      retries: 3,
+      retry_delay: 0.01,
+    },
+    broken: {
+      language: "lua",
+      code: "function run() error('always broken', 0) end",
+      retries: 1,
+      retry_delay: 0,
+      continue_on_error: true,
+    },
+    uses_both: {
+      language: "javascript",
+      depends_on: ["flaky", "broken"],
+      code: "function run(inputs) {\n  return { flaky: inputs.flaky, broken: inputs.broken };\n}\n",
+    },
+  });
+  const result = await hwfe(["run", "--json", file]);
+  assert.equal(result.code, 0, result.stderr);
+  const run = runJson(result);
+  assert.equal(run.status, "succeeded");
+  const flaky = run.steps.flaky as Record<string, unknown>;
+  assert.equal(flaky.result, 3);
+  assert.equal(flaky.attempts, 3);
+  assert.equal((flaky.attempt_errors as string[]).length, 2);
+  assert.match((flaky.attempt_errors as string[])[1], /RuntimeError: not yet \(2\)/);
+  const broken = run.steps.broken as Record<string, unknown>;
+  assert.equal(broken.status, "failed");
+  assert.equal(broken.continue_on_error, true);
+  assert.equal(broken.attempts, 2);
+  const uses = run.steps.uses_both.result as { flaky: number; broken: Record<string, string> };
+  assert.equal(uses.flaky, 3);
+  assert.equal(uses.broken.status, "failed");
+  assert.match(uses.broken.error, /^step 'broken' \(lua\): always broken/);
+  assert.match(result.stderr, /^↻ flaky failed \(attempt 1 of 4\), retrying in \d+ms: /m);
+  assert.match(result.stderr, /^✗ broken failed \(continued\) in \d+ms after 2 attempts: /m);
+  assert.match(result.stderr, /broken\s+lua\s+1\s+failed \(continued\)/);
+});
+
+Deno.test("--max-result-mb caps a step's result with a clear error; results under it arrive intact", async () => {
+  const file = await writeWorkflow("sizes", {
+    big: { language: "lua", code: 'function run() return string.rep("x", 2 * 1024 * 1024) end' },
+    fits: { language: "lua", code: 'function run() return string.rep("y", 900 * 1024) end' },
+  });
+  const result = await hwfe(["run", "--json", "--keep-going", "--max-result-mb", "1", file]);
+  assert.equal(result.code, 1);
+  const run = runJson(result);
+  assert.equal(
+    run.steps.big.error,
+    "step 'big' (lua) returned 2.0 MiB, over the 1.0 MiB limit on a result (raise it with --max-result-mb)",
+  );
+  assert.equal((run.steps.fits.result as string).length, 900 * 1024);
+  const bad = await hwfe(["run", "--max-result-mb", "lots", file]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /"lots" is not a positive number of MiB/);
+});
+
+Deno.test("a 3.6 MB result passes through Python, JavaScript and Lua intact", async () => {
+  const file = await writeWorkflow("large", {
+    make: {
+      code: `def run():
+    rows = [{"i": i, "text": "row %d ünï" % i} for i in range(100000)]
+    return {"rows": rows}
+`,
+    },
+    js: {
+      language: "javascript",
+      depends_on: ["make"],
+      code:
+        "function run(inputs) {\n  return { rows: inputs.make.rows, count: inputs.make.rows.length };\n}\n",
+    },
+    check: {
+      language: "lua",
+      depends_on: ["js"],
+      code: `function run(inputs)
+  local rows = inputs.js.rows
+  for i, row in ipairs(rows) do
+    assert(row.i == i - 1 and row.text == ("row %d ünï"):format(i - 1), "row " .. i)
+  end
+  return { count = #rows, declared = inputs.js.count }
+end`,
+    },
+  });
+  const result = await hwfe(["run", "--json", file]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.deepEqual(runJson(result).steps.check.result, { count: 100000, declared: 100000 });
+});
+
+Deno.test("SIGTERM cancels running steps, shows what finished, kills processes and exits 143", async () => {
+  const { file, marker } = await workflowCopy("fail_fast.lua");
+  const text = (await Deno.readTextFile(file)).replace('error("boom on purpose")', "return 1");
+  await Deno.writeTextFile(file, text);
+  const child = spawnHwfe(["run", "--allow-run", "--mode", "parallel", file]);
+  const { text: before, rest } = await readUntil(child.stdout, "[slow] started");
+  child.kill("SIGTERM");
+  const status = await child.status;
+  let after = "";
+  for (;;) {
+    const { value, done } = await rest.read();
+    if (done) break;
+    after += value;
+  }
+  await child.stderr.cancel();
+  assert.equal(status.code, 143);
+  const all = before + after;
+  assert.match(all, /slow\s+shell\s+1\s+cancelled/);
+  assert.match(all, /Workflow 'fail_fast' cancelled/);
+  assert.equal(outputLines(all).slow?.[0], "started");
+  assert.equal(await processesMatching(`sleep 30.${marker}`), "");
+});
