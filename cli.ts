@@ -107,6 +107,7 @@ interface RunFlags extends CommonOptions {
   keepGoing?: boolean;
   stepTimeout?: number;
   maxResultMb?: number;
+  stepMemory?: number;
   json?: boolean;
   quiet?: boolean;
 }
@@ -143,6 +144,7 @@ async function runCommand(arg: string, flags: RunFlags): Promise<number> {
       maxResultBytes: flags.maxResultMb === undefined
         ? undefined
         : Math.floor(flags.maxResultMb * 1024 * 1024),
+      stepMemoryMb: flags.stepMemory,
       grants: { run: flags.allowRun ?? false },
       signal: cancel.signal,
       onEvent: (event) => {
@@ -286,6 +288,11 @@ function buildProgram(setExit: (code: number) => void): Command {
     )
     .option("-k, --keep-going", "after a failure, let independent steps finish")
     .option("--step-timeout <seconds>", "timeout for steps that set none", positiveSeconds)
+    .option(
+      "--step-memory <MiB>",
+      "memory limit for steps without memory_mb (default 1024 in Lua, Python, JS and wasm; none in shell)",
+      positiveNumber("MiB"),
+    )
     .option(
       "--max-result-mb <MiB>",
       "largest result a step may return (default 64)",

@@ -40,6 +40,8 @@ export interface LuaChunk {
   code: string;
   /** JSON text of the step's inputs (step mode). */
   inputs?: JsonText;
+  /** Most memory the chunk may allocate, in bytes. */
+  memoryBytes?: number;
 }
 
 /** Absolute path of wasmoon's `glue.wasm`, which a Lua worker must be able to read. */
@@ -58,7 +60,11 @@ export function luaFactory(wasmPath: string = luaWasmPath()): LuaFactory {
 
 /** Runs one chunk in a fresh sandboxed Lua state and closes the state. */
 export async function runLuaChunk(chunk: LuaChunk, host: LuaHost): Promise<LuaOutcome> {
-  const engine = await luaFactory().createEngine({ injectObjects: false, enableProxy: false });
+  const engine = await luaFactory().createEngine({
+    injectObjects: false,
+    enableProxy: false,
+    traceAllocations: chunk.memoryBytes !== undefined,
+  });
   try {
     const g = engine.global;
     g.set("__hwfe_mode", chunk.mode);
@@ -69,6 +75,7 @@ export async function runLuaChunk(chunk: LuaChunk, host: LuaHost): Promise<LuaOu
     g.set("__hwfe_emit", (stream: string, text: string) => {
       host.output(stream === "stderr" ? "stderr" : "stdout", String(text));
     });
+    if (chunk.memoryBytes !== undefined) g.setMemoryMax(g.getMemoryUsed() + chunk.memoryBytes);
     let tagged: unknown;
     try {
       tagged = engine.doStringSync(LUA_PRELUDE);

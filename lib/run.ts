@@ -26,6 +26,8 @@ export interface RunOptions {
   stepTimeout?: number;
   /** Largest result a step may return, in bytes of JSON; default 64 MiB. */
   maxResultBytes?: number;
+  /** Memory limit in MiB for steps without `memory_mb` (in-process default: 1 GiB). */
+  stepMemoryMb?: number;
   /** What steps may do; nothing by default. */
   grants?: Partial<Grants>;
   /** Aborting cancels the run. */
@@ -72,6 +74,7 @@ export async function runWorkflow(
       keepGoing: options.keepGoing,
       stepTimeout: options.stepTimeout,
       maxResultBytes: options.maxResultBytes,
+      stepMemoryMb: options.stepMemoryMb,
       grants,
       signal: options.signal,
       onEvent: options.onEvent,

@@ -37,6 +37,8 @@ export interface ScheduleOptions {
   random?: () => number;
   /** Largest result a step may return, in bytes (UTF-8 JSON); default 64 MiB. */
   maxResultBytes?: number;
+  /** Memory limit in MiB for steps that set none. */
+  stepMemoryMb?: number;
 }
 
 /** The default cap on a step's result: 64 MiB of JSON. */
@@ -295,6 +297,7 @@ export async function schedule(
         started: armTimeout,
         write: (stream, text) => splitters[stream].push(text),
         grants: options.grants,
+        memoryMb: step.memoryMb ?? options.stepMemoryMb,
       });
       if (controller.signal.aborted) throw new StepError("aborted");
       let result: JsonText;

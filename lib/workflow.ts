@@ -55,6 +55,8 @@ export interface Step {
   retryDelay: number;
   /** A failure is recorded but does not fail the run; dependents get the error as input. */
   continueOnError: boolean;
+  /** Memory limit in MiB for this step; the run's `--step-memory` when absent. */
+  memoryMb?: number;
 }
 
 /** A validated workflow. */
@@ -87,6 +89,7 @@ export interface StepDefinition {
   retries?: number;
   retry_delay?: number;
   continue_on_error?: boolean;
+  memory_mb?: number;
 }
 
 /** A workflow as written in a workflow file or passed from code. */
@@ -108,7 +111,10 @@ const STEP_FIELDS = [
   "retries",
   "retry_delay",
   "continue_on_error",
+  "memory_mb",
 ];
+/** Largest memory limit a step may set: wasm32's 4 GiB. */
+export const MAX_MEMORY_MB = 4096;
 /** Most retries a step may ask for. */
 const MAX_RETRIES = 100;
 /** Seconds before the first retry when a step gives none. */
@@ -383,6 +389,18 @@ function validateWorkflow(raw: unknown, file?: string): LoadedWorkflow {
         `${at}: continue_on_error must be true or false, got ${typeName(continueOnError)}`,
       );
     }
+    const memoryMb = value.memory_mb;
+    if (
+      memoryMb !== undefined &&
+      !(typeof memoryMb === "number" && Number.isFinite(memoryMb) && memoryMb >= 1 &&
+        memoryMb <= MAX_MEMORY_MB)
+    ) {
+      problems.push(
+        `${at}: memory_mb must be a number of MiB from 1 to ${MAX_MEMORY_MB}, got ${
+          typeof memoryMb === "number" ? memoryMb : typeName(memoryMb)
+        }`,
+      );
+    }
     const func = value.func ?? value.function;
     if (value.func !== undefined && value.function !== undefined) {
       problems.push(`${at}: give either 'func' or 'function', not both`);
@@ -401,6 +419,7 @@ function validateWorkflow(raw: unknown, file?: string): LoadedWorkflow {
       retries: typeof retries === "number" ? retries : 0,
       retryDelay: typeof retryDelay === "number" ? retryDelay : DEFAULT_RETRY_DELAY,
       continueOnError: continueOnError === true,
+      memoryMb: typeof memoryMb === "number" ? memoryMb : undefined,
     };
   }
 

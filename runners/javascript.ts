@@ -21,11 +21,8 @@ import {
 import type { Workflow } from "../lib/workflow.ts";
 import type { JavaScriptInit, TypeScriptJob } from "./javascript_worker.ts";
 import type { Transpiled, TranspileRequest } from "./typescript_worker.ts";
-import type { Runner } from "./types.ts";
+import { DEFAULT_STEP_MEMORY_MB, type Runner, stepMemoryMb } from "./types.ts";
 import { runOnWorker } from "./worker_runner.ts";
-
-/** Most memory one JavaScript worker may use: 4096 pages of 64 KiB, 256 MiB. */
-export const JS_MEMORY_PAGES = 4096;
 
 const require = createRequire(import.meta.url);
 
@@ -39,30 +36,50 @@ export function esbuildWasmPath(): string {
   return require.resolve("esbuild-wasm/esbuild.wasm");
 }
 
-/** The worker runtime JavaScript and TypeScript steps run on. */
-export function javascriptRuntime(): WorkerRuntime {
+/**
+ * The worker runtimes JavaScript and TypeScript steps run on, one per
+ * memory limit: QuickJS's memory is capped per worker (a
+ * `WebAssembly.Memory` with a maximum), so steps with different limits
+ * need different workers.
+ */
+export function javascriptRuntimes(): (memoryMb: number) => WorkerRuntime {
   const quickjsWasm = quickjsWasmPath();
-  const init: JavaScriptInit = { quickjsWasm, memoryPages: JS_MEMORY_PAGES };
-  return {
-    id: "javascript",
-    moduleUrl: new URL("./javascript_worker.ts", import.meta.url),
-    read: [quickjsWasm],
-    init: () => init,
+  const byLimit = new Map<number, WorkerRuntime>();
+  return (memoryMb) => {
+    const pages = Math.max(256, Math.floor(memoryMb * 16)); // 64 KiB pages; QuickJS needs 16 MiB
+    let runtime = byLimit.get(pages);
+    if (!runtime) {
+      const init: JavaScriptInit = { quickjsWasm, memoryPages: pages };
+      runtime = {
+        id: pages === DEFAULT_STEP_MEMORY_MB * 16 ? "javascript" : `javascript (${memoryMb} MiB)`,
+        moduleUrl: new URL("./javascript_worker.ts", import.meta.url),
+        read: [quickjsWasm],
+        init: () => init,
+      };
+      byLimit.set(pages, runtime);
+    }
+    return runtime;
   };
 }
 
 /** Creates the JavaScript runner on top of a step host. */
-export function javascriptRunner(host: StepHost, runtime: WorkerRuntime): Runner {
+export function javascriptRunner(
+  host: StepHost,
+  runtimes: (memoryMb: number) => WorkerRuntime,
+): Runner {
   return {
     language: "javascript",
-    warmUp: (count) => host.warmUp(runtime, count),
+    warmUp: (count) => host.warmUp(runtimes(DEFAULT_STEP_MEMORY_MB), count),
     reportsStart: true,
-    run: (ctx) => runOnWorker(host, runtime, ctx),
+    run: (ctx) => runOnWorker(host, runtimes(stepMemoryMb(ctx)), ctx),
   };
 }
 
 /** Creates the TypeScript runner: esbuild, then the JavaScript workers. */
-export function typescriptRunner(host: StepHost, runtime: WorkerRuntime): Runner {
+export function typescriptRunner(
+  host: StepHost,
+  runtimes: (memoryMb: number) => WorkerRuntime,
+): Runner {
   let batch: { workflow: Workflow; done: Promise<Map<string, Transpiled>> } | undefined;
   let transpiler: Worker | undefined;
 
@@ -79,7 +96,7 @@ export function typescriptRunner(host: StepHost, runtime: WorkerRuntime): Runner
   return {
     language: "typescript",
     warmUp(count, workflow) {
-      host.warmUp(runtime, count);
+      host.warmUp(runtimes(DEFAULT_STEP_MEMORY_MB), count);
       transpileAll(workflow).catch(() => {}); // reported by the steps
     },
     close() {
@@ -95,7 +112,7 @@ export function typescriptRunner(host: StepHost, runtime: WorkerRuntime): Runner
       if (!out) throw new StepError(`step '${name}' (typescript): it was not transpiled`);
       if ("error" in out) throw new StepError(`step '${name}' (typescript): ${out.error}`);
       const extra: TypeScriptJob = { language: "typescript", code: out.code, map: out.map };
-      return await runOnWorker(host, runtime, ctx, extra);
+      return await runOnWorker(host, runtimes(stepMemoryMb(ctx)), ctx, extra);
     },
   };
 }

@@ -52,6 +52,7 @@ const MAX_STACK_BYTES = 256 * 1024;
 const MAX_FRAMES = 12;
 
 let quickjs: QuickJSWASMModule;
+let memoryMb = 0;
 
 serveSteps({
   language: "javascript",
@@ -61,6 +62,7 @@ serveSteps({
     // would try to fetch its wasm as in a browser.
     const wasmModule = await WebAssembly.compile(await Deno.readFile(init.quickjsWasm));
     const wasmMemory = new WebAssembly.Memory({ initial: 256, maximum: init.memoryPages });
+    memoryMb = init.memoryPages / 16;
     // The package's typings describe its CommonJS shape; the default export is the variant.
     const base = RELEASE_SYNC as unknown as QuickJSSyncVariant;
     quickjs = await newQuickJSWASMModuleFromVariant(
@@ -97,7 +99,13 @@ serveSteps({
     }
     if (interrupted()) return { kind: "interrupted" };
     if (outcome.kind !== "error") return outcome;
-    const message = describeMessage(outcome.message, label, positions);
+    let message = describeMessage(outcome.message, label, positions);
+    if (message.startsWith("InternalError: out of memory")) {
+      message = message.replace(
+        "out of memory",
+        `out of memory (the step's limit is ${memoryMb} MiB; raise it with memory_mb)`,
+      );
+    }
     return {
       ...outcome,
       message: message.startsWith("returned ") ? message : `(${language}): ${message}`,

@@ -6,7 +6,7 @@
 
 import { luaWasmPath } from "../lib/lua_sandbox.ts";
 import type { StepHost, WorkerRuntime } from "../lib/step_host.ts";
-import type { Runner } from "./types.ts";
+import { type Runner, stepMemoryMb } from "./types.ts";
 import { runOnWorker } from "./worker_runner.ts";
 
 /** Creates the Lua runner on top of a step host. */
@@ -22,6 +22,6 @@ export function luaRunner(host: StepHost): Runner {
     language: "lua",
     warmUp: (count) => host.warmUp(runtime, count),
     reportsStart: true,
-    run: (ctx) => runOnWorker(host, runtime, ctx),
+    run: (ctx) => runOnWorker(host, runtime, ctx, { memoryMb: stepMemoryMb(ctx) }),
   };
 }

@@ -16,8 +16,15 @@ serveSteps({
   },
   async run({ job, interrupted, write }) {
     const label = `[step ${job.step}]`;
+    const { memoryMb } = job.extra as { memoryMb: number };
     const outcome = await runLuaChunk(
-      { mode: "step", chunkName: `=${label}`, code: job.code, inputs: job.inputs },
+      {
+        mode: "step",
+        chunkName: `=${label}`,
+        code: job.code,
+        inputs: job.inputs,
+        memoryBytes: memoryMb * 1024 * 1024,
+      },
       { interrupted, output: write },
     );
     switch (outcome.kind) {
@@ -32,6 +39,13 @@ serveSteps({
       case "syntax_error":
         return { kind: "error", message: `(lua): syntax error: ${outcome.message}` };
       case "runtime_error":
+        if (/not enough memory/.test(outcome.message)) {
+          return {
+            kind: "error",
+            message:
+              `(lua): out of memory (the step's limit is ${memoryMb} MiB; raise it with memory_mb)`,
+          };
+        }
         return { kind: "error", message: `(lua): ${trimTraceback(outcome.message, label)}` };
       default:
         return { kind: "error", message: `(lua): unexpected outcome ${outcome.kind}` };

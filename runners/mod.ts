@@ -7,7 +7,7 @@
 
 import type { StepHost } from "../lib/step_host.ts";
 import type { Language } from "../lib/workflow.ts";
-import { javascriptRunner, javascriptRuntime, typescriptRunner } from "./javascript.ts";
+import { javascriptRunner, javascriptRuntimes, typescriptRunner } from "./javascript.ts";
 import { luaRunner } from "./lua.ts";
 import { pythonRunner } from "./python.ts";
 import { shellRunner } from "./shell.ts";
@@ -32,7 +32,7 @@ export interface RunnerOptions extends RunnerEvents {
 
 /** Creates the runners of every language this build supports. */
 export function createRunners(host: StepHost, options: RunnerOptions = {}): RunnerRegistry {
-  const quickjs = javascriptRuntime(); // JavaScript and TypeScript share its workers
+  const quickjs = javascriptRuntimes(); // JavaScript and TypeScript share these workers
   return new Map<Language, Runner>([
     ["lua", luaRunner(host)],
     ["python", pythonRunner(host, options)],

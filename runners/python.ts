@@ -19,7 +19,7 @@ import { CacheEntry } from "../lib/cache.ts";
 import type { StepHost, WorkerRuntime } from "../lib/step_host.ts";
 import { PYTHON_PRELUDE } from "./_python_prelude.ts";
 import type { PythonInit, PythonReady } from "./python_worker.ts";
-import type { Runner, RunnerEvents } from "./types.ts";
+import { type Runner, type RunnerEvents, stepMemoryMb } from "./types.ts";
 import { runOnWorker } from "./worker_runner.ts";
 
 /** Pyodide's folder (its wasm, the standard library zip, the lock file). */
@@ -112,7 +112,7 @@ export function pythonRunner(host: StepHost, options: PythonRunnerOptions = {}):
       await Promise.all(writes);
     },
     reportsStart: true,
-    run: (ctx) => runOnWorker(host, runtime, ctx),
+    run: (ctx) => runOnWorker(host, runtime, ctx, { memoryMb: stepMemoryMb(ctx) }),
   };
 }
 

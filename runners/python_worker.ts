@@ -81,6 +81,30 @@ const spawnRefused = (command: unknown) => {
 };
 (childProcess as unknown as Record<string, unknown>).spawnSync = spawnRefused;
 
+// Memory: Pyodide's heap is one wasm memory that grows through
+// emscripten_resize_heap. Wrapping that import (when Pyodide instantiates
+// its module) caps the heap per step: past the cap, malloc fails and
+// Python raises MemoryError.
+let heapLimitBytes = Infinity;
+type Imports = Record<string, Record<string, unknown>> | undefined;
+function capHeap(imports: Imports): void {
+  const env = imports?.env;
+  const grow = env?.emscripten_resize_heap;
+  if (!env || typeof grow !== "function") return;
+  env.emscripten_resize_heap = (requested: number) =>
+    (requested >>> 0) > heapLimitBytes ? false : grow(requested);
+}
+const instantiate = WebAssembly.instantiate;
+WebAssembly.instantiate = ((source: never, imports: Imports) => {
+  capHeap(imports);
+  return instantiate(source, imports as WebAssembly.Imports);
+}) as typeof WebAssembly.instantiate;
+const instantiateStreaming = WebAssembly.instantiateStreaming;
+WebAssembly.instantiateStreaming = ((source: never, imports: Imports) => {
+  capHeap(imports);
+  return instantiateStreaming(source, imports as WebAssembly.Imports);
+}) as typeof WebAssembly.instantiateStreaming;
+
 function sink(stream: "stdout" | "stderr") {
   return {
     isatty: false,
@@ -148,6 +172,8 @@ async function start(init: PythonInit): Promise<{ py: PyodideInterface; ready: P
 }
 
 let python: PyodideInterface;
+/** The heap's size once started: a step's limit is counted on top of it. */
+let baseHeapBytes = 0;
 let runStep: (name: string, code: string, inputs: string) => unknown;
 
 serveSteps({
@@ -158,6 +184,7 @@ serveSteps({
     py.setStderr(sink("stderr"));
     py.globals.get("_hwfe_attach")(interruptibleSleep);
     python = py;
+    baseHeapBytes = (py as unknown as { _module: { HEAP8: Int8Array } })._module.HEAP8.length;
     runStep = py.globals.get("_hwfe_run_step");
     return {
       report: ready,
@@ -166,6 +193,8 @@ serveSteps({
   },
 
   async run({ job, interruptFlag, interrupted, write }) {
+    const { memoryMb } = job.extra as { memoryMb: number };
+    heapLimitBytes = baseHeapBytes + memoryMb * 1024 * 1024;
     current = {
       flag: interruptFlag,
       write,
@@ -177,7 +206,14 @@ serveSteps({
       let tagged = runStep(job.step, job.code, job.inputs);
       if (typeof tagged !== "string") tagged = await awaitTask(tagged, interruptFlag);
       if (interrupted()) return { kind: "interrupted" };
-      return decode(String(tagged));
+      const outcome = decode(String(tagged));
+      if (outcome.kind === "error" && outcome.message.startsWith("(python): MemoryError")) {
+        outcome.message = outcome.message.replace(
+          "MemoryError",
+          `MemoryError: out of memory (the step's limit is ${memoryMb} MiB; raise it with memory_mb)`,
+        );
+      }
+      return outcome;
     } catch (error) {
       if (interrupted()) return { kind: "interrupted" };
       // The prelude catches every Python exception, so an error here means
@@ -191,6 +227,7 @@ serveSteps({
         retire: true,
       };
     } finally {
+      heapLimitBytes = Infinity;
       for (const stream of ["stdout", "stderr"] as const) {
         const rest = current.decoders[stream].decode();
         if (rest) write(stream, rest);

@@ -93,7 +93,12 @@ async function runShell(ctx: StepContext): Promise<JsonText> {
     }
     env[name] = json;
   }
-  const script = PRELUDE + (step.code ?? "") + EPILOGUE;
+  // A memory limit, when the step or the run sets one: RLIMIT_DATA caps what
+  // bash and its commands allocate (not address space they only reserve).
+  const limit = ctx.memoryMb === undefined
+    ? ""
+    : `ulimit -d ${Math.floor(ctx.memoryMb * 1024)} || exit 125\n`;
+  const script = limit + PRELUDE + (step.code ?? "") + EPILOGUE;
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command("bash", {

@@ -38,6 +38,20 @@ export interface StepContext {
   /** Output of the step, in chunks of any size (the engine splits lines). */
   write(stream: "stdout" | "stderr", text: string): void;
   grants: Grants;
+  /**
+   * The step's memory limit in MiB (its `memory_mb`, else the run's
+   * `--step-memory`); undefined when neither set one: in-process runtimes
+   * then use DEFAULT_STEP_MEMORY_MB, shell steps no limit.
+   */
+  memoryMb?: number;
+}
+
+/** The memory limit of an in-process step that sets none: 1 GiB. */
+export const DEFAULT_STEP_MEMORY_MB = 1024;
+
+/** The memory limit a runtime applies to a step. */
+export function stepMemoryMb(ctx: Pick<StepContext, "memoryMb">): number {
+  return ctx.memoryMb ?? DEFAULT_STEP_MEMORY_MB;
 }
 
 /** Runs the steps of one language. */

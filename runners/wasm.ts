@@ -12,7 +12,7 @@ import { StepError } from "../lib/errors.ts";
 import type { StepHost, WorkerRuntime } from "../lib/step_host.ts";
 import type { Step, Workflow } from "../lib/workflow.ts";
 import type { WasmJob } from "./wasm_worker.ts";
-import type { Runner } from "./types.ts";
+import { type Runner, stepMemoryMb } from "./types.ts";
 import { runOnWorker } from "./worker_runner.ts";
 
 /** The paths tried for a step's `module`, in order. */
@@ -61,6 +61,7 @@ export function wasmRunner(host: StepHost): Runner {
         moduleName: step.module ?? `<step ${step.name}>.wat`,
         func: step.func ?? "run",
         inputCount: ctx.inputsByName.size,
+        memoryMb: stepMemoryMb(ctx),
         ...(step.module !== undefined
           ? { bytes: await readModule(step, workflow) }
           : { wat: step.code ?? "" }),

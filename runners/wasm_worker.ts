@@ -26,6 +26,7 @@ import { compactJson, stringifyJson } from "../lib/json.ts";
 import { serveSteps } from "../lib/step_worker.ts";
 import type { WorkerOutcome } from "../lib/step_host.ts";
 import { shellResult } from "./shell.ts";
+import { capModuleMemory, MemoryCapError } from "./wasm_memory.ts";
 
 /** What the host sends with each wasm job (in `WorkerJob.extra`). */
 export interface WasmJob {
@@ -37,6 +38,8 @@ export interface WasmJob {
   func: string;
   /** Number of direct dependencies (the reference result's `input_count`). */
   inputCount: number;
+  /** The step's memory limit: the module's memories may not grow past it. */
+  memoryMb: number;
 }
 
 const WASI_MODULE = "wasi_snapshot_preview1";
@@ -50,12 +53,19 @@ serveSteps({
   async run({ job, write }) {
     const wasm = job.extra as WasmJob;
     let module: WebAssembly.Module;
+    const limitBytes = wasm.memoryMb * 1024 * 1024;
     try {
-      module = await WebAssembly.compile(
-        (wasm.bytes ?? await compileWat(wasm.moduleName, wasm.wat ?? "")) as Uint8Array<
-          ArrayBuffer
-        >,
-      );
+      const bytes = wasm.bytes ?? await compileWat(wasm.moduleName, wasm.wat ?? "");
+      let capped: Uint8Array;
+      try {
+        capped = capModuleMemory(bytes, limitBytes);
+      } catch (error) {
+        if (error instanceof MemoryCapError) {
+          return fail(`${wasm.moduleName} cannot run: ${error.message}; raise it with memory_mb`);
+        }
+        capped = bytes; // malformed: compiling says how
+      }
+      module = await WebAssembly.compile(capped as Uint8Array<ArrayBuffer>);
     } catch (error) {
       return fail(`${wasm.moduleName} is not a valid WebAssembly module: ${text(error)}`);
     }
@@ -132,10 +142,17 @@ serveSteps({
           `; it exports: ${listing}`,
       );
     } catch (error) {
+      // A failed allocation usually ends in a trap; near the limit, say so.
+      const memory = api.memory;
+      const used = memory instanceof WebAssembly.Memory ? memory.buffer.byteLength : 0;
+      const oom = used >= limitBytes / 2
+        ? ` (its memory had grown to ${(used / 1024 / 1024).toFixed(1)} MiB of the step's ` +
+          `${wasm.memoryMb} MiB limit; raise it with memory_mb)`
+        : "";
       if (error instanceof WebAssembly.RuntimeError) {
-        return fail(`${wasm.moduleName} trapped: ${error.message}`);
+        return fail(`${wasm.moduleName} trapped: ${error.message}${oom}`);
       }
-      return fail(text(error));
+      return fail(text(error) + oom);
     } finally {
       for (const stream of ["stdout", "stderr"] as const) {
         const rest = decoders[stream].decode();

@@ -123,6 +123,7 @@ export interface TestStep {
   retries?: number;
   retry_delay?: number;
   continue_on_error?: boolean;
+  memory_mb?: number;
 }
 
 /** Writes a workflow file with these steps into a fresh temporary directory. */
@@ -142,7 +143,7 @@ export async function writeWorkflow(
     (s.depends_on
       ? `      depends_on = { ${s.depends_on.map((d) => `"${d}"`).join(", ")} },\n`
       : "") +
-    (["timeout", "retries", "retry_delay", "continue_on_error"] as const)
+    (["timeout", "retries", "retry_delay", "continue_on_error", "memory_mb"] as const)
       .filter((field) => s[field] !== undefined)
       .map((field) => `      ${field} = ${s[field]},\n`).join("") +
     `      code = ${long(s.code)},\n    },`
