@@ -108,6 +108,7 @@ interface RunFlags extends CommonOptions {
   stepTimeout?: number;
   maxResultMb?: number;
   stepMemory?: number;
+  maxOutputMb?: number;
   json?: boolean;
   quiet?: boolean;
 }
@@ -145,6 +146,9 @@ async function runCommand(arg: string, flags: RunFlags): Promise<number> {
         ? undefined
         : Math.floor(flags.maxResultMb * 1024 * 1024),
       stepMemoryMb: flags.stepMemory,
+      maxOutputChars: flags.maxOutputMb === undefined
+        ? undefined
+        : Math.floor(flags.maxOutputMb * 1024 * 1024),
       grants: { run: flags.allowRun ?? false },
       signal: cancel.signal,
       onEvent: (event) => {
@@ -291,6 +295,11 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option(
       "--step-memory <MiB>",
       "memory limit for steps without memory_mb (default 1024 in Lua, Python, JS and wasm; none in shell)",
+      positiveNumber("MiB"),
+    )
+    .option(
+      "--max-output-mb <MiB>",
+      "most output a step may write before it is stopped (default 64)",
       positiveNumber("MiB"),
     )
     .option(

@@ -28,6 +28,8 @@ export interface RunOptions {
   maxResultBytes?: number;
   /** Memory limit in MiB for steps without `memory_mb` (in-process default: 1 GiB). */
   stepMemoryMb?: number;
+  /** Most output (characters) one step may write; default 64 Mi. */
+  maxOutputChars?: number;
   /** What steps may do; nothing by default. */
   grants?: Partial<Grants>;
   /** Aborting cancels the run. */
@@ -75,6 +77,7 @@ export async function runWorkflow(
       stepTimeout: options.stepTimeout,
       maxResultBytes: options.maxResultBytes,
       stepMemoryMb: options.stepMemoryMb,
+      maxOutputChars: options.maxOutputChars,
       grants,
       signal: options.signal,
       onEvent: options.onEvent,

@@ -37,12 +37,20 @@ export interface ScheduleOptions {
   random?: () => number;
   /** Largest result a step may return, in bytes (UTF-8 JSON); default 64 MiB. */
   maxResultBytes?: number;
+  /** Most output (stdout and stderr, in characters) one attempt may write; default 64 Mi. */
+  maxOutputChars?: number;
   /** Memory limit in MiB for steps that set none. */
   stepMemoryMb?: number;
 }
 
 /** The default cap on a step's result: 64 MiB of JSON. */
 export const DEFAULT_MAX_RESULT_BYTES = 64 * 1024 * 1024;
+/**
+ * The default cap on a step's output: output is kept in memory on its way
+ * to the terminal and to shell and WASI results, so a step printing
+ * forever must be stopped.
+ */
+export const DEFAULT_MAX_OUTPUT_CHARS = 64 * 1024 * 1024;
 /** The longest wait between two attempts. */
 const MAX_RETRY_DELAY_MS = 5 * 60 * 1000;
 
@@ -153,6 +161,7 @@ export async function schedule(
   const now = options.now ?? (() => performance.now());
   const random = options.random ?? Math.random;
   const maxResultBytes = options.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES;
+  const maxOutputChars = options.maxOutputChars ?? DEFAULT_MAX_OUTPUT_CHARS;
   const emit = options.onEvent ?? (() => {});
   const permits = options.mode === "sequential" ? 1 : Math.max(1, options.maxParallel);
   const semaphore = new Semaphore(permits);
@@ -287,6 +296,13 @@ export async function schedule(
       timer = setTimeout(() => controller.abort("timeout"), timeout * 1000);
     };
     if (!runner.reportsStart) armTimeout();
+    let written = 0;
+    const write = (stream: "stdout" | "stderr", text: string) => {
+      if (controller.signal.aborted) return;
+      written += text.length;
+      if (written > maxOutputChars) return controller.abort("output");
+      splitters[stream].push(text);
+    };
     try {
       const json = await runner.run({
         step,
@@ -295,7 +311,7 @@ export async function schedule(
         inputsByName,
         signal: controller.signal,
         started: armTimeout,
-        write: (stream, text) => splitters[stream].push(text),
+        write,
         grants: options.grants,
         memoryMb: step.memoryMb ?? options.stepMemoryMb,
       });
@@ -321,6 +337,14 @@ export async function schedule(
         return {
           status: "failed",
           error: `step '${name}' timed out after ${formatSeconds(timeout!)}`,
+        };
+      }
+      if (reason === "output") {
+        return {
+          status: "failed",
+          error: `step '${name}' wrote more than ${
+            formatBytes(maxOutputChars)
+          } of output and was stopped (raise it with --max-output-mb)`,
         };
       }
       if (reason === "cancelled") {

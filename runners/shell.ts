@@ -60,13 +60,20 @@ export function shellResult(stdout: string, stderr: string, exitCode: number): J
   return stringifyJson({ stdout: whole, stderr: stderr.trim(), exit_code: exitCode });
 }
 
+/** Most output kept for the result; the engine stops a step that writes more. */
+const MAX_KEPT_CHARS = 256 * 1024 * 1024;
+
 async function collect(
   stream: ReadableStream<Uint8Array>,
   onText: (text: string) => void,
 ): Promise<string> {
   const chunks: string[] = [];
+  let kept = 0;
   for await (const text of stream.pipeThrough(new TextDecoderStream())) {
-    chunks.push(text);
+    if (kept < MAX_KEPT_CHARS) {
+      chunks.push(text);
+      kept += text.length;
+    }
     onText(text);
   }
   return chunks.join("");

@@ -43,6 +43,8 @@ export interface WasmJob {
 }
 
 const WASI_MODULE = "wasi_snapshot_preview1";
+/** Most WASI output a step keeps (the engine stops a step at 64 MiB by default). */
+const MAX_KEPT_BYTES = 256 * 1024 * 1024;
 const encoder = new TextEncoder();
 
 let wabt: Awaited<ReturnType<typeof wabtInit>> | undefined;
@@ -87,8 +89,13 @@ serveSteps({
     const stdout: Uint8Array[] = [];
     const stderr: Uint8Array[] = [];
     const decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() };
+    // Output is kept for a WASI result up to a bound: a module printing
+    // forever (even after its step was stopped) must not exhaust the heap.
+    let kept = 0;
     const sink = (stream: "stdout" | "stderr", into: Uint8Array[]) =>
       new ConsoleStdout((bytes) => {
+        if (kept > MAX_KEPT_BYTES) return;
+        kept += bytes.length;
         into.push(bytes.slice());
         write(stream, decoders[stream].decode(bytes, { stream: true }));
       });

@@ -136,3 +136,45 @@ Deno.test("SIGTERM cancels running steps, shows what finished, kills processes a
   assert.equal(outputLines(all).slow?.[0], "started");
   assert.equal(await processesMatching(`sleep 30.${marker}`), "");
 });
+
+Deno.test("--max-output-mb stops a step that prints forever, in every language", async () => {
+  const file = await writeWorkflow("chatty", {
+    python: { code: "def run():\n    while True:\n        print('x' * 1000)\n" },
+    lua: { language: "lua", code: "function run() while true do print(('z'):rep(1000)) end end" },
+    javascript: {
+      language: "javascript",
+      code: "function run() { for (;;) console.log('j'.repeat(1000)); }",
+    },
+    shell: { language: "shell", code: "yes 'a line of output that never ends'" },
+    wasi: {
+      language: "wasm",
+      code: `(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 100) "wasm line\\n")
+  (func (export "_start")
+    (i32.store (i32.const 0) (i32.const 100)) (i32.store (i32.const 4) (i32.const 10))
+    (loop $l (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8))) (br $l))))`,
+    },
+    quiet: { language: "lua", code: "function run() return 'fine' end" },
+  });
+  const result = await hwfe([
+    "run",
+    "--allow-run",
+    "--json",
+    "--quiet",
+    "--keep-going",
+    "--max-output-mb",
+    "2",
+    file,
+  ]);
+  assert.equal(result.code, 1);
+  const run = runJson(result);
+  for (const name of ["python", "lua", "javascript", "shell", "wasi"]) {
+    assert.equal(
+      run.steps[name].error,
+      `step '${name}' wrote more than 2.0 MiB of output and was stopped (raise it with --max-output-mb)`,
+    );
+  }
+  assert.equal(run.steps.quiet.result, "fine");
+});
