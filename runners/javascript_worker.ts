@@ -29,7 +29,7 @@ import RELEASE_SYNC from "npm:@jitl/quickjs-wasmfile-release-sync@0.32.0";
 import { originalPositionFor, TraceMap } from "npm:@jridgewell/trace-mapping@0.3.31";
 import { serveSteps } from "../lib/step_worker.ts";
 import type { WorkerOutcome } from "../lib/step_host.ts";
-import { JS_PRELUDE } from "./_js_prelude.ts";
+import { JS_PRELUDE, JS_PRELUDE_LAZY } from "./_js_prelude.ts";
 
 /** What the host sends to start a worker. */
 export interface JavaScriptInit {
@@ -126,6 +126,9 @@ function runIn(
   });
   ctx.setProp(ctx.global, "__hwfe_write", writer);
   writer.dispose();
+  const lazy = ctx.newString(JS_PRELUDE_LAZY);
+  ctx.setProp(ctx.global, "__hwfe_lazy", lazy);
+  lazy.dispose();
   ctx.unwrapResult(ctx.evalCode(JS_PRELUDE, "hwfe prelude")).dispose();
 
   const evaluated = ctx.evalCode(code, "step");
