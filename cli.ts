@@ -109,6 +109,7 @@ interface RunFlags extends CommonOptions {
   maxResultMb?: number;
   stepMemory?: number;
   maxOutputMb?: number;
+  isolate?: boolean;
   json?: boolean;
   quiet?: boolean;
 }
@@ -146,6 +147,7 @@ async function runCommand(arg: string, flags: RunFlags): Promise<number> {
         ? undefined
         : Math.floor(flags.maxResultMb * 1024 * 1024),
       stepMemoryMb: flags.stepMemory,
+      isolate: flags.isolate,
       maxOutputChars: flags.maxOutputMb === undefined
         ? undefined
         : Math.floor(flags.maxOutputMb * 1024 * 1024),
@@ -291,6 +293,10 @@ function buildProgram(setExit: (code: number) => void): Command {
       wholeNumber("-j/--max-parallel"),
     )
     .option("-k, --keep-going", "after a failure, let independent steps finish")
+    .option(
+      "--isolate",
+      "run Python steps in child processes: slower to start, but a step that exhausts its heap fails alone",
+    )
     .option("--step-timeout <seconds>", "timeout for steps that set none", positiveSeconds)
     .option(
       "--step-memory <MiB>",

@@ -30,6 +30,11 @@ export interface RunOptions {
   stepMemoryMb?: number;
   /** Most output (characters) one step may write; default 64 Mi. */
   maxOutputChars?: number;
+  /**
+   * Run Python steps in child processes, so that a step that exhausts its
+   * JavaScript heap or is stuck in C fails alone (slower start-up).
+   */
+  isolate?: boolean;
   /** What steps may do; nothing by default. */
   grants?: Partial<Grants>;
   /** Aborting cancels the run. */
@@ -62,6 +67,7 @@ export async function runWorkflow(
   try {
     runners = createRunners(host, {
       cacheDir: options.cacheDir === false ? undefined : options.cacheDir ?? defaultCacheDir(),
+      isolate: options.isolate,
       onWarning: (message) => emit({ type: "warning", message }),
       onRuntimeStarted: (start) => emit({ type: "runtime_started", ...start }),
     });

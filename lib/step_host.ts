@@ -19,6 +19,7 @@
  * @module
  */
 
+import { canStartChildren, ChildWorker, type WorkerLike } from "./child_worker.ts";
 import { StepError } from "./errors.ts";
 import type { JsonText } from "./json.ts";
 
@@ -39,6 +40,14 @@ export interface WorkerRuntime {
   onReady?: (report: unknown, startMs: number) => void;
   /** A worker failed before it was ready. */
   onStartFailed?: (reason: string) => void;
+  /**
+   * "process": run the worker in a child process (lib/child_worker.ts),
+   * for runtimes that cannot be stopped or bounded in-process. Falls back
+   * to an in-process worker when this process may not start Deno.
+   */
+  isolation?: "process";
+  /** With process isolation: the child's V8 heap limit in MiB (default 1024). */
+  heapMb?: number;
 }
 
 /** One step for a worker to run. */
@@ -114,7 +123,7 @@ export function sandboxedWorker(moduleUrl: URL, name: string, read: string[]): W
 }
 
 class PooledWorker {
-  readonly worker: Worker;
+  readonly worker: WorkerLike;
   readonly ready: Promise<void>;
   #job?: {
     id: string;
@@ -132,7 +141,13 @@ class PooledWorker {
   onFree?: () => void;
 
   constructor(readonly runtime: WorkerRuntime, readonly onDeath: (w: PooledWorker) => void) {
-    this.worker = sandboxedWorker(runtime.moduleUrl, `hwfe-${runtime.id}`, runtime.read);
+    this.worker = runtime.isolation === "process" && canStartChildren()
+      ? new ChildWorker(runtime.moduleUrl, runtime.read, runtime.heapMb ?? 1024, runtime.id)
+      : sandboxedWorker(
+        runtime.moduleUrl,
+        `hwfe-${runtime.id}`,
+        runtime.read,
+      ) as unknown as WorkerLike;
     this.ready = new Promise((resolve, reject) => (this.#setup = { resolve, reject }));
     this.ready.catch(() => {}); // observed by whoever runs a job
     this.worker.onmessage = (event) => this.#receive(event.data);

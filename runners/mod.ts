@@ -28,6 +28,8 @@ export type {
 export interface RunnerOptions extends RunnerEvents {
   /** hwfe's cache directory (Python's start-up snapshot); undefined: no cache. */
   cacheDir?: string;
+  /** Run Python workers in child processes too (wasm always runs in one). */
+  isolate?: boolean;
 }
 
 /** Creates the runners of every language this build supports. */

@@ -32,7 +32,12 @@ export function pyodideDir(): string {
 export interface PythonRunnerOptions extends RunnerEvents {
   /** Where the start-up snapshot is cached; undefined: none. */
   cacheDir?: string;
+  /** Run Python workers in child processes (see lib/child_worker.ts). */
+  isolate?: boolean;
 }
+
+/** V8 heap of an isolated Python worker's process, in MiB. */
+const ISOLATED_HEAP_MB = 512;
 
 const MAX_SNAPSHOT_BYTES = 1 << 30;
 
@@ -62,6 +67,11 @@ export function pythonRunner(host: StepHost, options: PythonRunnerOptions = {}):
 
   const runtime: WorkerRuntime = {
     id: "python",
+    // With --isolate, a child process: Pyodide's JavaScript bridge can
+    // exhaust the worker's V8 heap, which aborts the whole process, and a
+    // long call inside C cannot be interrupted, only killed. Off by default:
+    // a child compiles Pyodide's wasm again, about 0.3 s per start.
+    ...(options.isolate ? { isolation: "process" as const, heapMb: ISOLATED_HEAP_MB } : {}),
     moduleUrl: new URL("./python_worker.ts", import.meta.url),
     read: [indexURL],
     async init(): Promise<PythonInit> {

@@ -48,6 +48,8 @@ async function readModule(step: Step, workflow: Workflow): Promise<Uint8Array> {
 export function wasmRunner(host: StepHost): Runner {
   const runtime: WorkerRuntime = {
     id: "wasm",
+    // A child process: a wasm loop cannot be interrupted, only killed.
+    isolation: "process",
     moduleUrl: new URL("./wasm_worker.ts", import.meta.url),
     read: [],
   };

@@ -21,11 +21,18 @@ export async function runOnWorker(
   ctx: StepContext,
   extra?: unknown,
 ): Promise<JsonText> {
-  const outcome = await host.execute(
-    runtime,
-    { step: ctx.step.name, code: ctx.step.code ?? "", inputs: ctx.inputs, extra },
-    ctx,
-  );
+  let outcome;
+  try {
+    outcome = await host.execute(
+      runtime,
+      { step: ctx.step.name, code: ctx.step.code ?? "", inputs: ctx.inputs, extra },
+      ctx,
+    );
+  } catch (error) {
+    // The worker died under the step (a crash, a lost process).
+    if (!(error instanceof StepError)) throw error;
+    throw new StepError(`step '${ctx.step.name}' (${ctx.step.language}): ${error.message}`);
+  }
   if (outcome.kind === "result") return outcome.json;
   if (outcome.kind === "interrupted") {
     throw new StepError(`step '${ctx.step.name}' was interrupted`);

@@ -178,3 +178,21 @@ Deno.test("--max-output-mb stops a step that prints forever, in every language",
   }
   assert.equal(run.steps.quiet.result, "fine");
 });
+
+Deno.test("--isolate: a Python step that exhausts its JavaScript heap fails alone", async () => {
+  const file = await writeWorkflow("heap", {
+    a_bomb: {
+      code:
+        "import js\ndef run():\n    keep = []\n    while True:\n        keep.append(js.Array.new(10**6).fill(0))\n",
+    },
+    b_after: { code: "def run():\n    return 'a fresh interpreter'\n" },
+  });
+  const result = await hwfe(["run", "--json", "--keep-going", "--isolate", file]);
+  assert.equal(result.code, 1, "the run ends normally (without --isolate V8 aborts it: 133)");
+  const run = runJson(result);
+  assert.equal(
+    run.steps.a_bomb.error,
+    "step 'a_bomb' (python): the python runtime crashed: its process ran out of JavaScript heap (512 MiB)",
+  );
+  assert.equal(run.steps.b_after.result, "a fresh interpreter");
+});

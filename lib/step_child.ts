@@ -1,0 +1,55 @@
+/**
+ * The child-process side of a step-host worker: started by
+ * `ChildWorker` (lib/child_worker.ts) with Deno permissions narrowed to
+ * the runtime's files and a V8 heap limit, it runs the runtime's worker
+ * module in a worker of its own (so that interrupts can still reach it
+ * through a SharedArrayBuffer) and relays framed messages between that
+ * worker and the parent over stdin and stdout.
+ *
+ * Usage: step_child.ts <worker module URL> <JSON list of readable paths>
+ *
+ * @module
+ */
+
+import { encodeFrame, readFrames } from "./frames.ts";
+import { sandboxedWorker } from "./step_host.ts";
+
+const [moduleUrl, readJson] = Deno.args;
+const worker = sandboxedWorker(new URL(moduleUrl), "hwfe-child", JSON.parse(readJson));
+const flags = new Map<string, Int32Array>();
+const stdout = Deno.stdout.writable.getWriter();
+let sending = Promise.resolve();
+const send = (message: unknown) => {
+  const frame = encodeFrame(message);
+  sending = sending.then(() => stdout.write(frame));
+};
+
+worker.onmessage = ({ data }) => {
+  if (data?.type === "done") flags.delete(data.id);
+  send(data);
+};
+worker.onerror = (event) => {
+  event.preventDefault();
+  console.error(`the runtime crashed: ${event.message}`);
+  Deno.exit(70);
+};
+
+for await (const message of readFrames(Deno.stdin.readable)) {
+  const m = message as { type?: string; id?: string };
+  if (m.type === "interrupt") {
+    const flag = flags.get(m.id ?? "");
+    if (flag) {
+      Atomics.store(flag, 1, 1);
+      Atomics.notify(flag, 1);
+      Atomics.store(flag, 0, 2);
+    }
+  } else if (m.type === "run") {
+    const interrupt = new SharedArrayBuffer(8);
+    flags.set(m.id ?? "", new Int32Array(interrupt));
+    worker.postMessage({ ...m, interrupt });
+  } else {
+    worker.postMessage(m);
+  }
+}
+// The parent closed stdin: it is gone or done with us.
+Deno.exit(0);
