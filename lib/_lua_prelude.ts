@@ -20,9 +20,10 @@
 
 export const LUA_PRELUDE = String.raw`
 local mode, name, code, inputs_json = __hwfe_mode, __hwfe_name, __hwfe_code, __hwfe_inputs
-local interrupted, emit = __hwfe_interrupted, __hwfe_emit
+local interrupted, emit, memory_kb = __hwfe_interrupted, __hwfe_emit, __hwfe_memory_kb
 __hwfe_mode, __hwfe_name, __hwfe_code, __hwfe_inputs = nil, nil, nil, nil
-__hwfe_interrupted, __hwfe_emit = nil, nil
+__hwfe_interrupted, __hwfe_emit, __hwfe_memory_kb = nil, nil, nil
+local gc = collectgarbage
 
 local sethook, traceback = debug.sethook, debug.traceback
 local type, next, tostring, tonumber, error, pcall, select = type, next, tostring, tonumber, error, pcall, select
@@ -40,10 +41,22 @@ local HOOK_EVERY = 10000
 -- A string, not a table: an error object that escapes the chunk must be a
 -- string or wasmoon aborts the whole wasm module.
 local INTERRUPT = "hwfe: step interrupted"
+-- The memory limit is checked by the same hook (wasmoon's own allocation
+-- limit needs traceAllocations, which made steps 1.5x slower and stopped
+-- them scaling across cores): a step may overshoot by what it allocates
+-- in 10,000 instructions, or one capped string.rep.
+local OUT_OF_MEMORY = "not enough memory"
 local function hook()
   if interrupted() then
     sethook(hook, "", 1)
     error(INTERRUPT, 0)
+  end
+  if memory_kb and gc("count") > memory_kb then
+    gc("collect")
+    if gc("count") > memory_kb then
+      sethook(hook, "", 1)
+      error(OUT_OF_MEMORY, 0)
+    end
   end
 end
 
@@ -82,6 +95,7 @@ string.rep = function(s, n, sep)
     if size > MAX_STRING then
       error(format("string.rep would build a string of %.0f bytes; hwfe allows at most %d", size, MAX_STRING), 2)
     end
+    if memory_kb and gc("count") + size / 1024 > memory_kb then error(OUT_OF_MEMORY, 0) end
   end
   return rep(s, n, sep)
 end

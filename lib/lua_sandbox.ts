@@ -63,7 +63,6 @@ export async function runLuaChunk(chunk: LuaChunk, host: LuaHost): Promise<LuaOu
   const engine = await luaFactory().createEngine({
     injectObjects: false,
     enableProxy: false,
-    traceAllocations: chunk.memoryBytes !== undefined,
   });
   try {
     const g = engine.global;
@@ -75,7 +74,7 @@ export async function runLuaChunk(chunk: LuaChunk, host: LuaHost): Promise<LuaOu
     g.set("__hwfe_emit", (stream: string, text: string) => {
       host.output(stream === "stderr" ? "stderr" : "stdout", String(text));
     });
-    if (chunk.memoryBytes !== undefined) g.setMemoryMax(g.getMemoryUsed() + chunk.memoryBytes);
+    if (chunk.memoryBytes !== undefined) g.set("__hwfe_memory_kb", chunk.memoryBytes / 1024);
     let tagged: unknown;
     try {
       tagged = engine.doStringSync(LUA_PRELUDE);
