@@ -4,7 +4,7 @@
  *
  * wasmoon rather than fengari (the design's first choice): fengari's
  * integers are 32-bit and it is about 13x slower; wasmoon runs real Lua 5.4,
- * as the reference engine does. See docs/ARCHITECTURE.md.
+ * as the reference engine does. See docs/RUNTIMES.md.
  *
  * @module
  */
