@@ -14,6 +14,10 @@
 import { encodeFrame, readFrames } from "./frames.ts";
 import { sandboxedWorker } from "./step_host.ts";
 
+// Ctrl-C in a terminal reaches the whole process group: the parent
+// decides what to cancel, and kills this process when it is done with it.
+Deno.addSignalListener("SIGINT", () => {});
+
 const [moduleUrl, readJson] = Deno.args;
 const worker = sandboxedWorker(new URL(moduleUrl), "hwfe-child", JSON.parse(readJson));
 const flags = new Map<string, Int32Array>();

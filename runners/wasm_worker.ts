@@ -98,7 +98,7 @@ serveSteps({
     // messages are taken off this worker (through a child process's pipe):
     // output is batched, sent when 64 KiB have gathered or 20 ms have passed.
     const pending = { stdout: "", stderr: "" };
-    let lastSent = performance.now();
+    let lastSent = -Infinity; // the first write goes out at once
     const flush = () => {
       for (const stream of ["stdout", "stderr"] as const) {
         if (pending[stream]) write(stream, pending[stream]);

@@ -5,6 +5,7 @@
 
 import assert from "node:assert/strict";
 import {
+  CLI,
   hwfe,
   outputLines,
   processesMatching,
@@ -195,4 +196,51 @@ Deno.test("--isolate: a Python step that exhausts its JavaScript heap fails alon
     "step 'a_bomb' (python): the python runtime crashed: its process ran out of JavaScript heap (512 MiB)",
   );
   assert.equal(run.steps.b_after.result, "a fresh interpreter");
+});
+
+Deno.test("Ctrl-C to the whole process group cancels a wasm step in its child process, leaving nothing", async () => {
+  const file = await writeWorkflow("spin", {
+    spin: {
+      language: "wasm",
+      code: `(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 100) "looping\\n")
+  (func (export "_start")
+    (i32.store (i32.const 0) (i32.const 100)) (i32.store (i32.const 4) (i32.const 8))
+    (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+    (loop $forever (br $forever))))`,
+    },
+  });
+  // A terminal's Ctrl-C goes to the foreground process group: hwfe and its children.
+  const child = new Deno.Command("setsid", {
+    args: [
+      Deno.execPath(),
+      "run",
+      "--quiet",
+      "--allow-all",
+      "--unstable-worker-options",
+      CLI,
+      "run",
+      file,
+    ],
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  // The module prints, then loops: its child process is running it.
+  const { text, rest } = await readUntil(child.stdout, "[spin] looping");
+  Deno.kill(-child.pid, "SIGINT");
+  let after = "";
+  for (;;) {
+    const { value, done } = await rest.read();
+    if (done) break;
+    after += value;
+  }
+  await child.stderr.cancel();
+  const status = await child.status;
+  assert.equal(status.code, 130, text + after);
+  assert.match(after, /spin\s+wasm\s+1\s+cancelled/);
+  assert.equal(await processesMatching(file), "", "no hwfe process left");
+  assert.equal(await processesMatching("step_child.ts"), "", "no child process left");
 });
