@@ -96,12 +96,21 @@ async function load(arg: string, config: ResolvedConfig): Promise<LoadedWorkflow
   return loaded;
 }
 
+/** A Deno-style grant flag's value: the bare flag grants all, a value a comma-separated list. */
+function grantList(value: true | string | undefined): "all" | string[] {
+  if (value === undefined) return [];
+  if (value === true) return "all";
+  return value.split(",").map((v) => v.trim()).filter((v) => v);
+}
+
 function quote(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
 }
 
 interface RunFlags extends CommonOptions {
   allowRun?: boolean;
+  allowEnv?: true | string;
+  denyEnv?: true | string;
   mode?: "sequential" | "parallel";
   maxParallel?: number;
   keepGoing?: boolean;
@@ -151,7 +160,10 @@ async function runCommand(arg: string, flags: RunFlags): Promise<number> {
       maxOutputChars: flags.maxOutputMb === undefined
         ? undefined
         : Math.floor(flags.maxOutputMb * 1024 * 1024),
-      grants: { run: flags.allowRun ?? false },
+      grants: {
+        run: flags.allowRun ?? false,
+        env: { allow: grantList(flags.allowEnv), deny: grantList(flags.denyEnv) },
+      },
       signal: cancel.signal,
       onEvent: (event) => {
         if (event.type === "run_started") {
@@ -172,7 +184,7 @@ async function runCommand(arg: string, flags: RunFlags): Promise<number> {
     if (result.status === "cancelled") return signalExit;
     return result.status === "succeeded" ? ExitCode.ok : ExitCode.stepFailed;
   } catch (error) {
-    if (error instanceof PermissionError) {
+    if (error instanceof PermissionError && error.missingFlags.length) {
       const args = [...Deno.args];
       const at = args.indexOf("run");
       args.splice(at + 1, 0, ...error.missingFlags);
@@ -286,6 +298,14 @@ function buildProgram(setExit: (code: number) => void): Command {
     .description("run a workflow")
     .argument("<workflow>", "workflow file, or its name in the workflows directory")
     .option("--allow-run", "allow shell steps to run commands")
+    .option(
+      "--allow-env [VARS]",
+      "let steps that declare them read these environment variables (comma-separated; all if none given)",
+    )
+    .option(
+      "--deny-env [VARS]",
+      "never let steps read these environment variables (wins over allow)",
+    )
     .addOption(new Option("--mode <mode>", "execution mode").choices(["sequential", "parallel"]))
     .option(
       "-j, --max-parallel <n>",

@@ -21,8 +21,11 @@
 export const LUA_PRELUDE = String.raw`
 local mode, name, code, inputs_json = __hwfe_mode, __hwfe_name, __hwfe_code, __hwfe_inputs
 local interrupted, emit, memory_kb = __hwfe_interrupted, __hwfe_emit, __hwfe_memory_kb
+local env_json = __hwfe_env
 __hwfe_mode, __hwfe_name, __hwfe_code, __hwfe_inputs = nil, nil, nil, nil
-__hwfe_interrupted, __hwfe_emit, __hwfe_memory_kb = nil, nil, nil
+__hwfe_interrupted, __hwfe_emit, __hwfe_memory_kb, __hwfe_env = nil, nil, nil, nil
+-- The environment variables the run granted this step (filled in below).
+local env_vars = {}
 local gc = collectgarbage
 
 local sethook, traceback = debug.sethook, debug.traceback
@@ -63,6 +66,8 @@ end
 -- The sandbox: nothing here reaches the host.
 io, package, require, dofile, loadfile, debug = nil, nil, nil, nil, nil, nil
 os = { clock = os.clock, time = os.time, date = os.date, difftime = os.difftime }
+-- Only variables the step declared and the run granted; nil for any other.
+os.getenv = function(name) return env_vars[name] end
 string.dump = nil
 load = function(chunk, chunkname, _, ...)
   if select("#", ...) > 0 then return raw_load(chunk, chunkname, "t", (...)) end
@@ -331,6 +336,8 @@ local function guarded(fn, ...)
   end
   return true, r
 end
+
+if env_json then env_vars = from_json(env_json) end
 
 local chunk, syntax_error = raw_load(code, name, "t")
 if not chunk then return "S" .. safe_text(syntax_error) end

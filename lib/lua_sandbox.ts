@@ -42,6 +42,8 @@ export interface LuaChunk {
   inputs?: JsonText;
   /** Most memory the chunk may allocate, in bytes. */
   memoryBytes?: number;
+  /** JSON text of the environment variables `os.getenv` may return. */
+  env?: JsonText;
 }
 
 /** Absolute path of wasmoon's `glue.wasm`, which a Lua worker must be able to read. */
@@ -75,6 +77,7 @@ export async function runLuaChunk(chunk: LuaChunk, host: LuaHost): Promise<LuaOu
       host.output(stream === "stderr" ? "stderr" : "stdout", String(text));
     });
     if (chunk.memoryBytes !== undefined) g.set("__hwfe_memory_kb", chunk.memoryBytes / 1024);
+    if (chunk.env !== undefined) g.set("__hwfe_env", chunk.env);
     let tagged: unknown;
     try {
       tagged = engine.doStringSync(LUA_PRELUDE);

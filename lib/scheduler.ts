@@ -15,8 +15,8 @@ import type { ExecutionMode, RunEvent, RunResult, StepReport } from "./events.ts
 import { compactJson, jsonObjectOf, type JsonText, stringifyJson } from "./json.ts";
 import type { Plan } from "./plan.ts";
 import { Semaphore } from "./semaphore.ts";
-import type { Workflow } from "./workflow.ts";
-import type { Grants, RunnerRegistry } from "../runners/types.ts";
+import type { Step, Workflow } from "./workflow.ts";
+import { covers, type Grants, type RunnerRegistry } from "../runners/types.ts";
 
 /** How to schedule a run. */
 export interface ScheduleOptions {
@@ -127,9 +127,78 @@ export function checkRunnable(workflow: Workflow, runners: RunnerRegistry, grant
     }
   }
   if (unsupported.length) throw new WorkflowError(unsupported);
+  checkEnvGrants(workflow, grants, missing);
   if (missing.size) {
     throw new PermissionError([...missing.values()].join("; "), [...missing.keys()]);
   }
+}
+
+/**
+ * Environment variables: each one a step declares must be allowed and not
+ * denied by the run, and readable by hwfe itself (its `deno run` flags).
+ */
+function checkEnvGrants(workflow: Workflow, grants: Grants, missing: Map<string, string>): void {
+  const where = workflow.file ? `${workflow.file}: ` : "";
+  const denied = new Map<string, string[]>(); // variable -> steps
+  const notAllowed = new Map<string, string>(); // variable -> first step
+  const unreadable: string[] = [];
+  for (const step of workflow.steps.values()) {
+    for (const name of step.permissions.env) {
+      if (covers(grants.env?.deny, name)) {
+        denied.set(name, [...denied.get(name) ?? [], step.name]);
+      } else if (!covers(grants.env?.allow, name)) {
+        if (!notAllowed.has(name)) notAllowed.set(name, step.name);
+      } else if (!canReadEnv(name) && !unreadable.includes(name)) {
+        unreadable.push(name);
+      }
+    }
+  }
+  if (denied.size) {
+    throw new PermissionError(
+      `${where}` +
+        [...denied].map(([name, steps]) =>
+          `the environment variable ${name} (needed by step${steps.length > 1 ? "s" : ""} ${
+            steps.map((s) => `'${s}'`).join(", ")
+          }) is denied by --deny-env`
+        ).join("; "),
+      [],
+    );
+  }
+  if (unreadable.length) {
+    throw new PermissionError(
+      `hwfe itself may not read ${unreadable.join(", ")}: run deno with --allow-env=${
+        unreadable.join(",")
+      }`,
+      [],
+    );
+  }
+  if (notAllowed.size) {
+    const names = [...notAllowed.keys()];
+    missing.set(
+      `--allow-env=${names.join(",")}`,
+      [...notAllowed].map(([name, step]) => `step '${step}' needs the environment variable ${name}`)
+        .join("; "),
+    );
+  }
+}
+
+function canReadEnv(name: string): boolean {
+  try {
+    return Deno.permissions.querySync({ name: "env", variable: name }).state === "granted";
+  } catch {
+    return false;
+  }
+}
+
+/** The granted environment variables a step declared, with their values (unset ones absent). */
+export function stepEnv(step: Step, grants: Grants): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of step.permissions.env) {
+    if (!covers(grants.env?.allow, name) || covers(grants.env?.deny, name)) continue;
+    const value = Deno.env.get(name);
+    if (value !== undefined) env[name] = value;
+  }
+  return env;
 }
 
 function formatSeconds(seconds: number): string {
@@ -313,6 +382,7 @@ export async function schedule(
         started: armTimeout,
         write,
         grants: options.grants,
+        env: stepEnv(step, options.grants),
         memoryMb: step.memoryMb ?? options.stepMemoryMb,
       });
       if (controller.signal.aborted) throw new StepError("aborted");

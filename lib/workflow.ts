@@ -57,6 +57,8 @@ export interface Step {
   continueOnError: boolean;
   /** Memory limit in MiB for this step; the run's `--step-memory` when absent. */
   memoryMb?: number;
+  /** What the step asks of the host: today, environment variables. */
+  permissions: { env: string[] };
 }
 
 /** A validated workflow. */
@@ -90,6 +92,7 @@ export interface StepDefinition {
   retry_delay?: number;
   continue_on_error?: boolean;
   memory_mb?: number;
+  permissions?: { env?: string[] };
 }
 
 /** A workflow as written in a workflow file or passed from code. */
@@ -112,7 +115,12 @@ const STEP_FIELDS = [
   "retry_delay",
   "continue_on_error",
   "memory_mb",
+  "permissions",
 ];
+/** Permissions a step may declare, and those planned but not available yet. */
+const PERMISSION_KINDS = ["env"];
+const PLANNED_PERMISSIONS = ["read", "write", "net", "run"];
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Largest memory limit a step may set: wasm32's 4 GiB. */
 export const MAX_MEMORY_MB = 4096;
 /** Most retries a step may ask for. */
@@ -401,6 +409,52 @@ function validateWorkflow(raw: unknown, file?: string): LoadedWorkflow {
         }`,
       );
     }
+    const env: string[] = [];
+    const permissions = value.permissions;
+    if (permissions !== undefined && !isTable(permissions)) {
+      problems.push(
+        `${at}: permissions must be a table such as { env = { "API_TOKEN" } }, got ${
+          typeName(permissions)
+        }`,
+      );
+    } else if (permissions) {
+      for (const [kind, list] of Object.entries(permissions)) {
+        if (PLANNED_PERMISSIONS.includes(kind)) {
+          problems.push(
+            `${at}: permissions.${kind} cannot be granted by this version of hwfe yet ` +
+              `(only env); steps get no ${kind} access`,
+          );
+        } else if (!PERMISSION_KINDS.includes(kind)) {
+          problems.push(
+            `${at}: unknown permission '${kind}'${
+              didYouMean(kind, [...PERMISSION_KINDS, ...PLANNED_PERMISSIONS])
+            }; known: env`,
+          );
+        } else {
+          const names = Array.isArray(list)
+            ? list
+            : isTable(list) && Object.keys(list).length === 0
+            ? []
+            : undefined;
+          if (!names) {
+            problems.push(
+              `${at}: permissions.env must be a list of variable names, got ${typeName(list)}`,
+            );
+            continue;
+          }
+          for (const item of names) {
+            if (typeof item === "string" && ENV_NAME.test(item)) env.push(item);
+            else {
+              problems.push(
+                `${at}: permissions.env: ${
+                  typeof item === "string" ? `'${item}'` : typeName(item)
+                } is not an environment variable name`,
+              );
+            }
+          }
+        }
+      }
+    }
     const func = value.func ?? value.function;
     if (value.func !== undefined && value.function !== undefined) {
       problems.push(`${at}: give either 'func' or 'function', not both`);
@@ -420,6 +474,7 @@ function validateWorkflow(raw: unknown, file?: string): LoadedWorkflow {
       retryDelay: typeof retryDelay === "number" ? retryDelay : DEFAULT_RETRY_DELAY,
       continueOnError: continueOnError === true,
       memoryMb: typeof memoryMb === "number" ? memoryMb : undefined,
+      permissions: { env },
     };
   }
 

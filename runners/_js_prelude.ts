@@ -10,9 +10,10 @@
  * eagerly; the object printer and the path-tracking converter
  * (JS_PRELUDE_LAZY) are evaluated the first time a step needs them.
  *
- * `__hwfe_write(stream, text)` (1 stdout, 2 stderr) and `__hwfe_lazy` (the
- * lazy source) are provided by the worker and removed from the global
- * scope here.
+ * `__hwfe_write(stream, text)` (1 stdout, 2 stderr), `__hwfe_lazy` (the
+ * lazy source) and `__hwfe_env` (JSON of the granted environment
+ * variables, which become `hwfe.env`) are provided by the worker and
+ * removed from the global scope here.
  *
  * @module
  */
@@ -110,8 +111,12 @@ export const JS_PRELUDE = String.raw`
 (() => {
   const write = globalThis.__hwfe_write;
   const lazySource = globalThis.__hwfe_lazy;
+  const envJson = globalThis.__hwfe_env;
   delete globalThis.__hwfe_write;
   delete globalThis.__hwfe_lazy;
+  delete globalThis.__hwfe_env;
+  // hwfe.env: the environment variables the run granted this step.
+  globalThis.hwfe = Object.freeze({ env: Object.freeze(JSON.parse(envJson || "{}")) });
   const evaluate = eval; // kept: step code may replace the global one
   let lazy;
   const helpers = () => lazy ??= evaluate(lazySource);

@@ -4,7 +4,7 @@
  * JavaScript objects: a snapshot cannot carry them. What needs JavaScript
  * (the interruptible sleep) is wired by `_hwfe_attach` after each start.
  *
- * `_hwfe_run_step(name, code, inputs_json)` returns a tagged string:
+ * `_hwfe_run_step(name, code, inputs_json, env_json)` returns a tagged string:
  * R<json> the result, B<what> a result that is not JSON data, N no run(),
  * S<message> a syntax error, E<message> an error (traceback with the step's own
  * lines and frames only), or an asyncio Task for `async def run` whose
@@ -223,7 +223,7 @@ async def _finish_async(awaitable, filename):
         _reset()
 
 
-def _hwfe_run_step(name, code, inputs_json):
+def _hwfe_run_step(name, code, inputs_json, env_json="{}"):
     filename = "<step " + name + ">"
     _linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
     finish = True
@@ -232,6 +232,8 @@ def _hwfe_run_step(name, code, inputs_json):
             compiled = compile(code, filename, "exec", dont_inherit=True)
         except SyntaxError as error:
             return _describe_syntax_error(error)
+        # The environment variables the run granted this step; _reset removes them.
+        _os.environ.update(_json.loads(env_json))
         namespace = {"__name__": "__hwfe_step__", "__builtins__": _builtins}
         try:
             exec(compiled, namespace)

@@ -71,7 +71,7 @@ export function javascriptRunner(
     language: "javascript",
     warmUp: (count) => host.warmUp(runtimes(DEFAULT_STEP_MEMORY_MB), count),
     reportsStart: true,
-    run: (ctx) => runOnWorker(host, runtimes(stepMemoryMb(ctx)), ctx),
+    run: (ctx) => runOnWorker(host, runtimes(stepMemoryMb(ctx)), ctx, { env: ctx.env ?? {} }),
   };
 }
 
@@ -111,7 +111,12 @@ export function typescriptRunner(
       const out = all.get(name);
       if (!out) throw new StepError(`step '${name}' (typescript): it was not transpiled`);
       if ("error" in out) throw new StepError(`step '${name}' (typescript): ${out.error}`);
-      const extra: TypeScriptJob = { language: "typescript", code: out.code, map: out.map };
+      const extra: TypeScriptJob = {
+        language: "typescript",
+        code: out.code,
+        map: out.map,
+        env: ctx.env ?? {},
+      };
       return await runOnWorker(host, runtimes(stepMemoryMb(ctx)), ctx, extra);
     },
   };

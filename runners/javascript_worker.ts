@@ -44,6 +44,16 @@ export interface TypeScriptJob {
   code: string;
   /** esbuild's source map, to report positions in the TypeScript source. */
   map: string;
+  env: Record<string, string>;
+}
+
+/** What any JavaScript job carries (in `WorkerJob.extra`). */
+interface JobExtra {
+  language?: "typescript";
+  code?: string;
+  map?: string;
+  /** The environment variables the run granted the step: `hwfe.env`. */
+  env?: Record<string, string>;
 }
 
 /** QuickJS's stack for step code; deeper recursion is a clean error. */
@@ -72,17 +82,19 @@ serveSteps({
 
   run({ job, interrupted, write }): WorkerOutcome {
     const label = `step ${job.step}`;
-    const ts = job.extra as TypeScriptJob | undefined;
-    const language = ts?.language === "typescript" ? "typescript" : "javascript";
+    const extra = (job.extra ?? {}) as JobExtra;
+    const ts = extra.language === "typescript" ? extra as TypeScriptJob : undefined;
+    const language = ts ? "typescript" : "javascript";
     const code = ts ? ts.code : job.code;
     const positions = ts ? sourcePositions(ts.map) : undefined;
+    const env = JSON.stringify(extra.env ?? {});
     const runtime = quickjs.newRuntime();
     runtime.setMaxStackSize(MAX_STACK_BYTES);
     runtime.setInterruptHandler(() => interrupted());
     const ctx = runtime.newContext();
     let outcome: WorkerOutcome;
     try {
-      outcome = runIn(ctx, runtime, code, job.inputs, write);
+      outcome = runIn(ctx, runtime, code, job.inputs, env, write);
     } catch (error) {
       outcome = { kind: "error", message: String(error), retire: true };
     }
@@ -119,6 +131,7 @@ function runIn(
   runtime: QuickJSRuntime,
   code: string,
   inputs: string,
+  env: string,
   write: (stream: "stdout" | "stderr", text: string) => void,
 ): WorkerOutcome {
   const writer = ctx.newFunction("__hwfe_write", (stream, text) => {
@@ -126,9 +139,11 @@ function runIn(
   });
   ctx.setProp(ctx.global, "__hwfe_write", writer);
   writer.dispose();
-  const lazy = ctx.newString(JS_PRELUDE_LAZY);
-  ctx.setProp(ctx.global, "__hwfe_lazy", lazy);
-  lazy.dispose();
+  for (const [name, text] of [["__hwfe_lazy", JS_PRELUDE_LAZY], ["__hwfe_env", env]]) {
+    const handle = ctx.newString(text);
+    ctx.setProp(ctx.global, name, handle);
+    handle.dispose();
+  }
   ctx.unwrapResult(ctx.evalCode(JS_PRELUDE, "hwfe prelude")).dispose();
 
   const evaluated = ctx.evalCode(code, "step");

@@ -22,6 +22,7 @@ export function luaRunner(host: StepHost): Runner {
     language: "lua",
     warmUp: (count) => host.warmUp(runtime, count),
     reportsStart: true,
-    run: (ctx) => runOnWorker(host, runtime, ctx, { memoryMb: stepMemoryMb(ctx) }),
+    run: (ctx) =>
+      runOnWorker(host, runtime, ctx, { memoryMb: stepMemoryMb(ctx), env: ctx.env ?? {} }),
   };
 }

@@ -16,7 +16,7 @@ serveSteps({
   },
   async run({ job, interrupted, write }) {
     const label = `[step ${job.step}]`;
-    const { memoryMb } = job.extra as { memoryMb: number };
+    const { memoryMb, env } = job.extra as { memoryMb: number; env: Record<string, string> };
     const outcome = await runLuaChunk(
       {
         mode: "step",
@@ -24,6 +24,7 @@ serveSteps({
         code: job.code,
         inputs: job.inputs,
         memoryBytes: memoryMb * 1024 * 1024,
+        env: JSON.stringify(env),
       },
       { interrupted, output: write },
     );

@@ -122,7 +122,8 @@ export function pythonRunner(host: StepHost, options: PythonRunnerOptions = {}):
       await Promise.all(writes);
     },
     reportsStart: true,
-    run: (ctx) => runOnWorker(host, runtime, ctx, { memoryMb: stepMemoryMb(ctx) }),
+    run: (ctx) =>
+      runOnWorker(host, runtime, ctx, { memoryMb: stepMemoryMb(ctx), env: ctx.env ?? {} }),
   };
 }
 

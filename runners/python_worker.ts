@@ -174,7 +174,7 @@ async function start(init: PythonInit): Promise<{ py: PyodideInterface; ready: P
 let python: PyodideInterface;
 /** The heap's size once started: a step's limit is counted on top of it. */
 let baseHeapBytes = 0;
-let runStep: (name: string, code: string, inputs: string) => unknown;
+let runStep: (name: string, code: string, inputs: string, env: string) => unknown;
 
 serveSteps({
   language: "python",
@@ -193,7 +193,7 @@ serveSteps({
   },
 
   async run({ job, interruptFlag, interrupted, write }) {
-    const { memoryMb } = job.extra as { memoryMb: number };
+    const { memoryMb, env } = job.extra as { memoryMb: number; env: Record<string, string> };
     heapLimitBytes = baseHeapBytes + memoryMb * 1024 * 1024;
     current = {
       flag: interruptFlag,
@@ -203,7 +203,7 @@ serveSteps({
     // Slot 0 is Pyodide's signal slot: the host stores 2 (SIGINT) there.
     python.setInterruptBuffer(new Int32Array(interruptFlag.buffer, 0, 1));
     try {
-      let tagged = runStep(job.step, job.code, job.inputs);
+      let tagged = runStep(job.step, job.code, job.inputs, JSON.stringify(env ?? {}));
       if (typeof tagged !== "string") tagged = await awaitTask(tagged, interruptFlag);
       if (interrupted()) return { kind: "interrupted" };
       const outcome = decode(String(tagged));

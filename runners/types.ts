@@ -11,6 +11,17 @@ import type { Language, Step, Workflow } from "../lib/workflow.ts";
 export interface Grants {
   /** `--allow-run`: shell steps may start processes. */
   run: boolean;
+  /**
+   * `--allow-env[=VARS]` and `--deny-env[=VARS]`: the environment variables
+   * steps may declare (`permissions = { env = {...} }`). "all" for a bare
+   * flag; deny wins over allow.
+   */
+  env?: { allow: "all" | string[]; deny: "all" | string[] };
+}
+
+/** Whether a grant list covers `name`. */
+export function covers(list: "all" | string[] | undefined, name: string): boolean {
+  return list === "all" || (list?.includes(name) ?? false);
 }
 
 /** A grant a step needs before it may start. */
@@ -38,6 +49,11 @@ export interface StepContext {
   /** Output of the step, in chunks of any size (the engine splits lines). */
   write(stream: "stdout" | "stderr", text: string): void;
   grants: Grants;
+  /**
+   * The environment variables the step declared and the run granted, with
+   * their values on this host (unset variables are absent).
+   */
+  env?: Record<string, string>;
   /**
    * The step's memory limit in MiB (its `memory_mb`, else the run's
    * `--step-memory`); undefined when neither set one: in-process runtimes

@@ -64,6 +64,7 @@ export function wasmRunner(host: StepHost): Runner {
         func: step.func ?? "run",
         inputCount: ctx.inputsByName.size,
         memoryMb: stepMemoryMb(ctx),
+        env: ctx.env ?? {},
         ...(step.module !== undefined
           ? { bytes: await readModule(step, workflow) }
           : { wat: step.code ?? "" }),

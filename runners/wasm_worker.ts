@@ -40,6 +40,8 @@ export interface WasmJob {
   inputCount: number;
   /** The step's memory limit: the module's memories may not grow past it. */
   memoryMb: number;
+  /** The environment variables the run granted the step: WASI's environment. */
+  env: Record<string, string>;
 }
 
 const WASI_MODULE = "wasi_snapshot_preview1";
@@ -118,7 +120,8 @@ serveSteps({
         ) flush();
       });
     const stdin = new OpenFile(new File(encoder.encode(job.inputs)));
-    const wasi = new WASI([wasm.moduleName], [], [
+    const environment = Object.entries(wasm.env ?? {}).map(([k, v]) => `${k}=${v}`);
+    const wasi = new WASI([wasm.moduleName], environment, [
       stdin,
       sink("stdout", stdout),
       sink("stderr", stderr),

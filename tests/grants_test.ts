@@ -1,0 +1,121 @@
+/**
+ * Grants end to end. Environment variables today: a step gets the ones it
+ * declares (`permissions = { env = {...} }`) and the run grants
+ * (`--allow-env[=VARS]`, `--deny-env` wins), in every language, and
+ * nothing else. Other kinds of grant are refused clearly until they exist.
+ */
+
+import assert from "node:assert/strict";
+import { hwfe, runJson } from "./_helpers.ts";
+
+async function workflowFile(name: string, lua: string): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "hwfe-grants-" });
+  const file = `${dir}/${name}.lua`;
+  await Deno.writeTextFile(file, lua);
+  return file;
+}
+
+const WASI_ENV = `(module
+  (import "wasi_snapshot_preview1" "environ_sizes_get" (func $sizes (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "environ_get" (func $get (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "_start")
+    (drop (call $sizes (i32.const 0) (i32.const 4)))
+    (drop (call $get (i32.const 16) (i32.const 1024)))
+    (i32.store (i32.const 8) (i32.const 1024))
+    (i32.store (i32.const 12) (i32.load (i32.const 4)))
+    (drop (call $write (i32.const 1) (i32.const 8) (i32.const 1) (i32.const 0)))))`;
+
+const STEPS = `
+  lua = { language = "lua", permissions = { env = { "HWFE_TOKEN" } },
+          code = "function run() return { token = os.getenv('HWFE_TOKEN'), other = os.getenv('HWFE_OTHER') } end" },
+  python = { language = "python", permissions = { env = { "HWFE_TOKEN" } },
+             code = "import os\\ndef run():\\n    return [os.environ.get('HWFE_TOKEN'), os.environ.get('HWFE_OTHER')]\\n" },
+  python_later = { language = "python", depends_on = { "python" },
+                   code = "import os\\ndef run(inputs):\\n    return os.environ.get('HWFE_TOKEN')\\n" },
+  javascript = { language = "javascript", permissions = { env = { "HWFE_TOKEN" } },
+                 code = "function run() { return { env: hwfe.env, frozen: Object.isFrozen(hwfe.env) }; }" },
+  typescript = { language = "typescript", permissions = { env = { "HWFE_TOKEN" } },
+                 code = "declare const hwfe: { env: Record<string, string> };\\nfunction run(): string { return hwfe.env.HWFE_TOKEN; }" },
+  wasi = { language = "wasm", permissions = { env = { "HWFE_TOKEN" } }, code = [==[${WASI_ENV}]==] },
+  undeclared = { language = "lua", code = "function run() return os.getenv('HWFE_TOKEN') end" },
+`;
+
+const ENV = { HWFE_TOKEN: "s3cret-token", HWFE_OTHER: "not-granted" };
+
+Deno.test("--allow-env: each language sees exactly the variables it declared and the run granted", async () => {
+  const file = await workflowFile("env", `workflow = { name = "env", steps = {${STEPS}} }\n`);
+  const result = await hwfe(["run", "--json", "--allow-env=HWFE_TOKEN,HWFE_OTHER", file], {
+    env: ENV,
+  });
+  assert.equal(result.code, 0, result.stderr);
+  const s = runJson(result).steps;
+  assert.deepEqual(
+    s.lua.result,
+    { token: "s3cret-token" },
+    "HWFE_OTHER was granted but not declared",
+  );
+  assert.deepEqual(s.python.result, ["s3cret-token", null]);
+  assert.equal(s.python_later.result, null, "a granted variable does not outlive its step");
+  assert.deepEqual(s.javascript.result, { env: { HWFE_TOKEN: "s3cret-token" }, frozen: true });
+  assert.equal(s.typescript.result, "s3cret-token");
+  assert.deepEqual(
+    (s.wasi.result as { stdout: string }).stdout.split("\u0000").filter((x) => x),
+    ["HWFE_TOKEN=s3cret-token"],
+  );
+  assert.equal(s.undeclared.result, null);
+});
+
+Deno.test("without the grant the run is refused before anything starts, with the flag to add", async () => {
+  const file = await workflowFile("env", `workflow = { name = "env", steps = {${STEPS}} }\n`);
+  const result = await hwfe(["run", file], { env: ENV });
+  assert.equal(result.code, 2);
+  assert.match(
+    result.stderr,
+    /step '\w+' needs the environment variable HWFE_TOKEN; rerun as: hwfe run --allow-env=HWFE_TOKEN /,
+  );
+  assert.doesNotMatch(result.stdout, /started/);
+  assert.doesNotMatch(result.stdout + result.stderr, /s3cret/);
+});
+
+Deno.test("--deny-env wins over --allow-env", async () => {
+  const file = await workflowFile("env", `workflow = { name = "env", steps = {${STEPS}} }\n`);
+  const result = await hwfe(["run", "--allow-env", "--deny-env=HWFE_TOKEN", file], { env: ENV });
+  assert.equal(result.code, 2);
+  assert.match(
+    result.stderr,
+    /the environment variable HWFE_TOKEN \(needed by steps 'javascript', 'lua', 'python', 'typescript', 'wasi'\) is denied by --deny-env/,
+  );
+  assert.doesNotMatch(result.stderr, /rerun as/);
+});
+
+Deno.test("permissions: kinds not granted yet and bad names are refused clearly", async () => {
+  const file = await workflowFile(
+    "bad",
+    `workflow = { name = "bad", steps = {
+  a = { language = "python", code = "def run(): return 1", permissions = { read = { "data/" } } },
+  b = { language = "lua", code = "x = 1", permissions = { env = { "NOT-A-NAME" } } },
+  c = { language = "lua", code = "x = 1", permissions = { evn = { "HOME" } } },
+  d = { language = "lua", code = "x = 1", permissions = "all" },
+} }\n`,
+  );
+  const result = await hwfe(["validate", file]);
+  assert.equal(result.code, 2);
+  assert.match(
+    result.stderr,
+    /step 'a': permissions\.read cannot be granted by this version of hwfe yet \(only env\)/,
+  );
+  assert.match(
+    result.stderr,
+    /step 'b': permissions\.env: 'NOT-A-NAME' is not an environment variable name/,
+  );
+  assert.match(
+    result.stderr,
+    /step 'c': unknown permission 'evn' \(did you mean 'env'\?\); known: env/,
+  );
+  assert.match(
+    result.stderr,
+    /step 'd': permissions must be a table such as \{ env = \{ "API_TOKEN" \} \}, got a string/,
+  );
+});
