@@ -147,11 +147,6 @@ export class CacheEntry {
     await this.#removeStale();
   }
 
-  /** Removes the entry (after it proved unusable). */
-  async discard(): Promise<void> {
-    await Deno.remove(this.path).catch(() => {});
-  }
-
   async #removeStale(): Promise<void> {
     try {
       for await (const entry of Deno.readDir(this.dir)) {

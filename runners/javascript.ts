@@ -9,8 +9,10 @@
  */
 
 import { createRequire } from "node:module";
-import "npm:@jitl/quickjs-wasmfile-release-sync@0.32.0";
-import "npm:esbuild-wasm@0.28.2/esm/browser.js";
+// Type-only: the packages stay resolvable for createRequire (their wasm
+// paths) without being evaluated on the main thread at start-up.
+import type {} from "npm:@jitl/quickjs-wasmfile-release-sync@0.32.0";
+import type {} from "npm:esbuild-wasm@0.28.2/esm/browser.js";
 import { StepError } from "../lib/errors.ts";
 import {
   sandboxedWorker,

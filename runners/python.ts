@@ -14,7 +14,9 @@
 
 import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
-import { version as pyodideVersion } from "npm:pyodide@314.0.7";
+// Type-only: keeps the package resolvable for createRequire without
+// evaluating Pyodide on the main thread (about 30 ms of every start-up).
+import type {} from "npm:pyodide@314.0.7";
 import { CacheEntry } from "../lib/cache.ts";
 import type { StepHost, WorkerRuntime } from "../lib/step_host.ts";
 import { PYTHON_PRELUDE } from "./_python_prelude.ts";
@@ -26,6 +28,11 @@ import { runOnWorker } from "./worker_runner.ts";
 export function pyodideDir(): string {
   return createRequire(import.meta.url).resolve("pyodide/pyodide.mjs")
     .replace(/pyodide\.mjs$/, "");
+}
+
+/** Pyodide's version, from its package.json (importing Pyodide costs ~30 ms of start-up). */
+function pyodideVersion(): string {
+  return JSON.parse(Deno.readTextFileSync(`${pyodideDir()}package.json`)).version;
 }
 
 /** Options of {@link pythonRunner}. */
@@ -49,7 +56,7 @@ export function pythonRunner(host: StepHost, options: PythonRunnerOptions = {}):
   const entry = options.cacheDir === undefined ? undefined : new CacheEntry(
     `${options.cacheDir}/python`,
     "snapshot",
-    `pyodide-${pyodideVersion}-${prelude}`,
+    `pyodide-${pyodideVersion()}-${prelude}`,
   );
   const writable = entry?.writable() ?? false;
   if (entry && !writable) {
@@ -95,10 +102,8 @@ export function pythonRunner(host: StepHost, options: PythonRunnerOptions = {}):
         ms,
         ...(ready.rejected ? { note: `cached snapshot not used: ${ready.rejected}` } : {}),
       });
-      if (ready.rejected && !ready.snapshot) {
-        snapshot = Promise.resolve(undefined);
-        entry?.discard();
-      }
+      // A worker that rejected the cached snapshot made a new one, which
+      // replaces it below.
       if (!ready.snapshot) return;
       const bytes = ready.snapshot;
       const made = { bytes: shared(bytes) };
