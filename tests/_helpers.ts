@@ -164,3 +164,14 @@ export function outputLines(stdout: string): Record<string, string[]> {
   }
   return lines;
 }
+
+/** `hwfe run --json <flags> <file>`: the process result, its JSON, and step output by step. */
+export async function runFileWith(options: CliOptions, file: string, ...flags: string[]) {
+  const result = await hwfe(["run", "--json", ...flags, file], options);
+  return { result, run: runJson(result), lines: outputLines(result.stderr) };
+}
+
+/** {@link runFileWith} with no options. */
+export function runFile(file: string, ...flags: string[]) {
+  return runFileWith({}, file, ...flags);
+}

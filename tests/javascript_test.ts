@@ -3,12 +3,7 @@
  */
 
 import assert from "node:assert/strict";
-import { hwfe, outputLines, runJson, writeWorkflow } from "./_helpers.ts";
-
-async function runFile(file: string, ...flags: string[]) {
-  const result = await hwfe(["run", "--json", ...flags, file]);
-  return { result, run: runJson(result), lines: outputLines(result.stderr) };
-}
+import { runFile, writeWorkflow } from "./_helpers.ts";
 
 Deno.test("JavaScript: Node-style code, inputs as objects, undefined as null, async run", async () => {
   const file = await writeWorkflow("js", {

@@ -5,17 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { type CliOptions, hwfe, outputLines, runJson, writeWorkflow } from "./_helpers.ts";
-
-async function runFile(file: string, ...flags: string[]) {
-  return await runFileWith({}, file, ...flags);
-}
-
-async function runFileWith(options: CliOptions, file: string, ...flags: string[]) {
-  const result = await hwfe(["run", "--json", ...flags, file], options);
-  const run = runJson(result);
-  return { result, run, lines: outputLines(result.stderr) };
-}
+import { runFile, runFileWith, writeWorkflow } from "./_helpers.ts";
 
 Deno.test("Python calling conventions: run(inputs), run(inputs=None), run(), async, *args", async () => {
   const file = await writeWorkflow("conventions", {
