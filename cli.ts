@@ -12,6 +12,7 @@ import {
   type ResolvedConfig,
   SETTING_KEYS,
 } from "./lib/config.ts";
+import type { GrantList, Grants } from "./lib/grants.ts";
 import { ConfigError, ExitCode, HwfeError, PermissionError, WorkflowError } from "./lib/errors.ts";
 import { formatPlan, planLevels } from "./lib/plan.ts";
 import { palette, renderEvent, renderSummary, resultToJson } from "./lib/render.ts";
@@ -96,11 +97,47 @@ async function load(arg: string, config: ResolvedConfig): Promise<LoadedWorkflow
   return loaded;
 }
 
-/** A Deno-style grant flag's value: the bare flag grants all, a value a comma-separated list. */
-function grantList(value: true | string | undefined): "all" | string[] {
-  if (value === undefined) return [];
-  if (value === true) return "all";
-  return value.split(",").map((v) => v.trim()).filter((v) => v);
+/** The grant flags, Deno's: bare for all, `=a,b` for a list. */
+const GRANT_FLAG = /^--(allow|deny)-(env|read|write|net)(=|$)/;
+/** Stands for a bare grant flag (see `bareGrantFlags`). */
+const ALL = "\u0000all";
+
+/**
+ * Deno's grant flags take their list only after `=`; a bare flag means all.
+ * commander would take the next argument (the workflow, say) as the flag's
+ * value, so a bare flag is rewritten to carry an explicit "all" first.
+ */
+function bareGrantFlags(args: string[]): string[] {
+  return args.map((arg) => GRANT_FLAG.test(arg) && !arg.includes("=") ? `${arg}=${ALL}` : arg);
+}
+
+/** Parses one grant flag, adding to the same flag given before. */
+function grantList(value: string, previous: GrantList | undefined): GrantList {
+  if (value === ALL || previous === "all") return "all";
+  return [...previous ?? [], ...value.split(",").map((v) => v.trim()).filter((v) => v)];
+}
+
+/** The run's grants from its flags; nothing unless granted. */
+function grantsFrom(flags: RunFlags): Grants {
+  const pair = (allow?: GrantList, deny?: GrantList) => ({
+    allow: flags.allowAll ? "all" as const : allow ?? [],
+    deny: deny ?? [],
+  });
+  return {
+    run: flags.allowAll || (flags.allowRun ?? false),
+    env: pair(flags.allowEnv, flags.denyEnv),
+    read: pair(flags.allowRead, flags.denyRead),
+    write: pair(flags.allowWrite, flags.denyWrite),
+    net: pair(flags.allowNet, flags.denyNet),
+  };
+}
+
+/** The command line again, with `flags` added (each replacing the same flag given before). */
+function rerunArgs(flags: string[]): string[] {
+  const names = new Set(flags.map((f) => f.split("=")[0]));
+  const args = Deno.args.filter((arg) => !names.has(arg.split("=")[0]));
+  args.splice(args.indexOf("run") + 1, 0, ...flags);
+  return args;
 }
 
 function quote(arg: string): string {
@@ -108,9 +145,16 @@ function quote(arg: string): string {
 }
 
 interface RunFlags extends CommonOptions {
+  allowAll?: boolean;
   allowRun?: boolean;
-  allowEnv?: true | string;
-  denyEnv?: true | string;
+  allowEnv?: GrantList;
+  denyEnv?: GrantList;
+  allowRead?: GrantList;
+  denyRead?: GrantList;
+  allowWrite?: GrantList;
+  denyWrite?: GrantList;
+  allowNet?: GrantList;
+  denyNet?: GrantList;
   mode?: "sequential" | "parallel";
   maxParallel?: number;
   keepGoing?: boolean;
@@ -160,10 +204,7 @@ async function runCommand(arg: string, flags: RunFlags): Promise<number> {
       maxOutputChars: flags.maxOutputMb === undefined
         ? undefined
         : Math.floor(flags.maxOutputMb * 1024 * 1024),
-      grants: {
-        run: flags.allowRun ?? false,
-        env: { allow: grantList(flags.allowEnv), deny: grantList(flags.denyEnv) },
-      },
+      grants: grantsFrom(flags),
       signal: cancel.signal,
       onEvent: (event) => {
         if (event.type === "run_started") {
@@ -185,11 +226,8 @@ async function runCommand(arg: string, flags: RunFlags): Promise<number> {
     return result.status === "succeeded" ? ExitCode.ok : ExitCode.stepFailed;
   } catch (error) {
     if (error instanceof PermissionError && error.missingFlags.length) {
-      const args = [...Deno.args];
-      const at = args.indexOf("run");
-      args.splice(at + 1, 0, ...error.missingFlags);
       throw new PermissionError(
-        `${error.message}; rerun as: hwfe ${args.map(quote).join(" ")}`,
+        `${error.message}; rerun as: hwfe ${rerunArgs(error.missingFlags).map(quote).join(" ")}`,
         error.missingFlags,
       );
     }
@@ -297,15 +335,24 @@ function buildProgram(setExit: (code: number) => void): Command {
   program.command("run")
     .description("run a workflow")
     .argument("<workflow>", "workflow file, or its name in the workflows directory")
-    .option("--allow-run", "allow shell steps to run commands")
+    .option("-A, --allow-all", "grant everything below (steps still get only what they declare)")
+    .option("--allow-run", "allow shell steps to run commands (all or nothing)")
+    .option(
+      "--allow-read [PATHS]",
+      "let steps that declare them read these paths (--allow-read=a,b; bare: all)",
+      grantList,
+    )
+    .option("--allow-write [PATHS]", "let steps that declare them write these paths", grantList)
+    .option("--allow-net [HOSTS]", "let steps that declare them reach these hosts", grantList)
     .option(
       "--allow-env [VARS]",
-      "let steps that declare them read these environment variables (comma-separated; all if none given)",
+      "let steps that declare them read these environment variables",
+      grantList,
     )
-    .option(
-      "--deny-env [VARS]",
-      "never let steps read these environment variables (wins over allow)",
-    )
+    .option("--deny-read [PATHS]", "never let steps read these paths (wins over allow)", grantList)
+    .option("--deny-write [PATHS]", "never let steps write these paths", grantList)
+    .option("--deny-net [HOSTS]", "never let steps reach these hosts", grantList)
+    .option("--deny-env [VARS]", "never let steps read these environment variables", grantList)
     .addOption(new Option("--mode <mode>", "execution mode").choices(["sequential", "parallel"]))
     .option(
       "-j, --max-parallel <n>",
@@ -373,7 +420,7 @@ export async function main(args: string[]): Promise<number> {
       program.outputHelp({ error: true });
       return ExitCode.usage;
     }
-    await program.parseAsync(args, { from: "user" });
+    await program.parseAsync(bareGrantFlags(args), { from: "user" });
     return code;
   } catch (error) {
     if (error instanceof CommanderError) {

@@ -21,9 +21,10 @@
 export const LUA_PRELUDE = String.raw`
 local mode, name, code, inputs_json = __hwfe_mode, __hwfe_name, __hwfe_code, __hwfe_inputs
 local interrupted, emit, memory_kb = __hwfe_interrupted, __hwfe_emit, __hwfe_memory_kb
-local env_json = __hwfe_env
+local env_json, fs_host, io_source = __hwfe_env, __hwfe_fs, __hwfe_io
 __hwfe_mode, __hwfe_name, __hwfe_code, __hwfe_inputs = nil, nil, nil, nil
 __hwfe_interrupted, __hwfe_emit, __hwfe_memory_kb, __hwfe_env = nil, nil, nil, nil
+__hwfe_fs, __hwfe_io = nil, nil
 -- The environment variables the run granted this step (filled in below).
 local env_vars = {}
 local gc = collectgarbage
@@ -125,6 +126,16 @@ print = function(...)
   local parts = {}
   for i = 1, n do parts[i] = tostring((select(i, ...))) end
   emit("stdout", safe_text(concat(parts, "\t") .. "\n"))
+end
+
+-- Steps get io (and os.remove, os.rename) over the files their worker's
+-- Deno permissions allow: their grants (lib/_lua_io.ts).
+local flush_files
+if fs_host then
+  local make_io = raw_load(io_source, "=[hwfe io]", "t")
+  local remove, rename
+  io, remove, rename, flush_files = make_io(fs_host, function(stream, text) emit(stream, safe_text(text)) end)
+  os.remove, os.rename = remove, rename
 end
 
 -- JSON: arrays decoded from JSON carry ARRAY as metatable so that an empty
@@ -356,7 +367,11 @@ local run = rawget(_G, "run")
 if type(run) ~= "function" then return "N" end
 local decoded, inputs = pcall(from_json, inputs_json)
 if not decoded then return "E" .. inputs end
-ok, r = guarded(run, inputs)
+ok, r = guarded(function(i)
+  local result = run(i)
+  if flush_files then flush_files() end
+  return result
+end, inputs)
 if not ok then return r end
 local encoded, json = pcall(to_json, r[2], "result", false)
 if not encoded then return "T" .. json end

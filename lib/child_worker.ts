@@ -17,11 +17,11 @@
  */
 
 import { encodeFrame, readFrames } from "./frames.ts";
-import type { HostMessage } from "./step_host.ts";
+import type { HostMessage, WorkerPermissions } from "./step_host.ts";
 
 const CHILD_MODULE = new URL("./step_child.ts", import.meta.url);
-/** hwfe's own source: the child may read it to start the runtime's worker module. */
-const SOURCE_ROOT = new URL("../", import.meta.url);
+/** hwfe's own code: the child may read it to start the runtime's worker module. */
+const SOURCE_DIRS = [new URL("./", import.meta.url), new URL("../runners/", import.meta.url)];
 const POLL_MS = 20;
 
 /** What the step host needs of a worker. */
@@ -66,7 +66,25 @@ export class ChildWorker implements WorkerLike {
   #terminated = false;
   #stderr = "";
 
-  constructor(moduleUrl: URL, read: string[], heapMb: number, name: string) {
+  /**
+   * `permissions`: the Deno permissions of the worker inside the child;
+   * deny rules are flags of the child itself (a worker cannot be given
+   * them), so its worker inherits that kind from the child.
+   */
+  constructor(moduleUrl: URL, permissions: WorkerPermissions, heapMb: number, name: string) {
+    const { read, write, net, denyRead = [], denyWrite = [], denyNet = [] } = permissions;
+    const flags = [
+      ...(write.length ? [`--allow-write=${write.join(",")}`] : []),
+      ...(net.length ? [`--allow-net=${net.join(",")}`] : []),
+      ...(denyRead.length ? [`--deny-read=${denyRead.join(",")}`] : []),
+      ...(denyWrite.length ? [`--deny-write=${denyWrite.join(",")}`] : []),
+      ...(denyNet.length ? [`--deny-net=${denyNet.join(",")}`] : []),
+    ];
+    const inner = {
+      read: denyRead.length ? "inherit" : read,
+      write: denyWrite.length ? "inherit" : write,
+      net: denyNet.length ? "inherit" : net,
+    };
     this.#child = new Deno.Command(Deno.execPath(), {
       args: [
         "run",
@@ -79,11 +97,15 @@ export class ChildWorker implements WorkerLike {
         // The child itself may read hwfe's source (to load the worker module)
         // and the runtime's files; the worker inside gets only the latter.
         `--allow-read=${
-          [...(SOURCE_ROOT.protocol === "file:" ? [SOURCE_ROOT.pathname] : []), ...read].join(",")
+          [
+            ...SOURCE_DIRS.filter((url) => url.protocol === "file:").map((url) => url.pathname),
+            ...read,
+          ].join(",")
         }`,
+        ...flags,
         CHILD_MODULE.href,
         moduleUrl.href,
-        JSON.stringify(read),
+        JSON.stringify(inner),
       ],
       clearEnv: true,
       env: childEnv(),

@@ -11,6 +11,7 @@
 
 import { LuaFactory } from "npm:wasmoon@1.16.0";
 import { createRequire } from "node:module";
+import { LUA_IO } from "./_lua_io.ts";
 import { LUA_PRELUDE } from "./_lua_prelude.ts";
 import type { JsonText } from "./json.ts";
 
@@ -78,6 +79,11 @@ export async function runLuaChunk(chunk: LuaChunk, host: LuaHost): Promise<LuaOu
     });
     if (chunk.memoryBytes !== undefined) g.set("__hwfe_memory_kb", chunk.memoryBytes / 1024);
     if (chunk.env !== undefined) g.set("__hwfe_env", chunk.env);
+    if (chunk.mode === "step") {
+      // Files, as far as the worker's Deno permissions (the step's grants) allow.
+      g.set("__hwfe_fs", fileSystem);
+      g.set("__hwfe_io", LUA_IO);
+    }
     let tagged: unknown;
     try {
       tagged = engine.doStringSync(LUA_PRELUDE);
@@ -93,6 +99,67 @@ export async function runLuaChunk(chunk: LuaChunk, host: LuaHost): Promise<LuaOu
   } finally {
     engine.global.close();
   }
+}
+
+const fatalUtf8 = new TextDecoder("utf-8", { fatal: true });
+const encoder = new TextEncoder();
+
+/** Bytes for Lua: text when valid UTF-8 without NUL (wasmoon cuts strings at NUL), else hex. */
+function bytesForLua(bytes: Uint8Array): string {
+  if (!bytes.includes(0)) {
+    try {
+      return "T" + fatalUtf8.decode(bytes);
+    } catch { /* not UTF-8: hex below */ }
+  }
+  return "H" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function bytesFromLua(data: string): Uint8Array {
+  if (data[0] !== "H") return encoder.encode(data.slice(1));
+  const bytes = new Uint8Array((data.length - 1) / 2);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(data.substr(1 + 2 * i, 2), 16);
+  return bytes;
+}
+
+/**
+ * The one host function behind a Lua step's `io` (lib/_lua_io.ts):
+ * replies K (done), T<text>, H<hex> or E<errno>|<message>. Deno checks
+ * every call against the worker's permissions.
+ */
+function fileSystem(op: string, path: string, arg?: string): string {
+  try {
+    switch (op) {
+      case "read":
+        return bytesForLua(Deno.readFileSync(path));
+      case "write":
+      case "append":
+        Deno.writeFileSync(path, bytesFromLua(arg ?? "T"), { append: op === "append" });
+        return "K";
+      case "remove":
+        Deno.removeSync(path);
+        return "K";
+      case "rename":
+        Deno.renameSync(path, arg ?? "");
+        return "K";
+      default:
+        return `E22|unknown operation ${op}`;
+    }
+  } catch (error) {
+    return "E" + fileError(error, op === "read" ? "read" : "write");
+  }
+}
+
+/** An errno and message for a failed file call, as C would give them. */
+export function fileError(error: unknown, kind: "read" | "write"): string {
+  if (error instanceof Deno.errors.NotCapable) {
+    return `13|Permission denied (not granted to this step: declare it in permissions.${kind} and run with --allow-${kind})`;
+  }
+  if (error instanceof Deno.errors.NotFound) return "2|No such file or directory";
+  if (error instanceof Deno.errors.PermissionDenied) return "13|Permission denied";
+  if (error instanceof Deno.errors.AlreadyExists) return "17|File exists";
+  if (error instanceof Deno.errors.IsADirectory) return "21|Is a directory";
+  if (error instanceof Deno.errors.NotADirectory) return "20|Not a directory";
+  return `5|${error instanceof Error ? error.message : String(error)}`;
 }
 
 function decodeOutcome(tagged: string): LuaOutcome {

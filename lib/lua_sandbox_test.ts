@@ -76,7 +76,7 @@ Deno.test("runLuaChunk() reports syntax and runtime errors with the step's own l
   assert.doesNotMatch(message, /\[string|\[C\]/);
 });
 
-Deno.test("runLuaChunk() sandbox has no io, os.execute, require, dofile or binary chunks", async () => {
+Deno.test("runLuaChunk() sandbox has no os.execute, require, dofile or binary chunks; io only in steps", async () => {
   const { outcome } = await step(`function run()
     return { io = type(io), execute = type(os.execute), home = tostring(os.getenv("HOME")), remove = type(os.remove),
              require = type(require), dofile = type(dofile), loadfile = type(loadfile), debug = type(debug),
@@ -85,10 +85,12 @@ Deno.test("runLuaChunk() sandbox has no io, os.execute, require, dofile or binar
   end`);
   const value = JSON.parse(result(outcome));
   assert.deepEqual(value, {
-    io: "nil",
+    // Steps get io over the files their worker's Deno permissions allow
+    // (lib/_lua_io.ts); workflow files never do (below).
+    io: "table",
     execute: "nil",
     home: "nil", // os.getenv sees granted variables only
-    remove: "nil",
+    remove: "function",
     require: "nil",
     dofile: "nil",
     loadfile: "nil",
@@ -142,4 +144,17 @@ Deno.test("runLuaChunk() evaluates a workflow file and marks non-data values", a
     { interrupted: () => false, output: () => {} },
   );
   assert.deepEqual(none, { kind: "no_workflow" });
+});
+
+Deno.test("runLuaChunk() gives a workflow file no io, os.remove or os.rename", async () => {
+  const outcome = await runLuaChunk(
+    {
+      mode: "workflow",
+      chunkName: "@w.lua",
+      code:
+        `workflow = { name = "w", steps = { a = { code = type(io) .. type(os.remove) .. type(os.rename) } } }`,
+    },
+    { interrupted: () => false, output: () => {} },
+  );
+  assert.equal(result(outcome), `{"name":"w","steps":{"a":{"code":"nilnilnil"}}}`);
 });

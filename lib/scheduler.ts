@@ -16,7 +16,8 @@ import { compactJson, jsonObjectOf, type JsonText, stringifyJson } from "./json.
 import type { Plan } from "./plan.ts";
 import { Semaphore } from "./semaphore.ts";
 import type { Step, Workflow } from "./workflow.ts";
-import { covers, type Grants, type RunnerRegistry } from "../runners/types.ts";
+import type { RunnerRegistry } from "../runners/types.ts";
+import { checkGrants, covers, type Grants, stepAccess } from "./grants.ts";
 
 /** How to schedule a run. */
 export interface ScheduleOptions {
@@ -120,6 +121,9 @@ export function checkRunnable(workflow: Workflow, runners: RunnerRegistry, grant
       );
       continue;
     }
+    for (const problem of runner.problems?.(step) ?? []) {
+      unsupported.push(`${where}step '${step.name}' (${step.language}): ${problem}`);
+    }
     for (const need of runner.needs?.(step) ?? []) {
       if (!grants[need.grant] && !missing.has(need.flag)) {
         missing.set(need.flag, `step '${step.name}' (${step.language}) needs ${need.flag}`);
@@ -127,66 +131,9 @@ export function checkRunnable(workflow: Workflow, runners: RunnerRegistry, grant
     }
   }
   if (unsupported.length) throw new WorkflowError(unsupported);
-  checkEnvGrants(workflow, grants, missing);
+  checkGrants(workflow, grants, missing);
   if (missing.size) {
     throw new PermissionError([...missing.values()].join("; "), [...missing.keys()]);
-  }
-}
-
-/**
- * Environment variables: each one a step declares must be allowed and not
- * denied by the run, and readable by hwfe itself (its `deno run` flags).
- */
-function checkEnvGrants(workflow: Workflow, grants: Grants, missing: Map<string, string>): void {
-  const where = workflow.file ? `${workflow.file}: ` : "";
-  const denied = new Map<string, string[]>(); // variable -> steps
-  const notAllowed = new Map<string, string>(); // variable -> first step
-  const unreadable: string[] = [];
-  for (const step of workflow.steps.values()) {
-    for (const name of step.permissions.env) {
-      if (covers(grants.env?.deny, name)) {
-        denied.set(name, [...denied.get(name) ?? [], step.name]);
-      } else if (!covers(grants.env?.allow, name)) {
-        if (!notAllowed.has(name)) notAllowed.set(name, step.name);
-      } else if (!canReadEnv(name) && !unreadable.includes(name)) {
-        unreadable.push(name);
-      }
-    }
-  }
-  if (denied.size) {
-    throw new PermissionError(
-      `${where}` +
-        [...denied].map(([name, steps]) =>
-          `the environment variable ${name} (needed by step${steps.length > 1 ? "s" : ""} ${
-            steps.map((s) => `'${s}'`).join(", ")
-          }) is denied by --deny-env`
-        ).join("; "),
-      [],
-    );
-  }
-  if (unreadable.length) {
-    throw new PermissionError(
-      `hwfe itself may not read ${unreadable.join(", ")}: run deno with --allow-env=${
-        unreadable.join(",")
-      }`,
-      [],
-    );
-  }
-  if (notAllowed.size) {
-    const names = [...notAllowed.keys()];
-    missing.set(
-      `--allow-env=${names.join(",")}`,
-      [...notAllowed].map(([name, step]) => `step '${step}' needs the environment variable ${name}`)
-        .join("; "),
-    );
-  }
-}
-
-function canReadEnv(name: string): boolean {
-  try {
-    return Deno.permissions.querySync({ name: "env", variable: name }).state === "granted";
-  } catch {
-    return false;
   }
 }
 
@@ -383,6 +330,7 @@ export async function schedule(
         write,
         grants: options.grants,
         env: stepEnv(step, options.grants),
+        access: stepAccess(step, options.grants),
         memoryMb: step.memoryMb ?? options.stepMemoryMb,
       });
       if (controller.signal.aborted) throw new StepError("aborted");

@@ -6,7 +6,7 @@
  * through a SharedArrayBuffer) and relays framed messages between that
  * worker and the parent over stdin and stdout.
  *
- * Usage: step_child.ts <worker module URL> <JSON list of readable paths>
+ * Usage: step_child.ts <worker module URL> <JSON of the worker's permissions>
  *
  * @module
  */
@@ -18,8 +18,8 @@ import { sandboxedWorker } from "./step_host.ts";
 // decides what to cancel, and kills this process when it is done with it.
 Deno.addSignalListener("SIGINT", () => {});
 
-const [moduleUrl, readJson] = Deno.args;
-const worker = sandboxedWorker(new URL(moduleUrl), "hwfe-child", JSON.parse(readJson));
+const [moduleUrl, permissionsJson] = Deno.args;
+const worker = sandboxedWorker(new URL(moduleUrl), "hwfe-child", JSON.parse(permissionsJson));
 const flags = new Map<string, Int32Array>();
 const stdout = Deno.stdout.writable.getWriter();
 let sending = Promise.resolve();

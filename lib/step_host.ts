@@ -21,6 +21,7 @@
 
 import { canStartChildren, ChildWorker, type WorkerLike } from "./child_worker.ts";
 import { StepError } from "./errors.ts";
+import { accessKey, needsDenyRules, type StepAccess } from "./grants.ts";
 import type { JsonText } from "./json.ts";
 
 /** How to start workers for one runtime. */
@@ -100,18 +101,38 @@ const REINTERRUPT_MS = 50;
 const MAX_MESSAGE_TEXT = 1 << 30;
 
 /**
- * A module worker whose Deno permissions allow reading `read` and nothing
- * else: no write, net, env, run, ffi, sys or remote import.
+ * The Deno permissions of a step's worker: its runtime's files plus the
+ * step's access (lib/grants.ts). Deny rules can only be flags of a child
+ * process (lib/child_worker.ts).
  */
-export function sandboxedWorker(moduleUrl: URL, name: string, read: string[]): Worker {
+export interface WorkerPermissions {
+  read: string[];
+  write: string[];
+  net: string[];
+  denyRead?: string[];
+  denyWrite?: string[];
+  denyNet?: string[];
+}
+
+/**
+ * A module worker whose Deno permissions are `permissions` and nothing
+ * else: no env, run, ffi, sys or remote import. "inherit" is for the
+ * worker inside a child process whose own flags hold deny rules.
+ */
+export function sandboxedWorker(
+  moduleUrl: URL,
+  name: string,
+  permissions: Record<"read" | "write" | "net", string[] | "inherit">,
+): Worker {
+  const list = (value: string[] | "inherit") => value === "inherit" || value.length ? value : false;
   return new Worker(moduleUrl, {
     type: "module",
     name,
     deno: {
       permissions: {
-        read,
-        write: false,
-        net: false,
+        read: list(permissions.read),
+        write: list(permissions.write),
+        net: list(permissions.net),
         env: false,
         run: false,
         ffi: false,
@@ -120,6 +141,18 @@ export function sandboxedWorker(moduleUrl: URL, name: string, read: string[]): W
       },
     },
   });
+}
+
+/** The permissions of a worker of `runtime` that runs steps with `access`. */
+function workerPermissions(runtime: WorkerRuntime, access?: StepAccess): WorkerPermissions {
+  return {
+    read: [...runtime.read, ...access?.read ?? []],
+    write: access?.write ?? [],
+    net: access?.net ?? [],
+    denyRead: access?.denyRead,
+    denyWrite: access?.denyWrite,
+    denyNet: access?.denyNet,
+  };
 }
 
 class PooledWorker {
@@ -140,13 +173,21 @@ class PooledWorker {
   /** Called once the worker is free again after draining an interrupted job. */
   onFree?: () => void;
 
-  constructor(readonly runtime: WorkerRuntime, readonly onDeath: (w: PooledWorker) => void) {
-    this.worker = runtime.isolation === "process" && canStartChildren()
-      ? new ChildWorker(runtime.moduleUrl, runtime.read, runtime.heapMb ?? 1024, runtime.id)
+  constructor(
+    readonly runtime: WorkerRuntime,
+    access: StepAccess | undefined,
+    readonly onDeath: (w: PooledWorker) => void,
+  ) {
+    const permissions = workerPermissions(runtime, access);
+    // Deny rules inside a grant need a child process (checked before the run).
+    const child = (runtime.isolation === "process" || (access && needsDenyRules(access))) &&
+      canStartChildren();
+    this.worker = child
+      ? new ChildWorker(runtime.moduleUrl, permissions, runtime.heapMb ?? 1024, runtime.id)
       : sandboxedWorker(
         runtime.moduleUrl,
         `hwfe-${runtime.id}`,
-        runtime.read,
+        permissions,
       ) as unknown as WorkerLike;
     this.ready = new Promise((resolve, reject) => (this.#setup = { resolve, reject }));
     this.ready.catch(() => {}); // observed by whoever runs a job
@@ -337,10 +378,16 @@ class Pool {
   readonly idle: PooledWorker[] = [];
   readonly waiters: ((w: PooledWorker) => void)[] = [];
 
-  constructor(readonly runtime: WorkerRuntime, readonly size: number) {}
+  constructor(
+    readonly runtime: WorkerRuntime,
+    readonly access: StepAccess | undefined,
+    readonly size: number,
+    /** Called when a worker becomes idle. */
+    readonly onIdle: (pool: Pool) => void = () => {},
+  ) {}
 
   #spawn(): PooledWorker {
-    const worker = new PooledWorker(this.runtime, (dead) => {
+    const worker = new PooledWorker(this.runtime, this.access, (dead) => {
       this.workers.delete(dead);
       const at = this.idle.indexOf(dead);
       if (at >= 0) this.idle.splice(at, 1);
@@ -375,21 +422,56 @@ class Pool {
     }
     const next = this.waiters.shift();
     if (next) next(worker);
-    else this.idle.push(worker);
+    else {
+      this.idle.push(worker);
+      this.onIdle(this);
+    }
+  }
+
+  /** Terminates the idle worker that has waited longest. */
+  dropOldestIdle(): void {
+    const worker = this.idle.shift();
+    if (!worker) return;
+    this.workers.delete(worker);
+    worker.terminate();
   }
 }
 
-/** Runs jobs on pooled workers; one pool per runtime, `size` workers each. */
+/**
+ * Runs jobs on pooled workers: one pool per runtime and step access (the
+ * worker's Deno permissions are the access), `size` workers each. Idle
+ * workers of one runtime are kept up to `size` across its pools; beyond
+ * that the one idle longest is dropped, so steps with many different
+ * grants do not pile up warm interpreters.
+ */
 export class StepHost {
   readonly #pools = new Map<string, Pool>();
+  /** Pools in the order their workers last became idle, oldest first. */
+  #idleOrder: Pool[] = [];
 
   /** `size`: most workers per runtime (the run's parallelism). */
   constructor(readonly size: number) {}
 
-  #pool(runtime: WorkerRuntime): Pool {
-    let pool = this.#pools.get(runtime.id);
-    if (!pool) this.#pools.set(runtime.id, pool = new Pool(runtime, this.size));
+  #pool(runtime: WorkerRuntime, access?: StepAccess): Pool {
+    const key = `${runtime.id}\n${accessKey(access)}`;
+    let pool = this.#pools.get(key);
+    if (!pool) {
+      pool = new Pool(runtime, access, this.size, (idle) => this.#onIdle(idle));
+      this.#pools.set(key, pool);
+    }
     return pool;
+  }
+
+  #onIdle(pool: Pool): void {
+    this.#idleOrder = [...this.#idleOrder.filter((p) => p !== pool), pool];
+    const sameRuntime = this.#idleOrder.filter((p) => p.runtime.id === pool.runtime.id);
+    let idle = sameRuntime.reduce((n, p) => n + p.idle.length, 0);
+    for (const oldest of sameRuntime) {
+      while (idle > this.size && oldest.idle.length && oldest !== pool) {
+        oldest.dropOldestIdle();
+        idle--;
+      }
+    }
   }
 
   /** Starts `count` workers of a runtime ahead of need. */
@@ -398,12 +480,18 @@ export class StepHost {
   }
 
   /**
-   * Runs a job on a worker of `runtime` and returns what the worker
+   * Runs a job on a worker of `runtime` whose permissions are `access`
+   * (none besides the runtime's own files when undefined), and returns what the worker
    * reported; "interrupted" at once when `ctx.signal` aborts, even while
    * waiting for a worker.
    */
-  async execute(runtime: WorkerRuntime, job: WorkerJob, ctx: JobContext): Promise<WorkerOutcome> {
-    const pool = this.#pool(runtime);
+  async execute(
+    runtime: WorkerRuntime,
+    job: WorkerJob,
+    ctx: JobContext,
+    access?: StepAccess,
+  ): Promise<WorkerOutcome> {
+    const pool = this.#pool(runtime, access);
     const acquired = pool.acquire();
     const worker = await untilAborted(acquired, ctx.signal);
     if (!worker) {

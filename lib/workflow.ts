@@ -7,6 +7,7 @@
  */
 
 import { didYouMean, WorkflowError } from "./errors.ts";
+import { HOST } from "./grants.ts";
 import { CycleError, planLevels } from "./plan.ts";
 import { runLuaChunk } from "./lua_sandbox.ts";
 
@@ -57,8 +58,19 @@ export interface Step {
   continueOnError: boolean;
   /** Memory limit in MiB for this step; the run's `--step-memory` when absent. */
   memoryMb?: number;
-  /** What the step asks of the host: today, environment variables. */
-  permissions: { env: string[] };
+  /**
+   * What the step asks of the host (lib/grants.ts): environment variables,
+   * paths to read and write (relative to where hwfe runs), hosts to reach.
+   */
+  permissions: StepPermissions;
+}
+
+/** What a step declares it needs; it gets the part the run grants. */
+export interface StepPermissions {
+  env: string[];
+  read: string[];
+  write: string[];
+  net: string[];
 }
 
 /** A validated workflow. */
@@ -92,7 +104,7 @@ export interface StepDefinition {
   retry_delay?: number;
   continue_on_error?: boolean;
   memory_mb?: number;
-  permissions?: { env?: string[] };
+  permissions?: { env?: string[]; read?: string[]; write?: string[]; net?: string[] };
 }
 
 /** A workflow as written in a workflow file or passed from code. */
@@ -117,9 +129,8 @@ const STEP_FIELDS = [
   "memory_mb",
   "permissions",
 ];
-/** Permissions a step may declare, and those planned but not available yet. */
-const PERMISSION_KINDS = ["env"];
-const PLANNED_PERMISSIONS = ["read", "write", "net", "run"];
+/** Permissions a step may declare. */
+const PERMISSION_KINDS = ["env", "read", "write", "net"] as const;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Largest memory limit a step may set: wasm32's 4 GiB. */
 export const MAX_MEMORY_MB = 4096;
@@ -228,6 +239,81 @@ function typeName(value: unknown): string {
     return typeof mark === "string" ? `a ${mark}` : "a table";
   }
   return `a ${typeof value}`;
+}
+
+const PERMISSION_EXAMPLE =
+  `{ read = { "data/" }, net = { "api.example.com" }, env = { "API_TOKEN" } }`;
+
+/** Validates a step's `permissions` table; problems go to `problems`. */
+function checkPermissions(raw: unknown, at: string, problems: string[]): StepPermissions {
+  const permissions: StepPermissions = { env: [], read: [], write: [], net: [] };
+  if (raw === undefined) return permissions;
+  if (!isTable(raw)) {
+    problems.push(
+      `${at}: permissions must be a table such as ${PERMISSION_EXAMPLE}, got ${typeName(raw)}`,
+    );
+    return permissions;
+  }
+  for (const [kind, list] of Object.entries(raw)) {
+    if (kind === "run") {
+      problems.push(
+        `${at}: permissions.run is not a step permission: shell steps run when the run is ` +
+          `given --allow-run, all or nothing, and other languages cannot start processes`,
+      );
+      continue;
+    }
+    if (!(PERMISSION_KINDS as readonly string[]).includes(kind)) {
+      problems.push(
+        `${at}: unknown permission '${kind}'${didYouMean(kind, [...PERMISSION_KINDS])}; known: ${
+          PERMISSION_KINDS.join(", ")
+        }`,
+      );
+      continue;
+    }
+    const what = {
+      env: "variable names",
+      read: "paths",
+      write: "paths",
+      net: "hosts (name or name:port)",
+    }[kind as keyof StepPermissions];
+    const items = Array.isArray(list)
+      ? list
+      : isTable(list) && Object.keys(list).length === 0
+      ? []
+      : undefined;
+    if (!items) {
+      problems.push(`${at}: permissions.${kind} must be a list of ${what}, got ${typeName(list)}`);
+      continue;
+    }
+    for (const item of items) {
+      const problem = permissionProblem(kind as keyof StepPermissions, item);
+      if (problem) problems.push(`${at}: permissions.${kind}: ${problem}`);
+      else permissions[kind as keyof StepPermissions].push(item as string);
+    }
+  }
+  return permissions;
+}
+
+function permissionProblem(kind: keyof StepPermissions, item: unknown): string | undefined {
+  if (typeof item !== "string") {
+    return `${typeName(item)} is not a string`;
+  }
+  switch (kind) {
+    case "env":
+      return ENV_NAME.test(item) ? undefined : `'${item}' is not an environment variable name`;
+    case "net": {
+      if (HOST.test(item)) return undefined;
+      const url = /^[a-z]+:\/\/([^/]+)/i.exec(item);
+      return `'${item}' is not a host${
+        url ? `; write the host alone: '${url[1]}'` : " (name or name:port)"
+      }`;
+    }
+    default:
+      if (item === "" || item.includes("\0")) return `'${item}' is not a path`;
+      // Deno's permission flags separate paths with commas.
+      if (item.includes(",")) return `'${item}': a path with a comma cannot be granted`;
+      return undefined;
+  }
 }
 
 function isTable(value: unknown): value is Record<string, unknown> {
@@ -409,52 +495,7 @@ function validateWorkflow(raw: unknown, file?: string): LoadedWorkflow {
         }`,
       );
     }
-    const env: string[] = [];
-    const permissions = value.permissions;
-    if (permissions !== undefined && !isTable(permissions)) {
-      problems.push(
-        `${at}: permissions must be a table such as { env = { "API_TOKEN" } }, got ${
-          typeName(permissions)
-        }`,
-      );
-    } else if (permissions) {
-      for (const [kind, list] of Object.entries(permissions)) {
-        if (PLANNED_PERMISSIONS.includes(kind)) {
-          problems.push(
-            `${at}: permissions.${kind} cannot be granted by this version of hwfe yet ` +
-              `(only env); steps get no ${kind} access`,
-          );
-        } else if (!PERMISSION_KINDS.includes(kind)) {
-          problems.push(
-            `${at}: unknown permission '${kind}'${
-              didYouMean(kind, [...PERMISSION_KINDS, ...PLANNED_PERMISSIONS])
-            }; known: env`,
-          );
-        } else {
-          const names = Array.isArray(list)
-            ? list
-            : isTable(list) && Object.keys(list).length === 0
-            ? []
-            : undefined;
-          if (!names) {
-            problems.push(
-              `${at}: permissions.env must be a list of variable names, got ${typeName(list)}`,
-            );
-            continue;
-          }
-          for (const item of names) {
-            if (typeof item === "string" && ENV_NAME.test(item)) env.push(item);
-            else {
-              problems.push(
-                `${at}: permissions.env: ${
-                  typeof item === "string" ? `'${item}'` : typeName(item)
-                } is not an environment variable name`,
-              );
-            }
-          }
-        }
-      }
-    }
+    const permissions = checkPermissions(value.permissions, at, problems);
     const func = value.func ?? value.function;
     if (value.func !== undefined && value.function !== undefined) {
       problems.push(`${at}: give either 'func' or 'function', not both`);
@@ -474,7 +515,7 @@ function validateWorkflow(raw: unknown, file?: string): LoadedWorkflow {
       retryDelay: typeof retryDelay === "number" ? retryDelay : DEFAULT_RETRY_DELAY,
       continueOnError: continueOnError === true,
       memoryMb: typeof memoryMb === "number" ? memoryMb : undefined,
-      permissions: { env },
+      permissions,
     };
   }
 

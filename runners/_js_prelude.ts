@@ -11,9 +11,12 @@
  * (JS_PRELUDE_LAZY) are evaluated the first time a step needs them.
  *
  * `__hwfe_write(stream, text)` (1 stdout, 2 stderr), `__hwfe_lazy` (the
- * lazy source) and `__hwfe_env` (JSON of the granted environment
- * variables, which become `hwfe.env`) are provided by the worker and
- * removed from the global scope here.
+ * lazy source), `__hwfe_env` (JSON of the granted environment variables,
+ * which become `hwfe.env`), `__hwfe_fs(op, path, text)` (files, for
+ * `hwfe.readTextFile`, `writeTextFile`, `remove`) and
+ * `__hwfe_fetch(url, initJson) -> id` (for `hwfe.fetch`, settled later
+ * through `__hwfe.settle`) are provided by the worker and removed from the
+ * global scope here.
  *
  * @module
  */
@@ -112,11 +115,34 @@ export const JS_PRELUDE = String.raw`
   const write = globalThis.__hwfe_write;
   const lazySource = globalThis.__hwfe_lazy;
   const envJson = globalThis.__hwfe_env;
+  const fsHost = globalThis.__hwfe_fs;
+  const fetchHost = globalThis.__hwfe_fetch;
   delete globalThis.__hwfe_write;
   delete globalThis.__hwfe_lazy;
   delete globalThis.__hwfe_env;
-  // hwfe.env: the environment variables the run granted this step.
-  globalThis.hwfe = Object.freeze({ env: Object.freeze(JSON.parse(envJson || "{}")) });
+  delete globalThis.__hwfe_fs;
+  delete globalThis.__hwfe_fetch;
+  // Host replies: T<text>, K (done), E<ErrorName>|<message>.
+  const reply = (r) => {
+    if (r[0] !== "E") return r[0] === "T" ? r.slice(1) : undefined;
+    const bar = r.indexOf("|");
+    const error = new Error(r.slice(bar + 1));
+    error.name = r.slice(1, bar);
+    throw error;
+  };
+  const fetches = new Map();
+  // hwfe: what the run granted this step. Files and hosts outside its grants
+  // fail with PermissionDenied (the worker's Deno permissions decide).
+  globalThis.hwfe = Object.freeze({
+    env: Object.freeze(JSON.parse(envJson || "{}")),
+    readTextFile: (path) => reply(fsHost("read", String(path))),
+    writeTextFile: (path, text, options) =>
+      reply(fsHost(options && options.append ? "append" : "write", String(path), String(text))),
+    remove: (path) => reply(fsHost("remove", String(path))),
+    fetch: (url, init) => new Promise((resolve, reject) => {
+      fetches.set(fetchHost(String(url), JSON.stringify(init ?? {})), { resolve, reject });
+    }),
+  });
   const evaluate = eval; // kept: step code may replace the global one
   let lazy;
   const helpers = () => lazy ??= evaluate(lazySource);
@@ -169,8 +195,28 @@ export const JS_PRELUDE = String.raw`
     return "R" + JSON.stringify(data);
   }
 
+  function response(r) {
+    const headers = new Map(r.headers);
+    return Object.freeze({
+      ok: r.status >= 200 && r.status < 300, status: r.status, statusText: r.statusText, url: r.url,
+      headers: Object.freeze({ get: (name) => headers.get(String(name).toLowerCase()) ?? null }),
+      text: async () => r.body,
+      json: async () => JSON.parse(r.body),
+    });
+  }
+
   Object.defineProperty(globalThis, "__hwfe", {
     value: Object.freeze({
+      // The worker settles hwfe.fetch promises: ok with the response, or an error.
+      settle(id, ok, json) {
+        const pending = fetches.get(id);
+        fetches.delete(id);
+        const data = JSON.parse(json);
+        if (ok) return pending.resolve(response(data));
+        const error = new Error(data.message);
+        error.name = data.name;
+        pending.reject(error);
+      },
       call(inputsJson) {
         // run may be a function declaration or a top-level const/let.
         if (typeof run !== "function") return "N";

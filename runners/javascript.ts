@@ -133,7 +133,7 @@ function transpile(
   const worker = sandboxedWorker(
     new URL("./typescript_worker.ts", import.meta.url),
     "hwfe-typescript",
-    [esbuildWasm],
+    { read: [esbuildWasm], write: [], net: [] },
   );
   started(worker);
   return new Promise<Map<string, Transpiled>>((resolve, reject) => {

@@ -4,9 +4,10 @@
  * context per step. TypeScript steps arrive already transpiled
  * (typescript_worker.ts), with a source map for their error positions.
  *
- * Step code sees only the language and `console`: no Deno, process, fetch,
- * timers or file system exist inside QuickJS. The worker's own Deno
- * permissions allow reading QuickJS's wasm file and nothing else.
+ * Step code sees only the language, `console` and `hwfe`: no Deno,
+ * process, timers or file system exist inside QuickJS. `hwfe.readTextFile`,
+ * `writeTextFile`, `remove` and `fetch` call the worker, whose Deno
+ * permissions are the step's grants (and reading QuickJS's wasm file).
  *
  * Limits: the interrupt handler stops runaway code (even inside
  * try/catch: QuickJS's interrupt cannot be caught); the module's memory is
@@ -80,7 +81,7 @@ serveSteps({
     );
   },
 
-  run({ job, interrupted, write }): WorkerOutcome {
+  async run({ job, interrupted, interruptFlag, write }): Promise<WorkerOutcome> {
     const label = `step ${job.step}`;
     const extra = (job.extra ?? {}) as JobExtra;
     const ts = extra.language === "typescript" ? extra as TypeScriptJob : undefined;
@@ -92,11 +93,14 @@ serveSteps({
     runtime.setMaxStackSize(MAX_STACK_BYTES);
     runtime.setInterruptHandler(() => interrupted());
     const ctx = runtime.newContext();
+    const host = new HostCalls(interruptFlag, memoryMb * 1024 * 1024);
     let outcome: WorkerOutcome;
     try {
-      outcome = runIn(ctx, runtime, code, job.inputs, env, write);
+      outcome = await runIn(ctx, runtime, code, job.inputs, env, write, host);
     } catch (error) {
       outcome = { kind: "error", message: String(error), retire: true };
+    } finally {
+      host.abort();
     }
     try {
       ctx.dispose();
@@ -133,12 +137,27 @@ function runIn(
   inputs: string,
   env: string,
   write: (stream: "stdout" | "stderr", text: string) => void,
-): WorkerOutcome {
-  const writer = ctx.newFunction("__hwfe_write", (stream, text) => {
-    write(ctx.getNumber(stream) === 2 ? "stderr" : "stdout", ctx.getString(text));
-  });
-  ctx.setProp(ctx.global, "__hwfe_write", writer);
-  writer.dispose();
+  host: HostCalls,
+): WorkerOutcome | Promise<WorkerOutcome> {
+  const functions: [string, (...args: QuickJSHandle[]) => QuickJSHandle | undefined][] = [
+    ["__hwfe_write", (stream, text) => {
+      write(ctx.getNumber(stream) === 2 ? "stderr" : "stdout", ctx.getString(text));
+      return undefined;
+    }],
+    ["__hwfe_fs", (op, path, text) =>
+      ctx.newString(
+        fileCall(ctx.getString(op), ctx.getString(path), text && ctx.getString(text)),
+      )],
+    [
+      "__hwfe_fetch",
+      (url, init) => ctx.newNumber(host.fetch(ctx.getString(url), ctx.getString(init))),
+    ],
+  ];
+  for (const [name, fn] of functions) {
+    const handle = ctx.newFunction(name, fn);
+    ctx.setProp(ctx.global, name, handle);
+    handle.dispose();
+  }
   for (const [name, text] of [["__hwfe_lazy", JS_PRELUDE_LAZY], ["__hwfe_env", env]]) {
     const handle = ctx.newString(text);
     ctx.setProp(ctx.global, name, handle);
@@ -158,13 +177,25 @@ function runIn(
   call.dispose();
   hwfe.dispose();
   if (called.error) return failure(ctx, called.error);
-  return settle(ctx, runtime, called.value);
+  if (ctx.typeof(called.value) === "string") {
+    const tagged = ctx.getString(called.value);
+    called.value.dispose();
+    return decode(tagged);
+  }
+  return settle(ctx, runtime, called.value, host);
 }
 
-/** The tagged string a call produced, waiting for an async `run` to settle. */
-function settle(ctx: QuickJSContext, runtime: QuickJSRuntime, value: QuickJSHandle): WorkerOutcome {
+/**
+ * The tagged string an async `run` settles to: runs QuickJS's jobs, and
+ * while none are left, waits for the host calls it awaits (`hwfe.fetch`).
+ */
+async function settle(
+  ctx: QuickJSContext,
+  runtime: QuickJSRuntime,
+  value: QuickJSHandle,
+  host: HostCalls,
+): Promise<WorkerOutcome> {
   try {
-    if (ctx.typeof(value) === "string") return decode(ctx.getString(value));
     for (;;) {
       const state = ctx.getPromiseState(value);
       if (state.type === "fulfilled") {
@@ -175,17 +206,159 @@ function settle(ctx: QuickJSContext, runtime: QuickJSRuntime, value: QuickJSHand
       if (state.type === "rejected") return failure(ctx, state.error);
       const jobs = runtime.executePendingJobs();
       if (jobs.error) return failure(ctx, jobs.error);
-      if (jobs.value === 0 && ctx.getPromiseState(value).type === "pending") {
+      if (jobs.value > 0 || ctx.getPromiseState(value).type !== "pending") continue;
+      if (host.pending === 0) {
         return {
           kind: "error",
           message: "run() returned a promise that never settles " +
-            "(JavaScript steps have no timers or I/O to wait for)",
+            "(JavaScript steps have no timers; only hwfe.fetch can be awaited)",
         };
       }
+      const done = await host.next();
+      if (!done) return { kind: "interrupted" };
+      const settleFn = ctx.getProp(ctx.global, "__hwfe");
+      const fn = ctx.getProp(settleFn, "settle");
+      const args = [
+        ctx.newNumber(done.id),
+        done.ok ? ctx.true : ctx.false,
+        ctx.newString(done.json),
+      ];
+      const settled = ctx.callFunction(fn, settleFn, ...args);
+      for (const handle of [fn, settleFn, ...args]) handle.dispose();
+      if (settled.error) return failure(ctx, settled.error);
+      settled.value.dispose();
     }
   } finally {
     value.dispose();
   }
+}
+
+/** Files for `hwfe.readTextFile` and friends: T<text>, K or E<name>|<message>. */
+function fileCall(op: string, path: string, text?: string): string {
+  try {
+    switch (op) {
+      case "read":
+        return "T" + Deno.readTextFileSync(path);
+      case "write":
+      case "append":
+        Deno.writeTextFileSync(path, text ?? "", { append: op === "append" });
+        return "K";
+      case "remove":
+        Deno.removeSync(path);
+        return "K";
+    }
+    return `EError|unknown file operation ${op}`;
+  } catch (error) {
+    const kind = op === "read" ? "read" : "write";
+    return "E" + hostError(error, `${kind} ${path}`, kind);
+  }
+}
+
+/** `Name|message` for a failed host call; not granted is PermissionDenied. */
+function hostError(error: unknown, what: string, kind: "read" | "write" | "net"): string {
+  if (error instanceof Deno.errors.NotCapable) {
+    return `PermissionDenied|${what}: not granted to this step (declare it in permissions.${kind} ` +
+      `and run with --allow-${kind})`;
+  }
+  const name = error instanceof Error ? error.name : "Error";
+  const message = error instanceof Error ? error.message : String(error);
+  return `${name}|${message.includes(what.split(" ").pop()!) ? message : `${what}: ${message}`}`;
+}
+
+/** A settled host call for QuickJS: `json` is the response or `{name, message}`. */
+interface Settled {
+  id: number;
+  ok: boolean;
+  json: string;
+}
+
+/** The fetches one step has started; all aborted when it ends. */
+class HostCalls {
+  #next = 1;
+  readonly #inflight = new Map<number, Promise<Settled>>();
+  readonly #abort = new AbortController();
+
+  constructor(readonly interruptFlag: Int32Array, readonly maxBodyBytes: number) {}
+
+  get pending(): number {
+    return this.#inflight.size;
+  }
+
+  fetch(url: string, initJson: string): number {
+    const id = this.#next++;
+    this.#inflight.set(
+      id,
+      this.#fetch(url, initJson).then((json) => ({ id, ok: true, json }), (error) => ({
+        id,
+        ok: false,
+        json: JSON.stringify(splitError(hostError(error, `fetch ${url}`, "net"))),
+      })),
+    );
+    return id;
+  }
+
+  async #fetch(url: string, initJson: string): Promise<string> {
+    const init = JSON.parse(initJson) as {
+      method?: string;
+      headers?: Record<string, string>;
+      body?: string;
+    };
+    const response = await fetch(url, {
+      method: init.method,
+      headers: init.headers,
+      body: init.body,
+      signal: this.#abort.signal,
+    });
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for await (const chunk of response.body ?? []) {
+      size += chunk.length;
+      if (size > this.maxBodyBytes) {
+        throw new RangeError(
+          `the response is larger than the step's memory limit (${
+            this.maxBodyBytes / 1048576
+          } MiB)`,
+        );
+      }
+      chunks.push(chunk);
+    }
+    const body = new TextDecoder().decode(concatBytes(chunks, size));
+    return JSON.stringify({
+      status: response.status,
+      statusText: response.statusText,
+      url: response.url,
+      headers: [...response.headers],
+      body,
+    });
+  }
+
+  /** The next settled call, or undefined once the step is interrupted. */
+  async next(): Promise<Settled | undefined> {
+    const wait = Atomics.waitAsync(this.interruptFlag, 1, 0);
+    const interrupted = wait.async ? wait.value.then(() => undefined) : Promise.resolve(undefined);
+    const done = await Promise.race([...this.#inflight.values(), interrupted]);
+    if (done) this.#inflight.delete(done.id);
+    return done;
+  }
+
+  abort(): void {
+    this.#abort.abort();
+  }
+}
+
+function splitError(text: string): { name: string; message: string } {
+  const bar = text.indexOf("|");
+  return { name: text.slice(0, bar), message: text.slice(bar + 1) };
+}
+
+function concatBytes(chunks: Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
 }
 
 function failure(ctx: QuickJSContext, error: QuickJSHandle): WorkerOutcome {

@@ -20,9 +20,11 @@ import type {} from "npm:pyodide@314.0.7";
 import { CacheEntry } from "../lib/cache.ts";
 import type { StepHost, WorkerRuntime } from "../lib/step_host.ts";
 import { PYTHON_PRELUDE } from "./_python_prelude.ts";
-import type { PythonInit, PythonReady } from "./python_worker.ts";
+import type { PythonInit, PythonJob, PythonReady } from "./python_worker.ts";
 import { type Runner, type RunnerEvents, stepMemoryMb } from "./types.ts";
 import { runOnWorker } from "./worker_runner.ts";
+import { dirname } from "node:path";
+import { absolutePath, within } from "../lib/grants.ts";
 
 /** Pyodide's folder (its wasm, the standard library zip, the lock file). */
 export function pyodideDir(): string {
@@ -127,9 +129,50 @@ export function pythonRunner(host: StepHost, options: PythonRunnerOptions = {}):
       await Promise.all(writes);
     },
     reportsStart: true,
-    run: (ctx) =>
-      runOnWorker(host, runtime, ctx, { memoryMb: stepMemoryMb(ctx), env: ctx.env ?? {} }),
+    problems(step) {
+      // Python reaches files through NODEFS, which looks a path up (a read)
+      // before it writes it.
+      const readable = step.permissions.read.map((p) => absolutePath(p));
+      const writeOnly = step.permissions.write.filter((path) =>
+        !readable.some((root) => within(absolutePath(path), root))
+      );
+      return writeOnly.length
+        ? [
+          `Python's open() looks a file up before writing it, so a path it writes must be ` +
+          `readable too: add ${writeOnly.map((p) => `"${p}"`).join(", ")} to permissions.read`,
+        ]
+        : [];
+    },
+    run: (ctx) => {
+      const job: PythonJob = {
+        memoryMb: stepMemoryMb(ctx),
+        env: ctx.env ?? {},
+        mounts: ctx.access && mountRoots([...ctx.access.read, ...ctx.access.write]),
+      };
+      return runOnWorker(host, runtime, ctx, job);
+    },
   };
+}
+
+/**
+ * The host directories to mount so that Python reaches `paths` at the same
+ * path: a directory itself, a file through its directory, a path that does
+ * not exist yet through its nearest existing ancestor; none inside another.
+ */
+export function mountRoots(paths: string[]): string[] {
+  const roots = [
+    ...new Set(paths.map((path) => {
+      for (let root = path;; root = dirname(root)) {
+        try {
+          if (Deno.statSync(root).isDirectory || root === dirname(root)) return root;
+        } catch {
+          if (root === dirname(root)) return root;
+        }
+      }
+    })),
+  ];
+  return roots.filter((root) => !roots.some((other) => other !== root && within(root, other)))
+    .sort();
 }
 
 /**

@@ -17,6 +17,8 @@
  */
 
 import childProcess from "node:child_process";
+import fs from "node:fs";
+import { within } from "../lib/grants.ts";
 import { loadPyodide, type PyodideInterface } from "npm:pyodide@314.0.7";
 import { sha256Hex } from "../lib/cache.ts";
 import { serveSteps } from "../lib/step_worker.ts";
@@ -33,6 +35,16 @@ export interface PythonInit {
   snapshot?: { bytes: Uint8Array; sha256?: string };
   /** Make a snapshot after a cold start and report it. */
   makeSnapshot: boolean;
+}
+
+/** What a job carries (in `WorkerJob.extra`). */
+export interface PythonJob {
+  memoryMb: number;
+  env: Record<string, string>;
+  /** Host directories to mount at the same path: how the step's grants are reached. */
+  mounts?: string[];
+  /** hwfe's working directory (added to every job with grants). */
+  cwd?: string;
 }
 
 /** What the worker reports once started. */
@@ -80,6 +92,27 @@ const spawnRefused = (command: unknown) => {
   return { status: 126, signal: null, pid: 0, output: [], stdout: "", stderr: "" };
 };
 (childProcess as unknown as Record<string, unknown>).spawnSync = spawnRefused;
+
+// Files: granted paths are mounted (NODEFS) at the same path, so Python's
+// open() reaches them through Node's fs, which Deno checks against the
+// worker's permissions (the step's grants). Deno refuses with NotCapable,
+// which NODEFS does not know (it would kill the interpreter): it becomes
+// EACCES, a PermissionError in Python.
+const nodeFs = fs as unknown as Record<string, unknown>;
+for (const [name, fn] of Object.entries(nodeFs)) {
+  if (typeof fn !== "function" || !name.endsWith("Sync")) continue;
+  nodeFs[name] = function (this: unknown, ...args: unknown[]) {
+    try {
+      return fn.apply(this, args);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotCapable)) throw error;
+      throw Object.assign(new Error(`EACCES: permission denied (not granted to this step)`), {
+        code: "EACCES",
+        errno: -13,
+      });
+    }
+  };
+}
 
 // Memory: Pyodide's heap is one wasm memory that grows through
 // emscripten_resize_heap. Wrapping that import (when Pyodide instantiates
@@ -171,7 +204,55 @@ async function start(init: PythonInit): Promise<{ py: PyodideInterface; ready: P
   return { py, ready: { start: "cold", rejected, snapshot } };
 }
 
+// Hosts: pyodide.http.pyfetch uses the worker's fetch, which Deno checks
+// against the step's net grants; its refusal is made to say so.
+const hostFetch = globalThis.fetch;
+globalThis.fetch = async (input, init) => {
+  try {
+    return await hostFetch(input, init);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotCapable)) throw error;
+    const url = input instanceof Request ? input.url : String(input);
+    throw new TypeError(
+      `fetch ${url}: not granted to this step (declare the host in permissions.net and run ` +
+        `with --allow-net)`,
+    );
+  }
+};
+
 let python: PyodideInterface;
+/** Host directories mounted so far (a worker's pool has one access for good). */
+const mounted = new Set<string>();
+/** Pyodide's own directories: a grant may not hide them. */
+const INTERPRETER_DIRS = ["/lib", "/dev", "/proc", "/home/pyodide"];
+
+/**
+ * Mounts the host directories through which the step's grants are reached
+ * (computed by the host: runners/python.ts) at the same paths, and makes
+ * hwfe's working directory the step's (the prelude restores its own after
+ * the step). Returns a problem to report instead of running the step.
+ */
+function mountGrants(mounts: string[], cwd: string): string | undefined {
+  const FS = python.FS;
+  for (const root of mounts) {
+    if (mounted.has(root)) continue;
+    const hidden = INTERPRETER_DIRS.find((dir) => root === "/" || within(dir, root));
+    if (hidden) {
+      return `Python steps cannot be granted ${root}: it would hide the interpreter's own ${
+        root === "/" ? "files" : hidden
+      }; grant a narrower path`;
+    }
+    FS.mkdirTree(root);
+    (python as unknown as { mountNodeFS(at: string, host: string): void }).mountNodeFS(root, root);
+    mounted.add(root);
+  }
+  try {
+    FS.mkdirTree(cwd);
+    FS.chdir(cwd);
+  } catch { /* a directory that cannot exist here: relative paths stay in memory */ }
+  return undefined;
+}
+
 /** The heap's size once started: a step's limit is counted on top of it. */
 let baseHeapBytes = 0;
 let runStep: (name: string, code: string, inputs: string, env: string) => unknown;
@@ -193,7 +274,11 @@ serveSteps({
   },
 
   async run({ job, interruptFlag, interrupted, write }) {
-    const { memoryMb, env } = job.extra as { memoryMb: number; env: Record<string, string> };
+    const { memoryMb, env, mounts, cwd } = job.extra as PythonJob;
+    if (mounts && cwd) {
+      const problem = mountGrants(mounts, cwd);
+      if (problem) return { kind: "error", message: `(python): ${problem}` };
+    }
     heapLimitBytes = baseHeapBytes + memoryMb * 1024 * 1024;
     current = {
       flag: interruptFlag,

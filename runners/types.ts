@@ -7,26 +7,12 @@
 import type { JsonText } from "../lib/json.ts";
 import type { Language, Step, Workflow } from "../lib/workflow.ts";
 
-/** What the run grants to steps. Nothing is granted by default. */
-export interface Grants {
-  /** `--allow-run`: shell steps may start processes. */
-  run: boolean;
-  /**
-   * `--allow-env[=VARS]` and `--deny-env[=VARS]`: the environment variables
-   * steps may declare (`permissions = { env = {...} }`). "all" for a bare
-   * flag; deny wins over allow.
-   */
-  env?: { allow: "all" | string[]; deny: "all" | string[] };
-}
-
-/** Whether a grant list covers `name`. */
-export function covers(list: "all" | string[] | undefined, name: string): boolean {
-  return list === "all" || (list?.includes(name) ?? false);
-}
+export type { Grants, StepAccess } from "../lib/grants.ts";
+import type { Grants, StepAccess } from "../lib/grants.ts";
 
 /** A grant a step needs before it may start. */
 export interface GrantNeed {
-  grant: keyof Grants;
+  grant: "run";
   /** The flag that gives it, e.g. `--allow-run`. */
   flag: string;
 }
@@ -55,6 +41,12 @@ export interface StepContext {
    */
   env?: Record<string, string>;
   /**
+   * The paths and hosts the step declared and the run granted; undefined
+   * when it declared none. Runners on the step host run such a step on a
+   * worker whose Deno permissions are exactly these.
+   */
+  access?: StepAccess;
+  /**
    * The step's memory limit in MiB (its `memory_mb`, else the run's
    * `--step-memory`); undefined when neither set one: in-process runtimes
    * then use DEFAULT_STEP_MEMORY_MB, shell steps no limit.
@@ -81,6 +73,8 @@ export interface Runner {
   readonly reportsStart?: boolean;
   /** Grants a step needs to run at all (checked before the run starts). */
   needs?(step: Step): GrantNeed[];
+  /** What this runtime cannot do with a step as declared (checked before the run starts). */
+  problems?(step: Step): string[];
   /**
    * Starts loading the runtime ahead of need, for `count` steps at once
    * (and, for TypeScript, transpiling the workflow's steps).

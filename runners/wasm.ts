@@ -7,7 +7,8 @@
  * @module
  */
 
-import { dirname, isAbsolute, resolve } from "node:path";
+import { dirname, isAbsolute, relative, resolve } from "node:path";
+import { within } from "../lib/grants.ts";
 import { StepError } from "../lib/errors.ts";
 import type { StepHost, WorkerRuntime } from "../lib/step_host.ts";
 import type { Step, Workflow } from "../lib/workflow.ts";
@@ -44,6 +45,25 @@ async function readModule(step: Step, workflow: Workflow): Promise<Uint8Array> {
   );
 }
 
+/**
+ * The granted directories to pre-open, each under its absolute path and,
+ * inside the working directory, its relative one ("." for the directory
+ * itself), so that a module finds `data/x.csv` and `/abs/data/x.csv`.
+ */
+export function preopenDirs(paths: string[]): { path: string; as: string[] }[] {
+  const cwd = Deno.cwd();
+  return [...new Set(paths)].filter((path) => {
+    try {
+      return Deno.statSync(path).isDirectory;
+    } catch {
+      return false;
+    }
+  }).map((path) => ({
+    path,
+    as: within(path, cwd) ? [path, relative(cwd, path) || "."] : [path],
+  }));
+}
+
 /** Creates the WebAssembly runner on top of a step host. */
 export function wasmRunner(host: StepHost): Runner {
   const runtime: WorkerRuntime = {
@@ -65,6 +85,7 @@ export function wasmRunner(host: StepHost): Runner {
         inputCount: ctx.inputsByName.size,
         memoryMb: stepMemoryMb(ctx),
         env: ctx.env ?? {},
+        preopens: ctx.access && preopenDirs([...ctx.access.read, ...ctx.access.write]),
         ...(step.module !== undefined
           ? { bytes: await readModule(step, workflow) }
           : { wat: step.code ?? "" }),

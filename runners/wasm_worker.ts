@@ -1,7 +1,7 @@
 /**
  * Worker module for WebAssembly steps. The host sends the module's bytes
- * (or its WebAssembly text, compiled here with wabt); the worker needs no
- * Deno permissions at all. Three calling conventions, chosen from what the
+ * (or its WebAssembly text, compiled here with wabt); the worker's Deno
+ * permissions are the step's grants and nothing else. Three calling conventions, chosen from what the
  * module exports (docs/WASM.md):
  *
  * 1. `func() -> i32`: the reference engine's convention; the code is the
@@ -12,8 +12,9 @@
  * 3. WASI preview 1 command (`_start`): inputs JSON on stdin, the result
  *    read from stdout as for shell steps, the exit code checked.
  *
- * Modules that import WASI get it in every convention, with no files,
- * environment or clock beyond what the shim gives; their stdout and stderr
+ * Modules that import WASI get it in every convention: no files but the
+ * step's granted directories (pre-opened, wasi_host_fs.ts), no environment
+ * but its granted variables, no clock beyond what the shim gives; their stdout and stderr
  * are the step's output. A wasm loop cannot be interrupted: the host ends
  * the step at its timeout and drops this worker.
  *
@@ -27,6 +28,7 @@ import { serveSteps } from "../lib/step_worker.ts";
 import type { WorkerOutcome } from "../lib/step_host.ts";
 import { shellResult } from "./shell.ts";
 import { capModuleMemory, MemoryCapError } from "./wasm_memory.ts";
+import { preopens } from "./wasi_host_fs.ts";
 
 /** What the host sends with each wasm job (in `WorkerJob.extra`). */
 export interface WasmJob {
@@ -42,6 +44,8 @@ export interface WasmJob {
   memoryMb: number;
   /** The environment variables the run granted the step: WASI's environment. */
   env: Record<string, string>;
+  /** The step's granted directories, pre-opened under these names (wasi_host_fs.ts). */
+  preopens?: { path: string; as: string[] }[];
 }
 
 const WASI_MODULE = "wasi_snapshot_preview1";
@@ -125,6 +129,7 @@ serveSteps({
       stdin,
       sink("stdout", stdout),
       sink("stderr", stderr),
+      ...preopens(wasm.preopens ?? []),
     ], {
       debug: false,
     });

@@ -25,8 +25,16 @@ export async function runOnWorker(
   try {
     outcome = await host.execute(
       runtime,
-      { step: ctx.step.name, code: ctx.step.code ?? "", inputs: ctx.inputs, extra },
+      {
+        step: ctx.step.name,
+        code: ctx.step.code ?? "",
+        inputs: ctx.inputs,
+        // Workers cannot ask Deno for the working directory (that needs
+        // read access to it); steps with grants resolve paths against it.
+        extra: ctx.access ? { ...extra as object, access: ctx.access, cwd: Deno.cwd() } : extra,
+      },
       ctx,
+      ctx.access,
     );
   } catch (error) {
     // The worker died under the step (a crash, a lost process).

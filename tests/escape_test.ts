@@ -18,7 +18,26 @@ Deno.test("escape suite: Lua, Python, JavaScript, TypeScript and wasm steps cann
   await Deno.mkdir(`${dir}/inside`);
   const target = (name: string) => `${dir}/${name}`;
   const file = await writeWorkflow("escapes", {
-    lua_io: { language: "lua", code: `function run() return io.open("${dir}/secret.txt") end` },
+    lua_io: {
+      language: "lua",
+      code: `function run() return assert(io.open("${dir}/secret.txt")):read("a") end`,
+    },
+    lua_io_write: {
+      language: "lua",
+      code: `function run() return assert(io.open("${target("c")}", "w")) end`,
+    },
+    lua_remove: {
+      language: "lua",
+      code: `function run() return assert(os.remove("${dir}/secret.txt")) end`,
+    },
+    js_read: {
+      language: "javascript",
+      code: `function run() { return hwfe.readTextFile("${dir}/secret.txt"); }`,
+    },
+    js_fetch: {
+      language: "javascript",
+      code: `async function run() { return (await hwfe.fetch("http://127.0.0.1:5999/")).status; }`,
+    },
     lua_execute: {
       language: "lua",
       code: `function run() return os.execute("touch ${target("a")}") end`,
@@ -100,7 +119,14 @@ def run():
     assert.equal(s[name].status, "failed", `${name} must fail: ${JSON.stringify(s[name].result)}`);
     assert.match(s[name].error!, pattern, name);
   };
-  fails("lua_io", /attempt to index a nil value \(global 'io'\)/);
+  fails("lua_io", /secret\.txt: Permission denied \(not granted to this step/);
+  fails("lua_io_write", /c: Permission denied \(not granted to this step/);
+  fails("lua_remove", /secret\.txt: Permission denied \(not granted to this step/);
+  fails("js_read", /PermissionDenied: read .*secret\.txt: not granted to this step/);
+  fails(
+    "js_fetch",
+    /PermissionDenied: fetch http:\/\/127\.0\.0\.1:5999\/: not granted to this step/,
+  );
   fails("lua_execute", /attempt to call a nil value \(field 'execute'\)/);
   assert.equal(s.lua_getenv.result, null, "os.getenv sees granted variables only");
   fails("lua_require", /attempt to call a nil value \(global 'require'\)/);

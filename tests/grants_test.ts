@@ -90,11 +90,11 @@ Deno.test("--deny-env wins over --allow-env", async () => {
   assert.doesNotMatch(result.stderr, /rerun as/);
 });
 
-Deno.test("permissions: kinds not granted yet and bad names are refused clearly", async () => {
+Deno.test("permissions: bad kinds, names, paths and hosts are refused clearly", async () => {
   const file = await workflowFile(
     "bad",
     `workflow = { name = "bad", steps = {
-  a = { language = "python", code = "def run(): return 1", permissions = { read = { "data/" } } },
+  a = { language = "python", code = "def run(): return 1", permissions = { run = true, net = { "https://api.example.com/v1" }, read = { "a,b", 3 } } },
   b = { language = "lua", code = "x = 1", permissions = { env = { "NOT-A-NAME" } } },
   c = { language = "lua", code = "x = 1", permissions = { evn = { "HOME" } } },
   d = { language = "lua", code = "x = 1", permissions = "all" },
@@ -102,20 +102,26 @@ Deno.test("permissions: kinds not granted yet and bad names are refused clearly"
   );
   const result = await hwfe(["validate", file]);
   assert.equal(result.code, 2);
+  assert.match(result.stderr, /step 'a': permissions\.run is not a step permission: shell steps/);
   assert.match(
     result.stderr,
-    /step 'a': permissions\.read cannot be granted by this version of hwfe yet \(only env\)/,
+    /step 'a': permissions\.net: 'https:\/\/api\.example\.com\/v1' is not a host; write the host alone: 'api\.example\.com'/,
   );
+  assert.match(
+    result.stderr,
+    /step 'a': permissions\.read: 'a,b': a path with a comma cannot be granted/,
+  );
+  assert.match(result.stderr, /step 'a': permissions\.read: a number is not a string/);
   assert.match(
     result.stderr,
     /step 'b': permissions\.env: 'NOT-A-NAME' is not an environment variable name/,
   );
   assert.match(
     result.stderr,
-    /step 'c': unknown permission 'evn' \(did you mean 'env'\?\); known: env/,
+    /step 'c': unknown permission 'evn' \(did you mean 'env'\?\); known: env, read, write, net/,
   );
   assert.match(
     result.stderr,
-    /step 'd': permissions must be a table such as \{ env = \{ "API_TOKEN" \} \}, got a string/,
+    /step 'd': permissions must be a table such as \{ read = \{ "data\/" \}, net = \{ "api\.example\.com" \}, env = \{ "API_TOKEN" \} \}, got a string/,
   );
 });

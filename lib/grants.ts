@@ -1,0 +1,371 @@
+/**
+ * Grants: what a run allows (Deno-style `--allow-*` / `--deny-*` flags),
+ * what a step declares (`permissions = { read, write, net, env }`), and
+ * what the step gets: the intersection, never more.
+ *
+ * This module only decides and checks. Enforcement is by Deno: the worker
+ * (or child process) a step runs in gets exactly its access as Deno
+ * permissions (lib/step_host.ts).
+ *
+ * Paths, in flags and in workflows, are relative to the directory hwfe runs
+ * in, as Deno's own flags are. Hosts are `name` or `name:port`.
+ *
+ * @module
+ */
+
+import { dirname, isAbsolute, relative, resolve } from "node:path";
+import { PermissionError } from "./errors.ts";
+import type { Step, Workflow } from "./workflow.ts";
+
+/** A grant flag's value: "all" for the bare flag, else its list. */
+export type GrantList = "all" | string[];
+
+/** An allow flag and the deny flag that wins over it. */
+export interface GrantPair {
+  allow: GrantList;
+  deny: GrantList;
+}
+
+/** What the run grants to steps. Nothing is granted by default. */
+export interface Grants {
+  /** `--allow-run`: shell steps may start processes. */
+  run: boolean;
+  /** `--allow-env[=VARS]`, `--deny-env[=VARS]`. */
+  env?: GrantPair;
+  /** `--allow-read[=PATHS]`, `--deny-read[=PATHS]`. */
+  read?: GrantPair;
+  /** `--allow-write[=PATHS]`, `--deny-write[=PATHS]`. */
+  write?: GrantPair;
+  /** `--allow-net[=HOSTS]`, `--deny-net[=HOSTS]`. */
+  net?: GrantPair;
+}
+
+/** `-A/--allow-all`: every grant. */
+export const ALL_GRANTS: Grants = {
+  run: true,
+  env: { allow: "all", deny: [] },
+  read: { allow: "all", deny: [] },
+  write: { allow: "all", deny: [] },
+  net: { allow: "all", deny: [] },
+};
+
+/** The resource kinds a step declares in `permissions`. */
+export type ResourceKind = "read" | "write" | "net";
+export const RESOURCE_KINDS: readonly ResourceKind[] = ["read", "write", "net"];
+
+/**
+ * What one step may reach on the host besides its environment variables:
+ * absolute paths and hosts, plus the run's deny rules that fall inside
+ * them (only a child process's `deno run` flags can express those).
+ */
+export interface StepAccess {
+  read: string[];
+  write: string[];
+  net: string[];
+  denyRead: string[];
+  denyWrite: string[];
+  denyNet: string[];
+}
+
+/** Whether a grant list covers the environment variable `name`. */
+export function covers(list: GrantList | undefined, name: string): boolean {
+  return list === "all" || (list?.includes(name) ?? false);
+}
+
+/** An absolute, normalized path (relative ones against hwfe's working directory). */
+export function absolutePath(path: string): string {
+  return resolve(path);
+}
+
+/** Whether `path` is `root` or inside it (both absolute). */
+export function within(path: string, root: string): boolean {
+  const rel = relative(root, path);
+  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
+}
+
+/** A host as Deno writes it: `name` or `name:port`, with IPv6 in brackets. */
+export const HOST =
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+function splitHost(host: string): [string, string | undefined] {
+  const at = host.lastIndexOf(":");
+  if (at < 0 || host.endsWith("]")) return [host.toLowerCase(), undefined];
+  return [host.slice(0, at).toLowerCase(), host.slice(at + 1)];
+}
+
+/** Whether the rule `rule` (`name` or `name:port`) covers `host`. */
+export function hostWithin(host: string, rule: string): boolean {
+  const [name, port] = splitHost(host);
+  const [ruleName, rulePort] = splitHost(rule);
+  return name === ruleName && (rulePort === undefined || rulePort === port);
+}
+
+function inside(kind: ResourceKind, item: string, rule: string): boolean {
+  return kind === "net" ? hostWithin(item, rule) : within(item, rule);
+}
+
+function normalize(kind: ResourceKind, item: string): string {
+  return kind === "net" ? item.toLowerCase() : absolutePath(item);
+}
+
+function ruleList(kind: ResourceKind, list: GrantList | undefined): GrantList {
+  if (list === undefined) return [];
+  return list === "all" ? "all" : list.map((item) => normalize(kind, item));
+}
+
+/** The step's access under the run's grants; undefined when it declares no resources. */
+export function stepAccess(step: Step, grants: Grants): StepAccess | undefined {
+  const { read, write, net } = step.permissions;
+  if (read.length + write.length + net.length === 0) return undefined;
+  const access: StepAccess = {
+    read: [],
+    write: [],
+    net: [],
+    denyRead: [],
+    denyWrite: [],
+    denyNet: [],
+  };
+  const denyKey = { read: "denyRead", write: "denyWrite", net: "denyNet" } as const;
+  for (const kind of RESOURCE_KINDS) {
+    const allow = ruleList(kind, grants[kind]?.allow);
+    const deny = ruleList(kind, grants[kind]?.deny);
+    for (const declared of step.permissions[kind]) {
+      const item = normalize(kind, declared);
+      const allowed = allow === "all" || allow.some((rule) => inside(kind, item, rule));
+      const denied = deny === "all" || deny.some((rule) => inside(kind, item, rule));
+      if (!allowed || denied) continue;
+      if (!access[kind].includes(item)) access[kind].push(item);
+      for (const rule of deny as string[]) {
+        // A deny rule inside what the step gets: enforced as a deny flag.
+        if (inside(kind, rule, item) && !access[denyKey[kind]].includes(rule)) {
+          access[denyKey[kind]].push(rule);
+        }
+      }
+    }
+  }
+  for (const list of Object.values(access)) list.sort();
+  return access;
+}
+
+/** A key that is equal for equal access (pools of workers are kept per key). */
+export function accessKey(access: StepAccess | undefined): string {
+  return access ? JSON.stringify(access) : "";
+}
+
+/** Whether the access needs deny rules, which only a child process can enforce. */
+export function needsDenyRules(access: StepAccess): boolean {
+  return access.denyRead.length + access.denyWrite.length + access.denyNet.length > 0;
+}
+
+/** Most directory entries the symlink check walks in one run. */
+const MAX_SCANNED_ENTRIES = 200_000;
+
+/** How `checkGrants` learns about hwfe's own permissions and the file system. */
+export interface GrantProbe {
+  /** Whether hwfe's own process holds the Deno permission. */
+  has(descriptor: Deno.PermissionDescriptor): boolean;
+  /** Whether child processes can be started (to enforce deny rules). */
+  canStartChildren(): boolean;
+}
+
+const denoProbe: GrantProbe = {
+  has(descriptor) {
+    try {
+      return Deno.permissions.querySync(descriptor).state === "granted";
+    } catch {
+      return false;
+    }
+  },
+  canStartChildren() {
+    return this.has({ name: "run", command: Deno.execPath() });
+  },
+};
+
+const FLAG_NAMES = { read: "read", write: "write", net: "net", env: "env" } as const;
+const NEEDS = {
+  read: "needs to read",
+  write: "needs to write to",
+  net: "needs to reach",
+  env: "needs the environment variable",
+};
+const MAY = { read: "read", write: "write to" };
+const DENIED = {
+  read: "reading",
+  write: "writing to",
+  net: "reaching",
+  env: "the environment variable",
+};
+
+/**
+ * Refuses, before anything starts, steps that declare what the run does
+ * not grant, or that hwfe itself may not give (its own `deno run` flags).
+ * Adds the flags that would grant what is missing to `missing`
+ * (flag -> reason). Throws for what no flag of `hwfe run` can fix.
+ */
+export function checkGrants(
+  workflow: Workflow,
+  grants: Grants,
+  missing: Map<string, string>,
+  probe: GrantProbe = denoProbe,
+): void {
+  const where = workflow.file ? `${workflow.file}: ` : "";
+  const refusals = new Map<string, string[]>(); // what is denied -> steps
+  const hostLacks = new Map<string, Set<string>>(); // deno flag -> items
+  for (const kind of ["env", ...RESOURCE_KINDS] as const) {
+    const notAllowed = new Map<string, string>(); // item as declared -> first step
+    for (const step of workflow.steps.values()) {
+      for (const declared of step.permissions[kind]) {
+        const item = kind === "env" ? declared : normalize(kind, declared);
+        const test = (rule: string) =>
+          kind === "env" ? rule === item : inside(kind, item, normalize(kind, rule));
+        const allow = grants[kind]?.allow ?? [];
+        const deny = grants[kind]?.deny ?? [];
+        if (deny === "all" || deny.some(test)) {
+          const what = `${DENIED[kind]} ${declared}|--deny-${FLAG_NAMES[kind]}`;
+          refusals.set(what, [...refusals.get(what) ?? [], step.name]);
+        } else if (allow !== "all" && !allow.some(test)) {
+          if (!notAllowed.has(declared)) notAllowed.set(declared, step.name);
+        } else if (!probe.has(descriptor(kind, item))) {
+          const flag = `--allow-${FLAG_NAMES[kind]}`;
+          hostLacks.set(flag, new Set([...hostLacks.get(flag) ?? [], item]));
+        }
+      }
+    }
+    if (notAllowed.size) {
+      const allow = grants[kind]?.allow;
+      const items = [...(Array.isArray(allow) ? allow : []), ...notAllowed.keys()];
+      missing.set(
+        `--allow-${FLAG_NAMES[kind]}=${items.join(",")}`,
+        [...notAllowed].map(([item, step]) => `step '${step}' ${NEEDS[kind]} ${item}`)
+          .join("; "),
+      );
+    }
+  }
+  if (refusals.size) {
+    throw new PermissionError(
+      where + [...refusals].map(([key, steps]) => {
+        const [what, flag] = key.split("|");
+        const needers = steps.map((s) => `'${s}'`).join(", ");
+        return `${what} (needed by step${
+          steps.length > 1 ? "s" : ""
+        } ${needers}) is denied by ${flag}`;
+      }).join("; "),
+      [],
+    );
+  }
+  if (hostLacks.size) {
+    const flags = [...hostLacks].map(([flag, items]) => `${flag}=${[...items].join(",")}`);
+    throw new PermissionError(
+      `hwfe itself was started without the Deno permissions these grants need: ` +
+        `run it with deno run ${flags.join(" ")} (or a broader flag)`,
+      [],
+    );
+  }
+  if (missing.size) return;
+  let budget = MAX_SCANNED_ENTRIES;
+  for (const step of workflow.steps.values()) {
+    const access = stepAccess(step, grants);
+    if (!access) continue;
+    if (needsDenyRules(access) && !probe.canStartChildren()) {
+      throw new PermissionError(
+        `${where}step '${step.name}': a --deny-* rule falls inside what the step is granted, ` +
+          `which hwfe enforces by running the step in a child process; run hwfe with ` +
+          `deno run --allow-run (or grant the step a narrower path)`,
+        [],
+      );
+    }
+    for (const kind of ["read", "write"] as const) {
+      const deny = (kind === "read" ? access.denyRead : access.denyWrite).map(realPath);
+      const allow = grants[kind]?.allow ?? [];
+      const runAllows = allow === "all"
+        ? undefined
+        : allow.map((rule) => realPath(absolutePath(rule)));
+      // Where the step's own paths really are: a granted path that is itself
+      // a link must lead inside what the run allows.
+      const roots = access[kind].map(realPath);
+      const ok = (target: string) => !deny.some((d) => within(target, d));
+      const escape = (link: string, target: string): never => {
+        throw new PermissionError(
+          `${where}step '${step.name}': ${link} is a symbolic link to ${target}, outside what ` +
+            `the step may ${MAY[kind]}; Deno would follow it, so hwfe refuses the grant. ` +
+            `Remove the link, or declare and grant its target too`,
+          [],
+        );
+      };
+      for (const [i, root] of access[kind].entries()) {
+        const rootOk = (target: string) =>
+          ok(target) && (runAllows?.some((a) => within(target, a)) ?? true);
+        const innerOk = (target: string) => ok(target) && roots.some((r) => within(target, r));
+        if (!rootOk(roots[i])) escape(root, roots[i]);
+        budget = checkLinks(root, innerOk, budget, escape, () => {
+          throw new PermissionError(
+            `${where}step '${step.name}': ${root} holds more than ${MAX_SCANNED_ENTRIES} ` +
+              `entries, too many to check for symbolic links leading out of it; grant a ` +
+              `narrower path`,
+            [],
+          );
+        });
+      }
+    }
+  }
+}
+
+function descriptor(kind: "env" | ResourceKind, item: string): Deno.PermissionDescriptor {
+  switch (kind) {
+    case "env":
+      return { name: "env", variable: item };
+    case "net":
+      return { name: "net", host: item };
+    default:
+      return { name: kind, path: item };
+  }
+}
+
+/** The real path of `path` (following links); for a path that does not exist, its parent's. */
+function realPath(path: string): string {
+  try {
+    return Deno.realPathSync(path);
+  } catch {
+    const parent = dirname(path);
+    return parent === path ? path : resolve(realPath(parent), relative(parent, path));
+  }
+}
+
+/**
+ * Walks `root` (not following links) for a symbolic link whose target is
+ * not `ok`; calls `escape` for the first. Returns the walk budget left;
+ * calls `tooLarge` when it runs out.
+ */
+function checkLinks(
+  root: string,
+  ok: (target: string) => boolean,
+  budget: number,
+  escape: (link: string, target: string) => never,
+  tooLarge: () => never,
+): number {
+  const stack = [root];
+  while (stack.length) {
+    const path = stack.pop()!;
+    let info: Deno.FileInfo;
+    try {
+      info = Deno.lstatSync(path);
+    } catch {
+      continue; // not there (yet): nothing to follow
+    }
+    if (--budget < 0) tooLarge();
+    if (info.isSymlink) {
+      // The root itself was checked by the caller, against the run's grants.
+      if (path === root) {
+        stack.push(realPath(root));
+        continue;
+      }
+      const target = realPath(resolve(dirname(path), Deno.readLinkSync(path)));
+      if (!ok(target)) escape(path, target);
+    } else if (info.isDirectory) {
+      try {
+        for (const entry of Deno.readDirSync(path)) stack.push(`${path}/${entry.name}`);
+      } catch { /* unreadable: the step cannot read it either */ }
+    }
+  }
+  return budget;
+}
