@@ -124,6 +124,7 @@ export interface TestStep {
   retry_delay?: number;
   continue_on_error?: boolean;
   memory_mb?: number;
+  permissions?: { read?: string[]; write?: string[]; net?: string[]; env?: string[] };
 }
 
 /** Writes a workflow file with these steps into a fresh temporary directory. */
@@ -146,6 +147,13 @@ export async function writeWorkflow(
     (["timeout", "retries", "retry_delay", "continue_on_error", "memory_mb"] as const)
       .filter((field) => s[field] !== undefined)
       .map((field) => `      ${field} = ${s[field]},\n`).join("") +
+    (s.permissions
+      ? `      permissions = { ${
+        Object.entries(s.permissions).map(([kind, list]) =>
+          `${kind} = { ${list.map((item) => JSON.stringify(item)).join(", ")} }`
+        ).join(", ")
+      } },\n`
+      : "") +
     `      code = ${long(s.code)},\n    },`
   ).join("\n");
   const file = `${dir}/${name}.lua`;

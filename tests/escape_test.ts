@@ -171,3 +171,224 @@ Deno.test("escape suite: shell steps do not run without --allow-run", async () =
   assert.throws(() => Deno.statSync(`${dir}/ran`), Deno.errors.NotFound);
   await Deno.remove(dir, { recursive: true });
 });
+
+/** A WASI module that tries to leave its pre-opened "data" (fd 4) and prints each errno. */
+const WASI_ESCAPES = `(module
+  (import "wasi_snapshot_preview1" "path_open"
+    (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "path_unlink_file" (func $unlink (param i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 100) "../secret.txt")
+  (data (i32.const 120) "../../../../../../etc/hostname")
+  (data (i32.const 160) "new.txt")
+  (data (i32.const 180) "in.csv")
+  (func $num (param $n i32)
+    (i32.store8 (i32.const 60) (i32.add (i32.const 48) (i32.div_u (local.get $n) (i32.const 10))))
+    (i32.store8 (i32.const 61) (i32.add (i32.const 48) (i32.rem_u (local.get $n) (i32.const 10))))
+    (i32.store8 (i32.const 62) (i32.const 32))
+    (i32.store (i32.const 8) (i32.const 60))
+    (i32.store (i32.const 12) (i32.const 3))
+    (drop (call $write (i32.const 1) (i32.const 8) (i32.const 1) (i32.const 20))))
+  (func (export "_start")
+    (call $num (call $open (i32.const 4) (i32.const 1) (i32.const 100) (i32.const 13)
+      (i32.const 0) (i64.const 2) (i64.const 0) (i32.const 0) (i32.const 200)))
+    (call $num (call $open (i32.const 4) (i32.const 1) (i32.const 120) (i32.const 30)
+      (i32.const 0) (i64.const 2) (i64.const 0) (i32.const 0) (i32.const 200)))
+    (call $num (call $open (i32.const 4) (i32.const 1) (i32.const 160) (i32.const 7)
+      (i32.const 1) (i64.const 64) (i64.const 0) (i32.const 0) (i32.const 200)))
+    (call $num (call $unlink (i32.const 4) (i32.const 180) (i32.const 6)))))`;
+
+Deno.test("escape suite with narrow grants: no step leaves data/ (read) and out/ (write)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "hwfe-escape-narrow-" });
+  const secret = `secret-${crypto.randomUUID()}`;
+  await Deno.writeTextFile(`${dir}/secret.txt`, secret);
+  await Deno.mkdir(`${dir}/data`);
+  await Deno.mkdir(`${dir}/out`);
+  await Deno.writeTextFile(`${dir}/data/in.csv`, "a,1\n");
+  await Deno.writeTextFile(`${dir}/out/mine.txt`, "mine");
+  const granted = { read: ["data", "out"], write: ["out"] };
+  // Each step tries every escape, and returns what each attempt came to.
+  const file = await writeWorkflow("narrow", {
+    lua: {
+      language: "lua",
+      permissions: granted,
+      code: `local function try(f, ...)
+  local ok, value, message = pcall(f, ...)
+  if ok and value then return "ESCAPED" end
+  return tostring(message or value)
+end
+function run()
+  return {
+    dotdot = try(io.open, "data/../secret.txt"),
+    absolute = try(io.open, "${dir}/secret.txt"),
+    out_dotdot = try(io.open, "out/../escaped.txt", "w"),
+    write_read_only = try(io.open, "data/new.txt", "w"),
+    remove_read_only = try(os.remove, "data/in.csv"),
+    rename_out = try(os.rename, "out/mine.txt", "${dir}/escaped.txt"),
+    rename_in = try(os.rename, "${dir}/secret.txt", "out/stolen.txt"),
+  }
+end`,
+    },
+    python: {
+      language: "python",
+      permissions: granted,
+      code: `import os
+
+def attempt(f):
+    try:
+        f()
+        return "ESCAPED"
+    except BaseException as e:
+        return type(e).__name__ + ": " + str(e)[:120]
+
+def mount():
+    import pyodide_js
+    os.makedirs("/mnt/host", exist_ok=True)
+    pyodide_js.mountNodeFS("/mnt/host", "${dir}")
+    return open("/mnt/host/secret.txt").read()
+
+def deno_read():
+    from js import Deno
+    return Deno.readTextFileSync("${dir}/secret.txt")
+
+def run():
+    return {
+        "dotdot": attempt(lambda: open("data/../secret.txt").read()),
+        "absolute": attempt(lambda: open("${dir}/secret.txt").read()),
+        # The working directory exists in memory only, holding the mount points.
+        "listdir_parent": sorted(os.listdir("${dir}")),
+        "write_read_only": attempt(lambda: open("data/new.txt", "w").write("x")),
+        "remove_read_only": attempt(lambda: os.remove("data/in.csv")),
+        "symlink": attempt(lambda: os.symlink("${dir}/secret.txt", "out/link")),
+        "rename_out": attempt(lambda: os.rename("out/mine.txt", "${dir}/escaped.txt")),
+        "mount": attempt(mount),
+        "deno": attempt(deno_read),
+    }
+`,
+    },
+    javascript: {
+      language: "javascript",
+      permissions: granted,
+      code: `function attempt(f) {
+  try { f(); return "ESCAPED"; } catch (e) { return e.name + ": " + e.message; }
+}
+function run() {
+  return {
+    dotdot: attempt(() => hwfe.readTextFile("data/../secret.txt")),
+    absolute: attempt(() => hwfe.readTextFile("${dir}/secret.txt")),
+    out_dotdot: attempt(() => hwfe.writeTextFile("out/../escaped.txt", "x")),
+    write_read_only: attempt(() => hwfe.writeTextFile("data/new.txt", "x")),
+    remove_read_only: attempt(() => hwfe.remove("data/in.csv")),
+  };
+}`,
+    },
+    wasi: { language: "wasm", permissions: granted, code: WASI_ESCAPES },
+    canary: { language: "lua", code: "function run() return { alive = true } end" },
+  });
+  const result = await hwfe(
+    ["run", "--json", "--keep-going", "--allow-read", "--allow-write", file],
+    { cwd: dir },
+  );
+  assert.equal(result.code, 0, result.stderr);
+  const s = runJson(result).steps;
+  const NOT_GRANTED = /Permission denied \(not granted to this step/;
+  const lua = s.lua.result as Record<string, string>;
+  assert.deepEqual(Object.keys(lua).sort(), [
+    "absolute",
+    "dotdot",
+    "out_dotdot",
+    "remove_read_only",
+    "rename_in",
+    "rename_out",
+    "write_read_only",
+  ]);
+  for (const [attempt, outcome] of Object.entries(lua)) {
+    assert.match(outcome, NOT_GRANTED, `lua ${attempt}`);
+  }
+  const py = s.python.result as Record<string, string>;
+  // Paths outside the mounts do not exist in Python's file system at all.
+  assert.match(py.dotdot, /^FileNotFoundError/);
+  assert.match(py.absolute, /^FileNotFoundError/);
+  assert.deepEqual(py.listdir_parent, ["data", "out"]);
+  assert.match(py.write_read_only, /^PermissionError/);
+  assert.match(py.remove_read_only, /^PermissionError/);
+  assert.match(py.symlink, /^PermissionError/);
+  assert.match(py.rename_out, /^(PermissionError|OSError)/);
+  assert.match(py.mount, /^(PermissionError|FileNotFoundError|OSError|JsException)/);
+  assert.match(py.deno, /NotCapable: Requires read access/);
+  for (const [attempt, outcome] of Object.entries(s.javascript.result as Record<string, string>)) {
+    assert.match(outcome, /^PermissionDenied: .*not granted to this step/, `javascript ${attempt}`);
+  }
+  // ENOTCAPABLE (76) for paths out of the pre-open, EACCES (2) to write or delete in it.
+  assert.deepEqual((s.wasi.result as { stdout: string }).stdout, "76 76 02 02");
+  assert.deepEqual(s.canary.result, { alive: true });
+  // Nothing outside out/ changed, and nothing secret came out.
+  assert.doesNotMatch(result.stdout + result.stderr, new RegExp(secret));
+  assert.equal(await Deno.readTextFile(`${dir}/secret.txt`), secret);
+  assert.equal(await Deno.readTextFile(`${dir}/data/in.csv`), "a,1\n");
+  assert.equal(await Deno.readTextFile(`${dir}/out/mine.txt`), "mine");
+  assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), [
+    "data",
+    "out",
+    "secret.txt",
+  ]);
+  assert.deepEqual([...Deno.readDirSync(`${dir}/data`)].map((e) => e.name), ["in.csv"]);
+  assert.deepEqual([...Deno.readDirSync(`${dir}/out`)].map((e) => e.name), ["mine.txt"]);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("escape suite with narrow grants: hosts other than the granted one are refused, redirects too", async () => {
+  const other = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    () => new Response("other"),
+  );
+  const granted = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    () => Response.redirect(`http://127.0.0.1:${other.addr.port}/`, 302),
+  );
+  try {
+    const host = `127.0.0.1:${granted.addr.port}`;
+    const otherUrl = `http://127.0.0.1:${other.addr.port}/`;
+    const file = await writeWorkflow("hosts", {
+      javascript: {
+        language: "javascript",
+        permissions: { net: [host] },
+        code: `async function run() {
+  const out = {};
+  for (const [name, url] of [["other", "${otherUrl}"], ["redirect", "http://${host}/"]]) {
+    try { await hwfe.fetch(url); out[name] = "ESCAPED"; } catch (e) { out[name] = e.name + ": " + e.message; }
+  }
+  return out;
+}`,
+      },
+      python: {
+        language: "python",
+        permissions: { net: [host] },
+        code: `from pyodide.http import pyfetch
+
+async def run():
+    out = {}
+    for name, url in [("other", "${otherUrl}"), ("redirect", "http://${host}/")]:
+        try:
+            await pyfetch(url)
+            out[name] = "ESCAPED"
+        except BaseException as e:
+            out[name] = str(e)[:200]
+    return out
+`,
+      },
+    });
+    const result = await hwfe(["run", "--json", "--allow-net", file]);
+    assert.equal(result.code, 0, result.stderr);
+    const s = runJson(result).steps;
+    for (const [language, outcomes] of Object.entries(s)) {
+      for (const [attempt, outcome] of Object.entries(outcomes.result as Record<string, string>)) {
+        assert.match(outcome, /not granted to this step/, `${language} ${attempt}`);
+      }
+    }
+  } finally {
+    await other.shutdown();
+    await granted.shutdown();
+  }
+});
