@@ -66,4 +66,6 @@ export { parseJson } from "./lib/json.ts";
 export type { JsonText, JsonValue } from "./lib/json.ts";
 export { resultToJson } from "./lib/render.ts";
 export { defaultCacheDir } from "./lib/cache.ts";
-export type { Grants, RuntimeStart } from "./runners/types.ts";
+export type { RuntimeStart } from "./runners/types.ts";
+export { ALL_GRANTS } from "./lib/grants.ts";
+export type { GrantList, GrantPair, Grants, StepAccess } from "./lib/grants.ts";

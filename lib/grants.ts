@@ -233,7 +233,18 @@ export function checkGrants(
     }
     if (notAllowed.size) {
       const allow = grants[kind]?.allow;
-      const items = [...(Array.isArray(allow) ? allow : []), ...notAllowed.keys()];
+      const wanted = [...notAllowed.keys()];
+      // The fewest items: one inside another (data/x.csv in data) is left out.
+      const needed = kind === "env"
+        ? wanted
+        : wanted.filter((item, i) =>
+          !wanted.some((other, j) => {
+            if (j === i) return false;
+            const [a, b] = [normalize(kind, item), normalize(kind, other)];
+            return a === b ? j < i : inside(kind, a, b);
+          })
+        );
+      const items = [...(Array.isArray(allow) ? allow : []), ...needed];
       missing.set(
         `--allow-${FLAG_NAMES[kind]}=${items.join(",")}`,
         [...notAllowed].map(([item, step]) => `step '${step}' ${NEEDS[kind]} ${item}`)

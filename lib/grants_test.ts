@@ -140,3 +140,14 @@ Deno.test("checkGrants() refuses symbolic links that lead out of a grant, also d
   );
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("checkGrants() suggests the fewest paths: one inside another is left out", () => {
+  const missing = new Map<string, string>();
+  checkGrants(
+    workflowWith({ read: ["data/a.csv", "data", "data/b", "other"] }),
+    { run: false },
+    missing,
+    everything,
+  );
+  assert.deepEqual([...missing.keys()], ["--allow-read=data,other"]);
+});

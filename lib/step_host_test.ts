@@ -135,3 +135,41 @@ Deno.test("StepHost: step code posting a second 'ready' gets its worker dropped"
     host.dispose();
   }
 });
+
+Deno.test("StepHost: a step's access is its worker's permissions, in a pool of its own", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/f.txt`, "granted");
+  const reports: unknown[] = [];
+  const runtime = fake(reports);
+  const host = new StepHost(1);
+  const access = (read: string[]) => ({
+    read,
+    write: [],
+    net: [],
+    denyRead: [],
+    denyWrite: [],
+    denyNet: [],
+  });
+  const read = async (grant?: string[]) => {
+    const { job: j, ctx } = job(`read ${dir}/f.txt`);
+    const outcome = await host.execute(runtime, j, ctx, grant && access(grant));
+    return outcome.kind === "result" ? JSON.parse(outcome.json) : outcome;
+  };
+  try {
+    assert.equal(await read(), "NotCapable");
+    assert.equal(await read([dir]), "granted");
+    assert.equal(await read(), "NotCapable", "the granted worker does not serve other steps");
+    // One idle worker per runtime is kept across its pools (the host's
+    // size, 1): each job above dropped the one idle longest, so every job
+    // needed a worker of its own.
+    assert.equal(reports.length, 3);
+    assert.equal(await read([`${dir}/other`]), "NotCapable");
+    assert.equal(await read([dir]), "granted");
+    assert.equal(reports.length, 5);
+    assert.equal(await read([dir]), "granted");
+    assert.equal(reports.length, 5, "an idle worker of the same access is reused");
+  } finally {
+    host.dispose();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -431,7 +431,17 @@ for (const entry of Deno.readDirSync(new URL("../workflows/", import.meta.url)))
   if (!entry.name.endsWith(".lua")) continue;
   Deno.test(`example workflows/${entry.name} runs and succeeds in parallel mode`, async () => {
     const file = `workflows/${entry.name}`;
-    const result = await hwfe(["run", "--allow-run", "--json", "--mode", "parallel", file]);
+    // An example that needs grants says so in a "-- run with: FLAGS" comment.
+    const flags = /^-- run with: (.*)$/m.exec(await Deno.readTextFile(file))?.[1].split(" ") ?? [];
+    const result = await hwfe([
+      "run",
+      "--allow-run",
+      ...flags,
+      "--json",
+      "--mode",
+      "parallel",
+      file,
+    ]);
     assert.equal(result.code, 0, result.stderr);
     assert.equal(runJson(result).status, "succeeded");
   });

@@ -2,7 +2,7 @@
  * A step-host worker for unit tests. A job's code is a command:
  * `result <json>`, `spin` (busy until interrupted), `stubborn <ms>` (busy
  * for that long, ignoring interrupts), `forge` (posts a second "ready", as
- * hostile step code could).
+ * hostile step code could), `read <path>` (what reading the file came to).
  */
 
 import { serveSteps } from "../step_worker.ts";
@@ -29,6 +29,15 @@ serveSteps({
       case "forge":
         (self as unknown as Worker).postMessage({ type: "ready", report: { pid: "forged" } });
         return Promise.resolve({ kind: "result", json: "1" });
+      case "read":
+        try {
+          return Promise.resolve({
+            kind: "result",
+            json: JSON.stringify(Deno.readTextFileSync(arg)),
+          });
+        } catch (error) {
+          return Promise.resolve({ kind: "result", json: JSON.stringify((error as Error).name) });
+        }
       default:
         return Promise.resolve({ kind: "error", message: `unknown command ${command}` });
     }
