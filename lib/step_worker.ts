@@ -18,7 +18,10 @@ export interface JobRun {
    * which clears it; slot 1 holds 1 once stopped and stays set.
    */
   interruptFlag: Int32Array;
+  /** The step's output; batched (see OUTPUT_BATCH_CHARS), all sent before the outcome. */
   write(stream: "stdout" | "stderr", text: string): void;
+  /** Sends the output gathered so far: call before blocking (a sleep, an await). */
+  flush(): void;
 }
 
 /** What a runtime's setup may report to the host (before any step code ran). */
@@ -35,6 +38,16 @@ export interface WorkerHandler {
   setup(init: unknown): Promise<SetupReport | void> | SetupReport | void;
   run(run: JobRun): Promise<WorkerOutcome> | WorkerOutcome;
 }
+
+/**
+ * Output is batched: sent when 64 KiB have gathered, or with the first write
+ * 20 ms after the last send (so a quiet step's line goes out at once), and
+ * always before the job's outcome. A step printing in a tight loop would
+ * otherwise post messages far faster than they are taken off this worker,
+ * which in a child process starved the relay until the heap ran out.
+ */
+const OUTPUT_BATCH_CHARS = 64 * 1024;
+const OUTPUT_BATCH_MS = 20;
 
 /** Serves jobs from the host until the worker is terminated. */
 export function serveSteps(handler: WorkerHandler): void {
@@ -57,19 +70,38 @@ export function serveSteps(handler: WorkerHandler): void {
         return;
       }
       const flag = new Int32Array(message.interrupt);
+      const pending = { stdout: "", stderr: "" };
+      let lastSent = -Infinity;
+      const flush = () => {
+        for (const stream of ["stdout", "stderr"] as const) {
+          if (pending[stream]) {
+            post({ type: "output", id: message.id, stream, text: pending[stream] });
+          }
+          pending[stream] = "";
+        }
+        lastSent = performance.now();
+      };
       let outcome: WorkerOutcome;
       try {
         outcome = await handler.run({
           job: message.job,
           interruptFlag: flag,
           interrupted: () => Atomics.load(flag, 1) !== 0,
-          write: (stream, text) => post({ type: "output", id: message.id, stream, text }),
+          write: (stream, text) => {
+            pending[stream] += text;
+            if (
+              pending.stdout.length + pending.stderr.length >= OUTPUT_BATCH_CHARS ||
+              performance.now() - lastSent >= OUTPUT_BATCH_MS
+            ) flush();
+          },
+          flush,
         });
       } catch (error) {
         outcome = Atomics.load(flag, 1) !== 0
           ? { kind: "interrupted" }
           : { kind: "error", message: `(${handler.language}): ${errorText(error)}` };
       }
+      flush();
       post({ type: "done", id: message.id, outcome });
     });
   };

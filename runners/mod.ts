@@ -28,7 +28,7 @@ export type {
 export interface RunnerOptions extends RunnerEvents {
   /** hwfe's cache directory (Python's start-up snapshot); undefined: no cache. */
   cacheDir?: string;
-  /** Run Python workers in child processes too (wasm always runs in one). */
+  /** Run Python workers in child processes (default true; wasm always runs in one). */
   isolate?: boolean;
 }
 

@@ -41,7 +41,7 @@ function pyodideVersion(): string {
 export interface PythonRunnerOptions extends RunnerEvents {
   /** Where the start-up snapshot is cached; undefined: none. */
   cacheDir?: string;
-  /** Run Python workers in child processes (see lib/child_worker.ts). */
+  /** Run Python workers in child processes (lib/child_worker.ts); default true. */
   isolate?: boolean;
 }
 
@@ -76,11 +76,16 @@ export function pythonRunner(host: StepHost, options: PythonRunnerOptions = {}):
 
   const runtime: WorkerRuntime = {
     id: "python",
-    // With --isolate, a child process: Pyodide's JavaScript bridge can
-    // exhaust the worker's V8 heap, which aborts the whole process, and a
-    // long call inside C cannot be interrupted, only killed. Off by default:
-    // a child compiles Pyodide's wasm again, about 0.3 s per start.
-    ...(options.isolate ? { isolation: "process" as const, heapMb: ISOLATED_HEAP_MB } : {}),
+    // A child process unless --no-isolate: Pyodide's JavaScript bridge can
+    // exhaust the worker's V8 heap, which aborts the whole process (Deno
+    // workers take no heap limit), and a long call inside C cannot be
+    // interrupted, only killed. The price, measured (one run each, -j2):
+    // a one-step run 0.51 -> 0.80 s (a child compiles Pyodide's wasm
+    // again), 200 trivial steps 0.94 -> 1.42 s; none on parallel_demo,
+    // where the start overlaps the first level.
+    ...(options.isolate !== false
+      ? { isolation: "process" as const, heapMb: ISOLATED_HEAP_MB }
+      : {}),
     moduleUrl: new URL("./python_worker.ts", import.meta.url),
     read: [indexURL],
     async init(): Promise<PythonInit> {

@@ -60,6 +60,7 @@ export interface PythonReady {
 interface CurrentJob {
   flag: Int32Array;
   write(stream: "stdout" | "stderr", text: string): void;
+  flush(): void;
   decoders: Record<"stdout" | "stderr", TextDecoder>;
 }
 
@@ -153,6 +154,7 @@ function sink(stream: "stdout" | "stderr") {
 function interruptibleSleep(ms: number): boolean {
   const flag = current?.flag;
   if (!flag) return false;
+  current?.flush(); // what was printed before the sleep shows now
   if (Atomics.load(flag, 1) === 0 && ms > 0) Atomics.wait(flag, 1, 0, ms);
   return Atomics.load(flag, 1) !== 0;
 }
@@ -273,7 +275,7 @@ serveSteps({
     };
   },
 
-  async run({ job, interruptFlag, interrupted, write }) {
+  async run({ job, interruptFlag, interrupted, write, flush }) {
     const { memoryMb, env, mounts, cwd } = job.extra as PythonJob;
     if (mounts && cwd) {
       const problem = mountGrants(mounts, cwd);
@@ -283,13 +285,14 @@ serveSteps({
     current = {
       flag: interruptFlag,
       write,
+      flush,
       decoders: { stdout: new TextDecoder(), stderr: new TextDecoder() },
     };
     // Slot 0 is Pyodide's signal slot: the host stores 2 (SIGINT) there.
     python.setInterruptBuffer(new Int32Array(interruptFlag.buffer, 0, 1));
     try {
       let tagged = runStep(job.step, job.code, job.inputs, JSON.stringify(env ?? {}));
-      if (typeof tagged !== "string") tagged = await awaitTask(tagged, interruptFlag);
+      if (typeof tagged !== "string") tagged = await awaitTask(tagged, interruptFlag, flush);
       if (interrupted()) return { kind: "interrupted" };
       const outcome = decode(String(tagged));
       if (outcome.kind === "error" && outcome.message.startsWith("(python): MemoryError")) {
@@ -328,9 +331,14 @@ interface PyTask {
   destroy?(): void;
 }
 
-/** Awaits an `async def run` task; cancels it when the host interrupts. */
-async function awaitTask(task: unknown, flag: Int32Array): Promise<unknown> {
+/**
+ * Awaits an `async def run` task; cancels it when the host interrupts.
+ * Output printed between awaits is sent every 20 ms meanwhile.
+ */
+async function awaitTask(task: unknown, flag: Int32Array, flush: () => void): Promise<unknown> {
   const pyTask = task as PyTask;
+  flush();
+  const flusher = setInterval(flush, 20);
   const wait = Atomics.waitAsync(flag, 1, 0);
   const stop = wait.async ? wait.value.then(() => STOPPED) : Promise.resolve(STOPPED);
   try {
@@ -341,6 +349,7 @@ async function awaitTask(task: unknown, flag: Int32Array): Promise<unknown> {
     }
     return winner;
   } finally {
+    clearInterval(flusher);
     Atomics.notify(flag, 1); // releases the waiter
     pyTask.destroy?.();
   }

@@ -51,8 +51,6 @@ export interface WasmJob {
 const WASI_MODULE = "wasi_snapshot_preview1";
 /** Most WASI output a step keeps (the engine stops a step at 64 MiB by default). */
 const MAX_KEPT_BYTES = 256 * 1024 * 1024;
-const OUTPUT_BATCH_CHARS = 64 * 1024;
-const OUTPUT_BATCH_MS = 20;
 const encoder = new TextEncoder();
 
 let wabt: Awaited<ReturnType<typeof wabtInit>> | undefined;
@@ -100,28 +98,13 @@ serveSteps({
     // Output is kept for a WASI result up to a bound: a module printing
     // forever (even after its step was stopped) must not exhaust the heap.
     let kept = 0;
-    // A module can call fd_write millions of times a second, far faster than
-    // messages are taken off this worker (through a child process's pipe):
-    // output is batched, sent when 64 KiB have gathered or 20 ms have passed.
-    const pending = { stdout: "", stderr: "" };
-    let lastSent = -Infinity; // the first write goes out at once
-    const flush = () => {
-      for (const stream of ["stdout", "stderr"] as const) {
-        if (pending[stream]) write(stream, pending[stream]);
-        pending[stream] = "";
-      }
-      lastSent = performance.now();
-    };
     const sink = (stream: "stdout" | "stderr", into: Uint8Array[]) =>
       new ConsoleStdout((bytes) => {
         if (kept > MAX_KEPT_BYTES) return;
         kept += bytes.length;
         into.push(bytes.slice());
-        pending[stream] += decoders[stream].decode(bytes, { stream: true });
-        if (
-          pending.stdout.length + pending.stderr.length > OUTPUT_BATCH_CHARS ||
-          performance.now() - lastSent >= OUTPUT_BATCH_MS
-        ) flush();
+        // Batched by serveSteps: a module can call fd_write millions of times a second.
+        write(stream, decoders[stream].decode(bytes, { stream: true }));
       });
     const stdin = new OpenFile(new File(encoder.encode(job.inputs)));
     const environment = Object.entries(wasm.env ?? {}).map(([k, v]) => `${k}=${v}`);
@@ -188,9 +171,9 @@ serveSteps({
       return fail(text(error) + oom);
     } finally {
       for (const stream of ["stdout", "stderr"] as const) {
-        pending[stream] += decoders[stream].decode();
+        const rest = decoders[stream].decode();
+        if (rest) write(stream, rest);
       }
-      flush();
     }
   },
 });

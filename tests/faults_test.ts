@@ -180,7 +180,7 @@ Deno.test("--max-output-mb stops a step that prints forever, in every language",
   assert.equal(run.steps.quiet.result, "fine");
 });
 
-Deno.test("--isolate: a Python step that exhausts its JavaScript heap fails alone", async () => {
+Deno.test("a Python step that exhausts its JavaScript heap fails alone (Python runs isolated)", async () => {
   const file = await writeWorkflow("heap", {
     a_bomb: {
       code:
@@ -188,8 +188,8 @@ Deno.test("--isolate: a Python step that exhausts its JavaScript heap fails alon
     },
     b_after: { code: "def run():\n    return 'a fresh interpreter'\n" },
   });
-  const result = await hwfe(["run", "--json", "--keep-going", "--isolate", file]);
-  assert.equal(result.code, 1, "the run ends normally (without --isolate V8 aborts it: 133)");
+  const result = await hwfe(["run", "--json", "--keep-going", file]);
+  assert.equal(result.code, 1, "the run ends normally (with --no-isolate V8 aborts it: 133)");
   const run = runJson(result);
   assert.equal(
     run.steps.a_bomb.error,

@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { runFile, runFileWith, writeWorkflow } from "./_helpers.ts";
+import { readUntil, runFile, runFileWith, spawnHwfe, writeWorkflow } from "./_helpers.ts";
 
 Deno.test("Python calling conventions: run(inputs), run(inputs=None), run(), async, *args", async () => {
   const file = await writeWorkflow("conventions", {
@@ -414,4 +414,33 @@ Deno.test("a Python step that kills its interpreter fails alone; later steps get
   assert.deepEqual(lines.b_console, ["via console"]);
   assert.match(run.steps.c_asyncio_run.error!, /make run itself async instead/);
   assert.match(run.steps.d_too_deep.error!, /returned a value nested more than 500 levels deep/);
+});
+
+Deno.test("Python output is batched, but lines printed before a sleep or an await show at once", async () => {
+  const file = await writeWorkflow("prompt_output", {
+    sleeper: {
+      code:
+        "import time\ndef run():\n    print('first')\n    print('second')\n    time.sleep(30)\n",
+    },
+    awaiter: {
+      code: "import asyncio\nasync def run():\n    await asyncio.sleep(0)\n" +
+        "    print('third')\n    print('fourth')\n    await asyncio.sleep(30)\n",
+    },
+  });
+  const child = spawnHwfe(["run", "--mode", "parallel", file]);
+  try {
+    // Both steps sleep 30 s after printing: their lines must come long before.
+    let { text, rest } = await readUntil(child.stdout, "[sleeper] second");
+    while (!text.includes("[awaiter] fourth")) {
+      const { value, done } = await rest.read();
+      if (done) break;
+      text += value;
+    }
+    assert.match(text, /\[awaiter\] third\n\[awaiter\] fourth/);
+    assert.doesNotMatch(text, /succeeded|failed/);
+    rest.releaseLock();
+  } finally {
+    child.kill("SIGKILL");
+    await child.status;
+  }
 });
