@@ -66,6 +66,14 @@ const TOKENS = [
   "local x = ",
   "return",
   "string.rep('x', 10)",
+  "memory_mb",
+  "permissions",
+  "permissions = { read = { 'data' } }",
+  "permissions = { net = { 'a.com:99999' }, write = { '' } }",
+  "env = { 'HOME' }",
+  "read",
+  "net",
+  "'../..'",
 ];
 
 /** One random edit of `text`. */

@@ -303,3 +303,13 @@ Deno.test("grants: hwfe started without the Deno permission a grant needs says w
     ),
   );
 });
+
+Deno.test("grants: a URL given as a host is refused with the host to write instead", async () => {
+  const file = await writeWorkflow("url", { a: { language: "lua", code: "function run() end" } });
+  const result = await hwfe(["run", "--allow-net=https://api.example.com/v1", file]);
+  assert.equal(result.code, 2);
+  assert.match(
+    result.stderr,
+    /--allow-net: 'https:\/\/api\.example\.com\/v1' is not a host; write the host alone: --allow-net=api\.example\.com/,
+  );
+});
