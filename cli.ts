@@ -12,7 +12,7 @@ import {
   type ResolvedConfig,
   SETTING_KEYS,
 } from "./lib/config.ts";
-import { type GrantList, type Grants, HOST } from "./lib/grants.ts";
+import { type GrantList, type Grants, hostProblem } from "./lib/grants.ts";
 import { ConfigError, ExitCode, HwfeError, PermissionError, WorkflowError } from "./lib/errors.ts";
 import { formatPlan, planLevels } from "./lib/plan.ts";
 import { palette, renderEvent, renderSummary, resultToJson } from "./lib/render.ts";
@@ -123,14 +123,8 @@ function grantsFrom(flags: RunFlags): Grants {
     const [flag, list] of [["--allow-net", flags.allowNet], ["--deny-net", flags.denyNet]] as const
   ) {
     for (const host of Array.isArray(list) ? list : []) {
-      if (HOST.test(host)) continue;
-      const url = /^[a-z]+:\/\/([^/]+)/i.exec(host);
-      throw new HwfeError(
-        `${flag}: '${host}' is not a host${
-          url ? `; write the host alone: ${flag}=${url[1]}` : " (name or name:port)"
-        }`,
-        ExitCode.usage,
-      );
+      const problem = hostProblem(host, (alone) => `${flag}=${alone}`);
+      if (problem) throw new HwfeError(`${flag}: ${problem}`, ExitCode.usage);
     }
   }
   const pair = (allow?: GrantList, deny?: GrantList) => ({

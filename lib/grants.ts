@@ -87,6 +87,18 @@ export function within(path: string, root: string): boolean {
 export const HOST =
   /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
+/**
+ * Why `host` is not a host Deno takes, or undefined; `hostAlone` writes the
+ * suggestion for a URL's host (a flag, a quoted string).
+ */
+export function hostProblem(host: string, hostAlone: (host: string) => string): string | undefined {
+  if (HOST.test(host)) return undefined;
+  const url = /^[a-z]+:\/\/([^/]+)/i.exec(host);
+  return `'${host}' is not a host${
+    url ? `; write the host alone: ${hostAlone(url[1])}` : " (name or name:port)"
+  }`;
+}
+
 function splitHost(host: string): [string, string | undefined] {
   const at = host.lastIndexOf(":");
   if (at < 0 || host.endsWith("]")) return [host.toLowerCase(), undefined];

@@ -7,7 +7,7 @@
  */
 
 import { didYouMean, WorkflowError } from "./errors.ts";
-import { HOST } from "./grants.ts";
+import { hostProblem } from "./grants.ts";
 import { CycleError, planLevels } from "./plan.ts";
 import { runLuaChunk } from "./lua_sandbox.ts";
 
@@ -301,13 +301,8 @@ function permissionProblem(kind: keyof StepPermissions, item: unknown): string |
   switch (kind) {
     case "env":
       return ENV_NAME.test(item) ? undefined : `'${item}' is not an environment variable name`;
-    case "net": {
-      if (HOST.test(item)) return undefined;
-      const url = /^[a-z]+:\/\/([^/]+)/i.exec(item);
-      return `'${item}' is not a host${
-        url ? `; write the host alone: '${url[1]}'` : " (name or name:port)"
-      }`;
-    }
+    case "net":
+      return hostProblem(item, (alone) => `'${alone}'`);
     default:
       if (item === "" || item.includes("\0")) return `'${item}' is not a path`;
       // Deno's permission flags separate paths with commas.
