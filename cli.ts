@@ -258,7 +258,7 @@ async function validateCommand(arg: string, flags: CommonOptions): Promise<numbe
   const host = new StepHost(1);
   try {
     // Grants are checked by `run`; here only whether every language can run.
-    checkRunnable(workflow, createRunners(host), { run: true });
+    checkRunnable(workflow, createRunners(host));
   } finally {
     host.dispose();
   }

@@ -105,9 +105,15 @@ const LANGUAGE_NAMES: Record<string, string> = {
 
 /**
  * Refuses, before anything starts, a workflow with a step whose language
- * has no runner or that needs a grant the run does not give.
+ * has no runner, that its runtime cannot run as declared, or that needs a
+ * grant the run does not give. Without `grants` (validation), grants are
+ * not checked.
  */
-export function checkRunnable(workflow: Workflow, runners: RunnerRegistry, grants: Grants): void {
+export function checkRunnable(
+  workflow: Workflow,
+  runners: RunnerRegistry,
+  grants?: Grants,
+): void {
   const where = workflow.file ? `${workflow.file}: ` : "";
   const unsupported: string[] = [];
   const missing = new Map<string, string>(); // flag -> first step needing it
@@ -124,13 +130,14 @@ export function checkRunnable(workflow: Workflow, runners: RunnerRegistry, grant
     for (const problem of runner.problems?.(step) ?? []) {
       unsupported.push(`${where}step '${step.name}' (${step.language}): ${problem}`);
     }
-    for (const need of runner.needs?.(step) ?? []) {
-      if (!grants[need.grant] && !missing.has(need.flag)) {
+    for (const need of grants ? runner.needs?.(step) ?? [] : []) {
+      if (!grants?.[need.grant] && !missing.has(need.flag)) {
         missing.set(need.flag, `step '${step.name}' (${step.language}) needs ${need.flag}`);
       }
     }
   }
   if (unsupported.length) throw new WorkflowError(unsupported);
+  if (!grants) return;
   checkGrants(workflow, grants, missing);
   if (missing.size) {
     throw new PermissionError([...missing.values()].join("; "), [...missing.keys()]);

@@ -433,6 +433,9 @@ for (const entry of Deno.readDirSync(new URL("../workflows/", import.meta.url)))
     const file = `workflows/${entry.name}`;
     // An example that needs grants says so in a "-- run with: FLAGS" comment.
     const flags = /^-- run with: (.*)$/m.exec(await Deno.readTextFile(file))?.[1].split(" ") ?? [];
+    // Validation needs no grants: it checks the workflow, not the run.
+    const valid = await hwfe(["validate", file]);
+    assert.equal(valid.code, 0, valid.stderr);
     const result = await hwfe([
       "run",
       "--allow-run",
