@@ -63,13 +63,21 @@ interface CommonOptions {
 }
 
 async function settingsFor(
-  options: CommonOptions & { mode?: "sequential" | "parallel"; maxParallel?: number },
+  options: CommonOptions & {
+    mode?: "sequential" | "parallel";
+    strategy?: "levels" | "eager";
+    maxParallel?: number;
+  },
 ): Promise<ResolvedConfig> {
   const config = await resolveConfig({
     configPath: options.config,
     env: Deno.env.toObject(),
-    flags: { mode: options.mode, maxParallelSteps: options.maxParallel },
-    flagNames: { mode: "--mode", maxParallelSteps: "-j/--max-parallel" },
+    flags: {
+      mode: options.mode,
+      strategy: options.strategy,
+      maxParallelSteps: options.maxParallel,
+    },
+    flagNames: { mode: "--mode", strategy: "--strategy", maxParallelSteps: "-j/--max-parallel" },
   });
   for (const warning of config.warnings) err(`${errColour.yellow("warning:")} ${warning}`);
   return config;
@@ -164,6 +172,7 @@ interface RunFlags extends CommonOptions {
   allowNet?: GrantList;
   denyNet?: GrantList;
   mode?: "sequential" | "parallel";
+  strategy?: "levels" | "eager";
   maxParallel?: number;
   keepGoing?: boolean;
   stepTimeout?: number;
@@ -201,6 +210,7 @@ async function runCommand(arg: string, flags: RunFlags): Promise<number> {
   try {
     const result = await runWorkflow(workflow, {
       mode: settings.mode,
+      strategy: settings.strategy,
       maxParallel,
       keepGoing: flags.keepGoing,
       stepTimeout: flags.stepTimeout,
@@ -219,7 +229,10 @@ async function runCommand(arg: string, flags: RunFlags): Promise<number> {
           // Printed once the run has passed its checks and is about to start.
           err(
             `Execution mode: ${event.mode}` +
-              (event.mode === "parallel" ? ` (up to ${event.maxParallel} steps at once)` : ""),
+              (event.mode === "parallel" ? ` (up to ${event.maxParallel} steps at once)` : "") +
+              (event.strategy === "eager"
+                ? `, eager: each step starts when its dependencies end`
+                : ""),
           );
         }
         if (event.type === "warning") err(`${errColour.yellow("warning:")} ${event.message}`);
@@ -362,6 +375,12 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option("--deny-net [HOSTS]", "never let steps reach these hosts", grantList)
     .option("--deny-env [VARS]", "never let steps read these environment variables", grantList)
     .addOption(new Option("--mode <mode>", "execution mode").choices(["sequential", "parallel"]))
+    .addOption(
+      new Option(
+        "--strategy <strategy>",
+        "levels: a level starts when the previous one has ended (default); eager: a step starts when its own dependencies have",
+      ).choices(["levels", "eager"]),
+    )
     .option(
       "-j, --max-parallel <n>",
       "most steps at once in parallel mode (0 = CPUs)",

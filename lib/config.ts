@@ -10,11 +10,17 @@
 import { parse as parseToml } from "npm:smol-toml@1.9.1";
 import { parse as parseYaml } from "npm:yaml@2.9.1";
 import { ConfigError, didYouMean } from "./errors.ts";
-import type { ExecutionMode } from "./events.ts";
+import type { ExecutionMode, Strategy } from "./events.ts";
 
 /** Resolved settings. */
 export interface Settings {
   mode: ExecutionMode;
+  /**
+   * "levels" (the reference engine's, the default): a level starts when the
+   * one before it has finished. "eager": a step starts as soon as its own
+   * dependencies have.
+   */
+  strategy: Strategy;
   /** As configured; 0 means the number of CPUs (see {@link effectiveParallelism}). */
   maxParallelSteps: number;
   /** Accepted for compatibility; reserved. */
@@ -38,7 +44,7 @@ export interface ConfigInputs {
   /** `--config PATH`; when absent the default names are tried in `cwd`. */
   configPath?: string;
   env: Record<string, string | undefined>;
-  flags: Partial<Pick<Settings, "mode" | "maxParallelSteps">>;
+  flags: Partial<Pick<Settings, "mode" | "strategy" | "maxParallelSteps">>;
   /** Flag spellings for sources, e.g. `{ maxParallelSteps: "-j/--max-parallel" }`. */
   flagNames?: Partial<Record<keyof Settings, string>>;
   readTextFile?: (path: string) => Promise<string | undefined>;
@@ -47,6 +53,7 @@ export interface ConfigInputs {
 /** The reference engine's defaults. */
 export const DEFAULT_SETTINGS: Readonly<Settings> = {
   mode: "sequential",
+  strategy: "levels",
   maxParallelSteps: 4,
   enableStepParallelism: false,
   workflowsDirectory: "workflows",
@@ -54,9 +61,11 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = {
 
 const DEFAULT_FILES = ["config.toml", "config.json", "config.yaml", "config.yml"];
 const MODES = ["sequential", "parallel"];
+const STRATEGIES = ["levels", "eager"];
 
 const KEYS: Record<string, { setting: keyof Settings; env?: string }> = {
   "execution.mode": { setting: "mode", env: "HWFE_EXECUTION_MODE" },
+  "execution.strategy": { setting: "strategy", env: "HWFE_EXECUTION_STRATEGY" },
   "execution.max_parallel_steps": { setting: "maxParallelSteps", env: "HWFE_MAX_PARALLEL_STEPS" },
   "execution.enable_step_parallelism": {
     setting: "enableStepParallelism",
@@ -105,6 +114,11 @@ function coerce(setting: keyof Settings, value: unknown, label: string): Setting
         return value.toLowerCase() as ExecutionMode;
       }
       throw new ConfigError(`${label} must be "sequential" or "parallel", got ${shown}`);
+    case "strategy":
+      if (typeof value === "string" && STRATEGIES.includes(value.toLowerCase())) {
+        return value.toLowerCase() as Strategy;
+      }
+      throw new ConfigError(`${label} must be "levels" or "eager", got ${shown}`);
     case "maxParallelSteps": {
       const n = typeof value === "string" && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
       if (typeof n === "number" && Number.isInteger(n) && n >= 0) return n;

@@ -8,6 +8,7 @@ Deno.test("resolveConfig() uses the reference engine's defaults without a file",
   const config = await resolveConfig({ env: {}, flags: {}, readTextFile: files({}) });
   assert.deepEqual(config.settings, {
     mode: "sequential",
+    strategy: "levels",
     maxParallelSteps: 4,
     enableStepParallelism: false,
     workflowsDirectory: "workflows",
@@ -44,12 +45,14 @@ Deno.test("resolveConfig(): flag over environment over file, with sources", asyn
   });
   assert.deepEqual(config.settings, {
     mode: "parallel",
+    strategy: "levels",
     maxParallelSteps: 2,
     enableStepParallelism: true,
     workflowsDirectory: "workflows",
   });
   assert.deepEqual(config.sources, {
     mode: "environment HWFE_EXECUTION_MODE",
+    strategy: "default",
     maxParallelSteps: "flag -j/--max-parallel",
     enableStepParallelism: "environment HWFE_ENABLE_PARALLELISM",
     workflowsDirectory: "default",
@@ -100,6 +103,7 @@ Deno.test("resolveConfig() warns about unknown sections and keys with a hint", a
 Deno.test("effectiveParallelism(): 1 when sequential, the CPU count for 0", () => {
   const base = {
     mode: "parallel" as const,
+    strategy: "levels" as const,
     maxParallelSteps: 0,
     enableStepParallelism: false,
     workflowsDirectory: "w",
@@ -107,4 +111,33 @@ Deno.test("effectiveParallelism(): 1 when sequential, the CPU count for 0", () =
   assert.equal(effectiveParallelism(base, 2), 2);
   assert.equal(effectiveParallelism({ ...base, maxParallelSteps: 6 }, 2), 6);
   assert.equal(effectiveParallelism({ ...base, mode: "sequential" }, 2), 1);
+});
+
+Deno.test("resolveConfig(): strategy from [execution], HWFE_EXECUTION_STRATEGY and --strategy", async () => {
+  const file = files({ "config.toml": `[execution]\nstrategy = "eager"` });
+  const fromFile = await resolveConfig({ env: {}, flags: {}, readTextFile: file });
+  assert.equal(fromFile.settings.strategy, "eager");
+  assert.equal(fromFile.sources.strategy, "file config.toml");
+  const fromEnv = await resolveConfig({
+    env: { HWFE_EXECUTION_STRATEGY: "LEVELS" },
+    flags: {},
+    readTextFile: file,
+  });
+  assert.equal(fromEnv.settings.strategy, "levels");
+  const fromFlag = await resolveConfig({
+    env: { HWFE_EXECUTION_STRATEGY: "levels" },
+    flags: { strategy: "eager" },
+    flagNames: { strategy: "--strategy" },
+    readTextFile: file,
+  });
+  assert.equal(fromFlag.settings.strategy, "eager");
+  assert.equal(fromFlag.sources.strategy, "flag --strategy");
+  await assert.rejects(
+    resolveConfig({
+      env: { HWFE_EXECUTION_STRATEGY: "greedy" },
+      flags: {},
+      readTextFile: files({}),
+    }),
+    /HWFE_EXECUTION_STRATEGY must be "levels" or "eager", got "greedy"/,
+  );
 });

@@ -17,6 +17,8 @@ export type RunStatus = "succeeded" | "failed" | "cancelled";
 
 /** Execution mode, as in the reference engine's `[execution] mode`. */
 export type ExecutionMode = "sequential" | "parallel";
+/** When a step may start: after its whole level before it ("levels"), or after its own dependencies ("eager"). */
+export type Strategy = "levels" | "eager";
 
 /** What happened to one step. */
 export interface StepReport {
@@ -45,6 +47,7 @@ export interface RunResult {
   workflow: string;
   file?: string;
   mode: ExecutionMode;
+  strategy: Strategy;
   maxParallel: number;
   status: RunStatus;
   durationMs: number;
@@ -59,6 +62,7 @@ export type RunEvent =
     type: "run_started";
     workflow: string;
     mode: ExecutionMode;
+    strategy: Strategy;
     maxParallel: number;
     levels: string[][];
   }

@@ -119,7 +119,9 @@ export function renderSummary(result: RunResult, p: Palette): string {
     ...rows.map((row) => line(row, row[3])),
     "",
     `Workflow '${result.workflow}' ${verdict} in ${formatDuration(result.durationMs)} ` +
-    `(${result.mode}${result.mode === "parallel" ? `, up to ${result.maxParallel} at once` : ""})`,
+    `(${result.mode}${result.mode === "parallel" ? `, up to ${result.maxParallel} at once` : ""}${
+      result.strategy === "eager" ? ", eager" : ""
+    })`,
   ].join("\n");
 }
 
@@ -150,6 +152,7 @@ export function resultToJson(result: RunResult): string {
       workflow: result.workflow,
       file: result.file ?? null,
       mode: result.mode,
+      strategy: result.strategy,
       max_parallel_steps: result.maxParallel,
       status: result.status,
       duration: seconds(result.durationMs),

@@ -18,6 +18,11 @@ import type { Grants, RunnerRegistry } from "../runners/types.ts";
 export interface RunOptions {
   /** "sequential" (default) or "parallel". */
   mode?: ScheduleOptions["mode"];
+  /**
+   * "levels" (default, as the reference engine): a level starts once the one
+   * before has finished; "eager": a step starts once its own dependencies have.
+   */
+  strategy?: ScheduleOptions["strategy"];
   /** Most steps at once in parallel mode; default 4. */
   maxParallel?: number;
   /** After a failure, let independent branches finish. */
@@ -80,6 +85,7 @@ export async function runWorkflow(
     }
     return await schedule(workflow, plan, runners, {
       mode,
+      strategy: options.strategy,
       maxParallel,
       keepGoing: options.keepGoing,
       stepTimeout: options.stepTimeout,

@@ -11,7 +11,7 @@
  */
 
 import { PermissionError, StepError, WorkflowError } from "./errors.ts";
-import type { ExecutionMode, RunEvent, RunResult, StepReport } from "./events.ts";
+import type { ExecutionMode, RunEvent, RunResult, StepReport, Strategy } from "./events.ts";
 import { compactJson, jsonObjectOf, type JsonText, stringifyJson } from "./json.ts";
 import type { Plan } from "./plan.ts";
 import { Semaphore } from "./semaphore.ts";
@@ -22,6 +22,8 @@ import { checkGrants, covers, type Grants, stepAccess } from "./grants.ts";
 /** How to schedule a run. */
 export interface ScheduleOptions {
   mode: ExecutionMode;
+  /** "levels" (default) or "eager": see {@link Strategy}. */
+  strategy?: Strategy;
   /** Most steps at once in parallel mode (>= 1). */
   maxParallel: number;
   /** Let independent branches finish after a failure. */
@@ -202,10 +204,12 @@ export async function schedule(
   }
   const results = new Map<string, JsonText>();
   const started = now();
+  const strategy = options.strategy ?? "levels";
   emit({
     type: "run_started",
     workflow: workflow.name,
     mode: options.mode,
+    strategy,
     maxParallel: permits,
     levels: plan.levels,
   });
@@ -397,8 +401,21 @@ export async function schedule(
   }
 
   try {
-    for (const names of plan.levels) {
-      await Promise.all(names.map(runStep));
+    if (strategy === "levels") {
+      for (const names of plan.levels) await Promise.all(names.map(runStep));
+    } else {
+      // Eager: each step waits for its own dependencies only. Steps are
+      // started in plan order, so those ready together queue for permits
+      // in level-then-name order (the semaphore is FIFO).
+      const finished = new Map<string, Promise<void>>();
+      for (const name of plan.levels.flat()) {
+        const deps = workflow.steps.get(name)!.dependsOn.map((dep) => finished.get(dep)!);
+        finished.set(
+          name,
+          deps.length ? Promise.all(deps).then(() => runStep(name)) : runStep(name),
+        );
+      }
+      await Promise.all(finished.values());
     }
   } finally {
     options.signal?.removeEventListener("abort", onExternalAbort);
@@ -409,6 +426,7 @@ export async function schedule(
     workflow: workflow.name,
     file: workflow.file,
     mode: options.mode,
+    strategy,
     maxParallel: permits,
     status: stop.signal.reason === "interrupted"
       ? "cancelled"

@@ -78,6 +78,7 @@ export async function processesMatching(pattern: string): Promise<string> {
 export function runJson(result: CliResult): {
   status: string;
   mode: string;
+  strategy: string;
   duration: number;
   levels: string[][];
   steps: Record<

@@ -13,6 +13,8 @@ import {
 } from "./_helpers.ts";
 
 const DEMO = "workflows/parallel_demo.lua";
+/** Scheduling tests run under both strategies. */
+const STRATEGIES = ["levels", "eager"] as const;
 
 Deno.test("hwfe plan prints the dependency levels of parallel_demo, sorted by name", async () => {
   const result = await hwfe(["plan", DEMO]);
@@ -179,41 +181,63 @@ Deno.test("-j 2 runs at most two CPU-bound Lua steps at once", async () => {
   assert.equal(run.steps.c1.result, 200000010000000);
 });
 
-Deno.test("a failing step stops the run: running steps cancelled, processes killed, rest skipped", async () => {
-  const { file, marker } = await workflowCopy("fail_fast.lua");
-  const result = await hwfe(["run", "--allow-run", "--json", "--mode", "parallel", file]);
-  assert.equal(result.code, 1, result.stderr);
-  const run = runJson(result);
-  assert.equal(run.status, "failed");
-  assert.equal(run.steps.boom.status, "failed");
-  assert.match(run.steps.boom.error!, /step 'boom' \(lua\): \[step boom\]:2: boom on purpose/);
-  assert.equal(run.steps.slow.status, "cancelled");
-  assert.equal(run.steps.after_boom.status, "skipped");
-  assert.equal(run.steps.after_quick.status, "skipped");
-  assert.equal(await processesMatching(`sleep 30.${marker}`), "");
-});
+for (const strategy of STRATEGIES) {
+  Deno.test(`a failing step stops the run: running steps cancelled, processes killed, rest skipped [${strategy}]`, async () => {
+    const { file, marker } = await workflowCopy("fail_fast.lua");
+    const result = await hwfe([
+      "run",
+      "--allow-run",
+      "--json",
+      "--mode",
+      "parallel",
+      "--strategy",
+      strategy,
+      file,
+    ]);
+    assert.equal(result.code, 1, result.stderr);
+    const run = runJson(result);
+    assert.equal(run.status, "failed");
+    assert.equal(run.steps.boom.status, "failed");
+    assert.match(run.steps.boom.error!, /step 'boom' \(lua\): \[step boom\]:2: boom on purpose/);
+    assert.equal(run.steps.slow.status, "cancelled");
+    assert.equal(run.steps.after_boom.status, "skipped");
+    // Eager may have started after_quick (quick ends first): then it was
+    // cancelled, or finished before the failure; levels never started it.
+    assert.ok(
+      strategy === "eager"
+        ? ["skipped", "cancelled", "succeeded"].includes(run.steps.after_quick.status)
+        : run.steps.after_quick.status === "skipped",
+      run.steps.after_quick.status,
+    );
+    assert.equal(await processesMatching(`sleep 30.${marker}`), "");
+  });
+}
 
-Deno.test("--keep-going lets independent branches finish and skips dependents of the failure", async () => {
-  const { file } = await workflowCopy("fail_fast.lua");
-  const text = (await Deno.readTextFile(file)).replace(/sleep 30\.\d+/, "sleep 0.2");
-  await Deno.writeTextFile(file, text);
-  const result = await hwfe([
-    "run",
-    "--allow-run",
-    "--json",
-    "--keep-going",
-    "--mode",
-    "parallel",
-    file,
-  ]);
-  assert.equal(result.code, 1, result.stderr);
-  const run = runJson(result);
-  assert.equal(run.steps.slow.status, "succeeded");
-  assert.equal(run.steps.after_quick.status, "succeeded");
-  assert.equal(run.steps.after_quick.result, "quick");
-  assert.equal(run.steps.after_boom.status, "skipped");
-  assert.equal(run.steps.after_boom.error, "dependency 'boom' failed");
-});
+for (const strategy of STRATEGIES) {
+  Deno.test(`--keep-going lets independent branches finish and skips dependents of the failure [${strategy}]`, async () => {
+    const { file } = await workflowCopy("fail_fast.lua");
+    const text = (await Deno.readTextFile(file)).replace(/sleep 30\.\d+/, "sleep 0.2");
+    await Deno.writeTextFile(file, text);
+    const result = await hwfe([
+      "run",
+      "--allow-run",
+      "--json",
+      "--keep-going",
+      "--strategy",
+      strategy,
+      "--mode",
+      "parallel",
+      file,
+    ]);
+    assert.equal(result.code, 1, result.stderr);
+    const run = runJson(result);
+    assert.equal(run.steps.slow.status, "succeeded");
+    assert.equal(run.steps.after_quick.status, "succeeded");
+    assert.equal(run.steps.after_quick.result, "quick");
+    assert.equal(run.steps.after_boom.status, "skipped");
+    assert.equal(run.steps.after_boom.error, "dependency 'boom' failed");
+  });
+}
 
 Deno.test("timeouts stop a Lua loop, a Lua pcall loop and a shell step, and kill the shell's processes", async () => {
   const { file, marker } = await workflowCopy("timeouts.lua");
@@ -286,19 +310,29 @@ Deno.test("hwfe run --quiet --json prints only the JSON result", async () => {
   assert.doesNotMatch(result.stderr, /started|Summary/);
 });
 
-Deno.test("Ctrl-C cancels running steps, kills their processes and exits 130", async () => {
-  const { file, marker } = await workflowCopy("fail_fast.lua");
-  const text = (await Deno.readTextFile(file)).replace('error("boom on purpose")', "return 1");
-  await Deno.writeTextFile(file, text);
-  const child = spawnHwfe(["run", "--allow-run", "--mode", "parallel", file]);
-  const { rest } = await readUntil(child.stdout, "[slow] started");
-  child.kill("SIGINT");
-  const status = await child.status;
-  await rest.cancel();
-  await child.stderr.cancel();
-  assert.equal(status.code, 130);
-  assert.equal(await processesMatching(`sleep 30.${marker}`), "");
-});
+for (const strategy of STRATEGIES) {
+  Deno.test(`Ctrl-C cancels running steps, kills their processes and exits 130 [${strategy}]`, async () => {
+    const { file, marker } = await workflowCopy("fail_fast.lua");
+    const text = (await Deno.readTextFile(file)).replace('error("boom on purpose")', "return 1");
+    await Deno.writeTextFile(file, text);
+    const child = spawnHwfe([
+      "run",
+      "--allow-run",
+      "--mode",
+      "parallel",
+      "--strategy",
+      strategy,
+      file,
+    ]);
+    const { rest } = await readUntil(child.stdout, "[slow] started");
+    child.kill("SIGINT");
+    const status = await child.status;
+    await rest.cancel();
+    await child.stderr.cancel();
+    assert.equal(status.code, 130);
+    assert.equal(await processesMatching(`sleep 30.${marker}`), "");
+  });
+}
 
 Deno.test("every_language: one value through Lua, Python, JS, TS, shell and wasm, unchanged", async () => {
   const result = await hwfe(["run", "--allow-run", "--json", "workflows/every_language.lua"]);
@@ -429,23 +463,28 @@ Deno.test("hwfe with bad usage exits 2; --help and --version exit 0", async () =
 
 for (const entry of Deno.readDirSync(new URL("../workflows/", import.meta.url))) {
   if (!entry.name.endsWith(".lua")) continue;
-  Deno.test(`example workflows/${entry.name} runs and succeeds in parallel mode`, async () => {
+  Deno.test(`example workflows/${entry.name} runs and succeeds in parallel mode, both strategies`, async () => {
     const file = `workflows/${entry.name}`;
     // An example that needs grants says so in a "-- run with: FLAGS" comment.
     const flags = /^-- run with: (.*)$/m.exec(await Deno.readTextFile(file))?.[1].split(" ") ?? [];
     // Validation needs no grants: it checks the workflow, not the run.
     const valid = await hwfe(["validate", file]);
     assert.equal(valid.code, 0, valid.stderr);
-    const result = await hwfe([
-      "run",
-      "--allow-run",
-      ...flags,
-      "--json",
-      "--mode",
-      "parallel",
-      file,
-    ]);
-    assert.equal(result.code, 0, result.stderr);
-    assert.equal(runJson(result).status, "succeeded");
+    for (const strategy of STRATEGIES) {
+      const result = await hwfe([
+        "run",
+        "--allow-run",
+        ...flags,
+        "--json",
+        "--mode",
+        "parallel",
+        "--strategy",
+        strategy,
+        file,
+      ]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(runJson(result).status, "succeeded");
+      assert.equal(runJson(result).strategy, strategy);
+    }
   });
 }
