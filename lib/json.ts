@@ -41,11 +41,13 @@ const keepRaw = bigIntegers(rawJSON);
 const toBigInt = bigIntegers(BigInt);
 
 /**
- * Whether the text may hold an integer too big for a double: one has at
- * least 16 digits. Text without such a run parses exactly with plain
- * `JSON.parse`, about ten times faster than with a reviver.
+ * Whether the text may hold an integer too big for a double: an integer
+ * literal of at least 16 digits (a run of digits not inside a fraction or
+ * an exponent: floats such as 142.85714285714286 do not count). Text
+ * without one parses exactly with plain `JSON.parse`, about ten times
+ * faster than with a reviver. A match inside a string only costs speed.
  */
-const MAY_HOLD_BIG_INTEGER = /\d{16}/;
+const MAY_HOLD_BIG_INTEGER = /(?<![\d.eE+-])-?\d{16,}(?![\d.eE])/;
 
 /**
  * Parses JSON text and returns it in compact form, keeping integers of any

@@ -18,3 +18,12 @@ Deno.test("parseJson() gives bigint beyond 2^53 and stringifyJson() writes it ba
 Deno.test("jsonObjectOf() builds an object from members that are JSON text", () => {
   assert.equal(jsonObjectOf([["a", "1"], ['we"ird', '{"x":[]}']]), '{"a":1,"we\\"ird":{"x":[]}}');
 });
+
+Deno.test("compactJson() keeps big integers exact next to long floats and exponents", () => {
+  assert.equal(
+    compactJson('{"f": 142.85714285714286, "e": 1e-1234567890123456, "n": -9007199254740993}'),
+    '{"f":142.85714285714286,"e":0,"n":-9007199254740993}',
+  );
+  assert.equal(compactJson("[12345678901234567890]"), "[12345678901234567890]");
+  assert.equal(compactJson("[0.12345678901234567]"), JSON.stringify([0.12345678901234567]));
+});
