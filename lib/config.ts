@@ -7,8 +7,6 @@
  * @module
  */
 
-import { parse as parseToml } from "npm:smol-toml@1.9.1";
-import { parse as parseYaml } from "npm:yaml@2.9.1";
 import { ConfigError, didYouMean } from "./errors.ts";
 import type { ExecutionMode, Strategy } from "./events.ts";
 
@@ -90,11 +88,17 @@ async function readIfExists(path: string): Promise<string | undefined> {
   }
 }
 
-function parseFile(path: string, text: string): unknown {
+/**
+ * Parses a configuration file. The TOML and YAML parsers are imported when
+ * a file needs them: loading them costs every run about 20 ms otherwise.
+ */
+async function parseFile(path: string, text: string): Promise<unknown> {
   try {
     if (path.endsWith(".json")) return JSON.parse(text);
-    if (path.endsWith(".yaml") || path.endsWith(".yml")) return parseYaml(text) ?? {};
-    return parseToml(text);
+    if (path.endsWith(".yaml") || path.endsWith(".yml")) {
+      return (await import("npm:yaml@2.9.1")).parse(text) ?? {};
+    }
+    return (await import("npm:smol-toml@1.9.1")).parse(text);
   } catch (error) {
     if (error instanceof Deno.errors.NotCapable) throw error; // a missing Deno permission, not bad syntax
     const detail = error instanceof Error ? error.message.split("\n")[0] : String(error);
@@ -173,7 +177,7 @@ export async function resolveConfig(inputs: ConfigInputs): Promise<ResolvedConfi
   }
 
   if (file !== undefined && text !== undefined) {
-    const data = parseFile(file, text);
+    const data = await parseFile(file, text);
     if (typeof data !== "object" || data === null || Array.isArray(data)) {
       throw new ConfigError(`${file}: expected a table of sections such as [execution]`);
     }

@@ -9,15 +9,26 @@ import type { StepHost, WorkerRuntime } from "../lib/step_host.ts";
 import { type Runner, stepMemoryMb } from "./types.ts";
 import { runOnWorker } from "./worker_runner.ts";
 
-/** Creates the Lua runner on top of a step host. */
-export function luaRunner(host: StepHost): Runner {
+let runtime: WorkerRuntime | undefined;
+
+/**
+ * The Lua workers' runtime (one object, so that a worker started ahead of
+ * the runner, see cli.ts, joins the same pool).
+ */
+export function luaRuntime(): WorkerRuntime {
+  if (runtime) return runtime;
   const wasmPath = luaWasmPath();
-  const runtime: WorkerRuntime = {
+  return runtime = {
     id: "lua",
     moduleUrl: new URL("./lua_worker.ts", import.meta.url),
     read: [wasmPath],
     init: () => ({ wasmPath }),
   };
+}
+
+/** Creates the Lua runner on top of a step host. */
+export function luaRunner(host: StepHost): Runner {
+  const runtime = luaRuntime();
   return {
     language: "lua",
     warmUp: (count) => host.warmUp(runtime, count),
