@@ -10,7 +10,8 @@
  * Bytes cross to JS as text when they are valid UTF-8 without NUL, else
  * as hex, so binary files survive both ways.
  *
- * The chunk returns a function(fs, emit) -> io, remove, rename, flush_all.
+ * The code is the body of a function(fs, emit) -> io, remove, rename,
+ * flush_all, spliced into the prelude (lib/_lua_prelude.ts).
  *
  * @module
  */

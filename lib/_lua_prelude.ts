@@ -18,13 +18,15 @@
  * @module
  */
 
+import { LUA_IO } from "./_lua_io.ts";
+
 export const LUA_PRELUDE = String.raw`
 local mode, name, code, inputs_json = __hwfe_mode, __hwfe_name, __hwfe_code, __hwfe_inputs
 local interrupted, emit, memory_kb = __hwfe_interrupted, __hwfe_emit, __hwfe_memory_kb
-local env_json, fs_host, io_source = __hwfe_env, __hwfe_fs, __hwfe_io
+local env_json, fs_host = __hwfe_env, __hwfe_fs
 __hwfe_mode, __hwfe_name, __hwfe_code, __hwfe_inputs = nil, nil, nil, nil
 __hwfe_interrupted, __hwfe_emit, __hwfe_memory_kb, __hwfe_env = nil, nil, nil, nil
-__hwfe_fs, __hwfe_io = nil, nil
+__hwfe_fs = nil
 -- The environment variables the run granted this step (filled in below).
 local env_vars = {}
 local gc = collectgarbage
@@ -130,9 +132,11 @@ end
 
 -- Steps get io (and os.remove, os.rename) over the files their worker's
 -- Deno permissions allow: their grants (lib/_lua_io.ts).
+local make_io = function(...)
+` + LUA_IO + String.raw`
+end
 local flush_files
 if fs_host then
-  local make_io = raw_load(io_source, "=[hwfe io]", "t")
   local remove, rename
   io, remove, rename, flush_files = make_io(fs_host, function(stream, text) emit(stream, safe_text(text)) end)
   os.remove, os.rename = remove, rename

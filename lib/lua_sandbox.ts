@@ -11,7 +11,6 @@
 
 import { LuaFactory } from "npm:wasmoon@1.16.0";
 import { createRequire } from "node:module";
-import { LUA_IO } from "./_lua_io.ts";
 import { LUA_PRELUDE } from "./_lua_prelude.ts";
 import type { JsonText } from "./json.ts";
 
@@ -53,6 +52,36 @@ export function luaWasmPath(): string {
 }
 
 let factory: LuaFactory | undefined;
+let prelude: Promise<{ pointer: number; size: number }> | undefined;
+
+/**
+ * The prelude compiled to Lua bytecode once per thread, kept in the wasm
+ * module's memory (every Lua state of a thread lives in the same module).
+ * Parsing its source took 0.6-0.7 ms of each step, loading the bytecode
+ * 0.12-0.16 ms (measured on 500 steps). Step code itself is always text.
+ */
+function compiledPrelude(): Promise<{ pointer: number; size: number }> {
+  return prelude ??= (async () => {
+    const lua = await luaFactory().getLuaModule();
+    const engine = await luaFactory().createEngine({ injectObjects: false, enableProxy: false });
+    try {
+      engine.global.set("__source", LUA_PRELUDE);
+      // Hex, because wasmoon cuts strings crossing to JS at NUL bytes.
+      const hex = String(engine.doStringSync(
+        `return (string.dump(load(__source, "=hwfe prelude", "t")):gsub(".", ` +
+          `function(c) return string.format("%02x", c:byte()) end))`,
+      ));
+      const size = hex.length / 2;
+      const pointer = lua.module._malloc(size);
+      for (let i = 0; i < size; i++) {
+        lua.module.HEAPU8[pointer + i] = parseInt(hex.substr(2 * i, 2), 16);
+      }
+      return { pointer, size };
+    } finally {
+      engine.global.close();
+    }
+  })();
+}
 
 /** Loads the Lua wasm module once per thread; later calls are free. */
 export function luaFactory(wasmPath: string = luaWasmPath()): LuaFactory {
@@ -82,11 +111,19 @@ export async function runLuaChunk(chunk: LuaChunk, host: LuaHost): Promise<LuaOu
     if (chunk.mode === "step") {
       // Files, as far as the worker's Deno permissions (the step's grants) allow.
       g.set("__hwfe_fs", fileSystem);
-      g.set("__hwfe_io", LUA_IO);
     }
     let tagged: unknown;
     try {
-      tagged = engine.doStringSync(LUA_PRELUDE);
+      const prelude = await compiledPrelude();
+      const loaded = engine.global.lua.luaL_loadbufferx(
+        engine.global.address,
+        prelude.pointer,
+        prelude.size,
+        "=hwfe prelude",
+        "b",
+      );
+      if (loaded !== 0) throw new Error(`the prelude's bytecode did not load (${loaded})`);
+      tagged = engine.global.runSync()[0];
     } catch (error) {
       if (host.interrupted()) return { kind: "interrupted" };
       return {
