@@ -21,7 +21,6 @@ import { checkRunnable } from "./lib/scheduler.ts";
 import { StepHost } from "./lib/step_host.ts";
 import { type LoadedWorkflow, loadWorkflowFile } from "./lib/workflow.ts";
 import { createRunners } from "./runners/mod.ts";
-import { luaRuntime } from "./runners/lua.ts";
 import denoJson from "./deno.json" with { type: "json" };
 
 const encoder = new TextEncoder();
@@ -189,12 +188,6 @@ async function runCommand(arg: string, flags: RunFlags): Promise<number> {
   const config = await settingsFor(flags);
   const { settings } = config;
   const maxParallel = effectiveParallelism(settings, navigator.hardwareConcurrency);
-  // Workflows are Lua and most have Lua steps: a Lua worker starts now,
-  // while the workflow loads and is checked (a worker takes about 70 ms to
-  // start, mostly loading wasmoon; measured 0.21 -> 0.15 s for a one-step
-  // Lua run). Unused, it costs a little CPU and is gone at exit.
-  const host = new StepHost(maxParallel);
-  host.warmUp(luaRuntime(), 1);
   const { workflow } = await load(arg, config);
   const human = flags.json ? err : out;
   const humanPalette = flags.json ? errColour : p;
@@ -226,7 +219,6 @@ async function runCommand(arg: string, flags: RunFlags): Promise<number> {
         : Math.floor(flags.maxResultMb * 1024 * 1024),
       stepMemoryMb: flags.stepMemory,
       isolate: flags.isolate,
-      host,
       maxOutputChars: flags.maxOutputMb === undefined
         ? undefined
         : Math.floor(flags.maxOutputMb * 1024 * 1024),
@@ -262,7 +254,6 @@ async function runCommand(arg: string, flags: RunFlags): Promise<number> {
     }
     throw error;
   } finally {
-    host.dispose();
     Deno.removeSignalListener("SIGINT", onSigint);
     Deno.removeSignalListener("SIGTERM", onSigterm);
   }

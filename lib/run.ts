@@ -25,12 +25,7 @@ export interface RunOptions {
   strategy?: ScheduleOptions["strategy"];
   /** Most steps at once in parallel mode; default 4. */
   maxParallel?: number;
-  /**
-   * The workers to run on, when the caller started some ahead (the CLI
-   * starts a Lua worker while the workflow loads); its size should be the
-   * run's parallelism. The caller disposes it. Default: a host of the run's own.
-   */
-  host?: StepHost;
+
   /** After a failure, let independent branches finish. */
   keepGoing?: boolean;
   /** Timeout in seconds for steps that set none. */
@@ -74,7 +69,7 @@ export async function runWorkflow(
   const maxParallel = mode === "sequential" ? 1 : options.maxParallel ?? 4;
   const grants: Grants = { run: false, ...options.grants };
   const plan = planLevels(workflow.steps.values());
-  const host = options.host ?? new StepHost(maxParallel);
+  const host = new StepHost(maxParallel);
   const emit = options.onEvent ?? (() => {});
   let runners: RunnerRegistry | undefined;
   try {
@@ -103,7 +98,7 @@ export async function runWorkflow(
       onEvent: options.onEvent,
     });
   } finally {
-    if (!options.host) host.dispose();
+    host.dispose();
     await Promise.all([...runners?.values() ?? []].map((runner) => runner.close?.()));
   }
 }

@@ -9,26 +9,15 @@ import type { StepHost, WorkerRuntime } from "../lib/step_host.ts";
 import { type Runner, stepMemoryMb } from "./types.ts";
 import { runOnWorker } from "./worker_runner.ts";
 
-let runtime: WorkerRuntime | undefined;
-
-/**
- * The Lua workers' runtime (one object, so that a worker started ahead of
- * the runner, see cli.ts, joins the same pool).
- */
-export function luaRuntime(): WorkerRuntime {
-  if (runtime) return runtime;
+/** Creates the Lua runner on top of a step host. */
+export function luaRunner(host: StepHost): Runner {
   const wasmPath = luaWasmPath();
-  return runtime = {
+  const runtime: WorkerRuntime = {
     id: "lua",
     moduleUrl: new URL("./lua_worker.ts", import.meta.url),
     read: [wasmPath],
     init: () => ({ wasmPath }),
   };
-}
-
-/** Creates the Lua runner on top of a step host. */
-export function luaRunner(host: StepHost): Runner {
-  const runtime = luaRuntime();
   return {
     language: "lua",
     warmUp: (count) => host.warmUp(runtime, count),
