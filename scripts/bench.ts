@@ -598,9 +598,14 @@ try {
 // ---------------------------------------------------------------------------
 // docs/BENCHMARKS.md
 
-const cpu =
-  (await Deno.readTextFile("/proc/cpuinfo").catch(() => "")).match(/model name\s*:\s*(.*)/)?.[1] ??
-    "unknown CPU";
+// /proc files report size 0, which Deno's readTextFile takes at its word.
+const cpuinfo = await new Deno.Command("cat", {
+  args: ["/proc/cpuinfo"],
+  stdout: "piped",
+  stderr: "null",
+})
+  .output().then((o) => decoder.decode(o.stdout)).catch(() => "");
+const cpu = cpuinfo.match(/model name\s*:\s*(.*)/)?.[1] ?? "unknown CPU";
 const memGb = Math.round(Deno.systemMemoryInfo().total / 1024 ** 3);
 const lines = [
   "# Benchmarks",
