@@ -654,6 +654,8 @@ const lines = [
 const previous = await Deno.readTextFile(OUT).catch(() => "");
 const at = previous.indexOf(ANALYSIS);
 await Deno.writeTextFile(OUT, lines.join("\n") + (at >= 0 ? `\n${previous.slice(at)}` : ""));
+// Formatted as the repository's other files (deno task test checks it).
+await new Deno.Command(Deno.execPath(), { args: ["fmt", "--quiet", OUT], cwd: ROOT }).output();
 await Deno.remove(WORK, { recursive: true });
 await Deno.remove(CACHE, { recursive: true });
 console.error(`wrote ${OUT}`);
