@@ -276,7 +276,8 @@ interface Settled {
 class HostCalls {
   #next = 1;
   readonly #inflight = new Map<number, Promise<Settled>>();
-  readonly #abort = new AbortController();
+  /** Made with the first fetch: most steps fetch nothing. */
+  #abort?: AbortController;
 
   constructor(readonly interruptFlag: Int32Array, readonly maxBodyBytes: number) {}
 
@@ -307,7 +308,7 @@ class HostCalls {
       method: init.method,
       headers: init.headers,
       body: init.body,
-      signal: this.#abort.signal,
+      signal: (this.#abort ??= new AbortController()).signal,
     });
     const chunks: Uint8Array[] = [];
     let size = 0;
@@ -342,7 +343,7 @@ class HostCalls {
   }
 
   abort(): void {
-    this.#abort.abort();
+    this.#abort?.abort();
   }
 }
 
