@@ -115,6 +115,44 @@ export class CacheEntry {
   }
 
   /**
+   * Where the blob lies in the file, read from its header alone (for a
+   * reader in another process); undefined as for `read`. The file may be
+   * replaced meanwhile: the reader checks the bytes against `sha256`.
+   */
+  async locate(): Promise<{ offset: number; length: number; sha256: string } | undefined> {
+    let file: Deno.FsFile | undefined;
+    try {
+      if (Deno.permissions.querySync({ name: "read", path: this.path }).state !== "granted") {
+        return undefined;
+      }
+      file = await Deno.open(this.path);
+      const size = (await file.stat()).size;
+      const prefix = new Uint8Array(PREFIX);
+      if (await file.read(prefix) !== PREFIX || !MAGIC.every((b, i) => prefix[i] === b)) {
+        return undefined;
+      }
+      const headerLength = new DataView(prefix.buffer, MAGIC.length, 4).getUint32(0);
+      if (PREFIX + headerLength > size || headerLength > 64 * 1024) return undefined;
+      const headerBytes = new Uint8Array(headerLength);
+      let filled = 0;
+      while (filled < headerLength) {
+        const n = await file.read(headerBytes.subarray(filled));
+        if (!n) return undefined;
+        filled += n;
+      }
+      const header = JSON.parse(new TextDecoder().decode(headerBytes));
+      const offset = PREFIX + headerLength;
+      if (header.key !== this.key || header.length !== size - offset) return undefined;
+      if (typeof header.sha256 !== "string") return undefined;
+      return { offset, length: header.length, sha256: header.sha256 };
+    } catch {
+      return undefined;
+    } finally {
+      file?.close();
+    }
+  }
+
+  /**
    * Writes the blob atomically (a temporary file renamed into place) and
    * removes stale entries of the same kind. Throws with a clear message.
    */

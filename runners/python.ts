@@ -18,6 +18,7 @@ import { createRequire } from "node:module";
 // evaluating Pyodide on the main thread (about 30 ms of every start-up).
 import type {} from "npm:pyodide@314.0.7";
 import { CacheEntry } from "../lib/cache.ts";
+import { canStartChildren } from "../lib/child_worker.ts";
 import type { StepHost, WorkerRuntime } from "../lib/step_host.ts";
 import { PYTHON_PRELUDE } from "./_python_prelude.ts";
 import type { PythonInit, PythonJob, PythonReady } from "./python_worker.ts";
@@ -72,6 +73,12 @@ export function pythonRunner(host: StepHost, options: PythonRunnerOptions = {}):
   // while it is being made wait for it rather than all starting cold.
   let snapshot: Promise<PythonInit["snapshot"]> | undefined;
   let making: ((made: PythonInit["snapshot"]) => void) | undefined;
+  // A worker in a child process reads the cached snapshot from its file
+  // (where it lies, from the header) instead of getting 30 MB through the
+  // pipe: a one-step run 0.9 -> 0.75 s. Not once this process made one.
+  const isolated = options.isolate !== false && canStartChildren();
+  let located: ReturnType<CacheEntry["locate"]> | undefined;
+  let madeHere = false;
   const writes = new Set<Promise<void>>();
 
   const runtime: WorkerRuntime = {
@@ -87,8 +94,14 @@ export function pythonRunner(host: StepHost, options: PythonRunnerOptions = {}):
       ? { isolation: "process" as const, heapMb: ISOLATED_HEAP_MB }
       : {}),
     moduleUrl: new URL("./python_worker.ts", import.meta.url),
-    read: [indexURL],
+    read: [indexURL, ...(isolated && entry ? [entry.path] : [])],
     async init(): Promise<PythonInit> {
+      if (isolated && entry && !madeHere) {
+        const where = await (located ??= entry.locate());
+        if (where) {
+          return { indexURL, snapshotFile: { path: entry.path, ...where }, makeSnapshot: false };
+        }
+      }
       snapshot ??= entry?.read().then((blob) => blob && { ...blob, bytes: shared(blob.bytes) }) ??
         Promise.resolve(undefined);
       const ready = await snapshot;
@@ -114,6 +127,7 @@ export function pythonRunner(host: StepHost, options: PythonRunnerOptions = {}):
       if (!ready.snapshot) return;
       const bytes = ready.snapshot;
       const made = { bytes: shared(bytes) };
+      madeHere = true;
       snapshot = Promise.resolve(made);
       making?.(made);
       making = undefined;

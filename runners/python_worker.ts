@@ -33,6 +33,11 @@ export interface PythonInit {
    * header promises; without one when it was made in this process.
    */
   snapshot?: { bytes: Uint8Array; sha256?: string };
+  /**
+   * For a worker in a child process: where the cached snapshot lies, to be
+   * read here rather than sent through the pipe (30 MB; measured ~150 ms).
+   */
+  snapshotFile?: { path: string; offset: number; length: number; sha256: string };
   /** Make a snapshot after a cold start and report it. */
   makeSnapshot: boolean;
 }
@@ -170,10 +175,29 @@ async function start(init: PythonInit): Promise<{ py: PyodideInterface; ready: P
     stderr: () => {},
   };
   let rejected: string | undefined;
+  let fromFile = false;
+  if (init.snapshotFile) {
+    const { path, offset, length, sha256 } = init.snapshotFile;
+    try {
+      const bytes = new Uint8Array(length);
+      using file = await Deno.open(path);
+      await file.seek(offset, Deno.SeekMode.Start);
+      let filled = 0;
+      while (filled < length) {
+        const n = await file.read(bytes.subarray(filled));
+        if (!n) throw new Error("the cache file is shorter than its header says");
+        filled += n;
+      }
+      init = { ...init, snapshot: { bytes, sha256 }, snapshotFile: undefined };
+      fromFile = true;
+    } catch (error) {
+      rejected = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    }
+  }
   if (init.snapshot) {
     // The host shares one copy between workers; Pyodide and WebCrypto need
     // bytes of their own (not shared memory).
-    const bytes = init.snapshot.bytes.slice();
+    const bytes = fromFile ? init.snapshot.bytes : init.snapshot.bytes.slice();
     const sha256 = init.snapshot.sha256;
     // The checksum is computed off this thread while the snapshot loads.
     const intact = sha256 === undefined
