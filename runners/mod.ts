@@ -39,7 +39,7 @@ export function createRunners(host: StepHost, options: RunnerOptions = {}): Runn
     ["lua", luaRunner(host)],
     ["python", pythonRunner(host, options)],
     ["javascript", javascriptRunner(host, quickjs)],
-    ["typescript", typescriptRunner(host, quickjs)],
+    ["typescript", typescriptRunner(host, quickjs, options)],
     ["shell", shellRunner],
     ["wasm", wasmRunner(host)],
   ]);

@@ -3,7 +3,7 @@
  */
 
 import assert from "node:assert/strict";
-import { runFile, writeWorkflow } from "./_helpers.ts";
+import { hwfe, runFile, runJson, writeWorkflow } from "./_helpers.ts";
 
 Deno.test("JavaScript: Node-style code, inputs as objects, undefined as null, async run", async () => {
   const file = await writeWorkflow("js", {
@@ -174,4 +174,34 @@ function run(inputs: Record<string, unknown>): { total: number; enumValue: strin
     run.steps.syntax.error!,
     /^step 'syntax' \(typescript\): syntax error: Expected "\)" but found ";" \(line 2, column 12\)$/,
   );
+});
+
+Deno.test("TypeScript: transpiled steps are cached per workflow, and a change or a corrupt file is noticed", async () => {
+  const cache = await Deno.makeTempDir({ prefix: "hwfe-ts-cache-" });
+  const dir = await Deno.makeTempDir({ prefix: "hwfe-ts-" });
+  const file = `${dir}/ts.lua`;
+  const write = (value: number) =>
+    Deno.writeTextFile(
+      file,
+      `workflow = { name = "ts", steps = { s = { language = "typescript", ` +
+        `code = "function run(): number { return ${value}; }" } } }\n`,
+    );
+  const run = async () => {
+    const result = await hwfe(["run", "--json", "-q", file], { env: { HWFE_CACHE_DIR: cache } });
+    assert.equal(result.code, 0, result.stderr);
+    return runJson(result).steps.s.result;
+  };
+  const cached = () => [...Deno.readDirSync(`${cache}/typescript`)].map((e) => e.name);
+  await write(1);
+  assert.equal(await run(), 1);
+  assert.equal(cached().length, 1);
+  assert.equal(await run(), 1, "from the cache");
+  await write(2);
+  assert.equal(await run(), 2, "a changed source is transpiled again");
+  assert.equal(cached().length, 1, "the stale entry is gone");
+  const [name] = cached();
+  const bytes = await Deno.readFile(`${cache}/typescript/${name}`);
+  bytes[bytes.length - 5] ^= 0xff;
+  await Deno.writeFile(`${cache}/typescript/${name}`, bytes);
+  assert.equal(await run(), 2, "a corrupt entry is ignored");
 });
