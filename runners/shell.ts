@@ -69,13 +69,19 @@ async function collect(
 ): Promise<string> {
   const chunks: string[] = [];
   let kept = 0;
-  for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+  // A decoder of our own rather than a TextDecoderStream: one stream fewer
+  // per pipe, which measured about 0.2 ms a step (500 trivial steps).
+  const decoder = new TextDecoder();
+  const take = (text: string) => {
+    if (!text) return;
     if (kept < MAX_KEPT_CHARS) {
       chunks.push(text);
       kept += text.length;
     }
     onText(text);
-  }
+  };
+  for await (const bytes of stream) take(decoder.decode(bytes, { stream: true }));
+  take(decoder.decode());
   return chunks.join("");
 }
 
