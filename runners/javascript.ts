@@ -125,7 +125,7 @@ export function typescriptRunner(
       `${options.cacheDir}/typescript`,
       `${
         hash(workflow.file ? resolve(workflow.file) : `workflow ${workflow.name}`).slice(0, 16)
-      }.js`,
+      }.transpiled`, // not .js: Deno's tools would take it for a module
       hash(`${esbuildVersion()}\n${JSON.stringify(sources)}`),
     );
     const cached = await entry?.read();
