@@ -104,14 +104,47 @@ const spawnRefused = (command: unknown) => {
 // worker's permissions (the step's grants). Deno refuses with NotCapable,
 // which NODEFS does not know (it would kill the interpreter): it becomes
 // EACCES, a PermissionError in Python.
+//
+// A file granted alone is reached through its directory, mounted though
+// the step may not read the directory itself: looking that directory up
+// (a stat, which Deno refuses) answers "a directory" and nothing more, so
+// the mount works; listing it or opening anything else in it is still
+// refused by Deno.
+const mountRoots = new Set<string>();
+const DIRECTORY_STAT = {
+  dev: 0,
+  ino: 0,
+  mode: 0o40555,
+  nlink: 1,
+  uid: 0,
+  gid: 0,
+  rdev: 0,
+  size: 0,
+  blksize: 4096,
+  blocks: 0,
+  atime: new Date(0),
+  mtime: new Date(0),
+  ctime: new Date(0),
+  birthtime: new Date(0),
+  isDirectory: () => true,
+  isFile: () => false,
+  isSymbolicLink: () => false,
+};
 const nodeFs = fs as unknown as Record<string, unknown>;
 for (const [name, fn] of Object.entries(nodeFs)) {
   if (typeof fn !== "function" || !name.endsWith("Sync")) continue;
   nodeFs[name] = function (this: unknown, ...args: unknown[]) {
     try {
-      return fn.apply(this, args);
+      const result = fn.apply(this, args);
+      if (name === "existsSync" && result === false && mountRoots.has(String(args[0]))) {
+        return true;
+      }
+      return result;
     } catch (error) {
       if (!(error instanceof Deno.errors.NotCapable)) throw error;
+      if ((name === "statSync" || name === "lstatSync") && mountRoots.has(String(args[0]))) {
+        return DIRECTORY_STAT;
+      }
       throw Object.assign(new Error(`EACCES: permission denied (not granted to this step)`), {
         code: "EACCES",
         errno: -13,
@@ -269,7 +302,11 @@ function mountGrants(mounts: string[], cwd: string): string | undefined {
       }; grant a narrower path`;
     }
     FS.mkdirTree(root);
-    (python as unknown as { mountNodeFS(at: string, host: string): void }).mountNodeFS(root, root);
+    mountRoots.add(root);
+    // FS.mount rather than pyodide.mountNodeFS, whose own existence check
+    // uses an fs binding that the wrapper above does not reach.
+    const { filesystems } = FS as unknown as { filesystems: { NODEFS: unknown } };
+    FS.mount(filesystems.NODEFS as Parameters<typeof FS.mount>[0], { root }, root);
     mounted.add(root);
   }
   try {

@@ -154,6 +154,22 @@ Deno.test("file grants: a step gets only what it declares, even when the run gra
       code: `function run() return { csv = assert(io.open("data/in.csv")):read("a"),
   other = select(2, io.open("data/private/p.txt")) } end`,
     },
+    python_file: {
+      language: "python",
+      permissions: { read: ["data/in.csv"] },
+      code: `import os
+def run():
+    out = {"csv": open("data/in.csv").read()}
+    for name, attempt in [("listing", lambda: os.listdir("data")),
+                          ("other", lambda: open("data/private/p.txt").read())]:
+        try:
+            attempt()
+            out[name] = "ESCAPED"
+        except PermissionError:
+            out[name] = "denied"
+    return out
+`,
+    },
     undeclared: {
       language: "javascript",
       code:
@@ -168,6 +184,7 @@ Deno.test("file grants: a step gets only what it declares, even when the run gra
     other:
       "data/private/p.txt: Permission denied (not granted to this step: declare it in permissions.read and run with --allow-read)",
   });
+  assert.deepEqual(s.python_file.result, { csv: "a,1\nb,2\n", listing: "denied", other: "denied" });
   assert.equal(
     s.undeclared.result,
     "PermissionDenied",
