@@ -174,24 +174,26 @@ local function fail_at(path, message)
   error(message .. path, 0)
 end
 
+-- The next free index in the output of the encoding under way (faster than #out).
+local n = 0
 local function encode(value, path, lenient, out, seen)
   local t = type(value)
   if t == "nil" then
-    out[#out + 1] = "null"
+    n = n + 1; out[n] = "null"
   elseif t == "boolean" then
-    out[#out + 1] = value and "true" or "false"
+    n = n + 1; out[n] = value and "true" or "false"
   elseif t == "number" then
     if mtype(value) == "integer" then
-      out[#out + 1] = format("%d", value)
+      n = n + 1; out[n] = format("%d", value)
     elseif value ~= value or value == huge or value == -huge then
       fail_at(path, "a number that JSON cannot hold (" .. tostring(value) .. ") at ")
     else
-      out[#out + 1] = float_text(value)
+      n = n + 1; out[n] = float_text(value)
     end
   elseif t == "string" then
     if not utf8len(value) then fail_at(path, "a string that is not valid UTF-8 at ") end
     if find(value, '[%c"\\]') then value = gsub(value, '[%c"\\]', escape_char) end
-    out[#out + 1] = '"' .. value .. '"'
+    n = n + 1; out[n] = '"' .. value .. '"'
   elseif t == "table" then
     if seen[value] then fail_at(path, "a table that contains itself at ") end
     seen[value] = true
@@ -205,12 +207,12 @@ local function encode(value, path, lenient, out, seen)
       end
     end
     if all_positive_integers and (getmetatable(value) == ARRAY or (count > 0 and max == count)) then
-      out[#out + 1] = "["
+      n = n + 1; out[n] = "["
       for i = 1, max do
-        if i > 1 then out[#out + 1] = "," end
+        if i > 1 then n = n + 1; out[n] = "," end
         encode(rawget(value, i), path and path .. "[" .. i .. "]", lenient, out, seen)
       end
-      out[#out + 1] = "]"
+      n = n + 1; out[n] = "]"
     else
       local keys, names = {}, {}
       for k in next, value do
@@ -227,20 +229,20 @@ local function encode(value, path, lenient, out, seen)
         names[key_name] = k
       end
       sort(keys)
-      out[#out + 1] = "{"
+      n = n + 1; out[n] = "{"
       for i = 1, #keys do
         local key_name = keys[i]
-        if i > 1 then out[#out + 1] = "," end
+        if i > 1 then n = n + 1; out[n] = "," end
         encode(key_name, path, lenient, out, seen)
-        out[#out + 1] = ":"
+        n = n + 1; out[n] = ":"
         local k = names[key_name]
         encode(rawget(value, k), path and child_path(path, k), lenient, out, seen)
       end
-      out[#out + 1] = "}"
+      n = n + 1; out[n] = "}"
     end
     seen[value] = nil
   elseif lenient then
-    out[#out + 1] = '{"\\u0000lua":"' .. t .. '"}'
+    n = n + 1; out[n] = '{"\\u0000lua":"' .. t .. '"}'
   else
     fail_at(path, "a " .. t .. " at ")
   end
@@ -248,9 +250,11 @@ end
 
 local function to_json(value, path, lenient)
   local out = {}
+  n = 0
   local ok, problem = pcall(encode, value, nil, lenient, out, {})
   if ok then return concat(out) end
   if problem ~= NEEDS_PATH then error(problem, 0) end
+  n = 0
   encode(value, path, lenient, {}, {}) -- fails again, naming the path
   error("hwfe: encoding failed without a path", 0)
 end
