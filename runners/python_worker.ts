@@ -311,6 +311,11 @@ function mountGrants(mounts: string[], cwd: string): string | undefined {
   }
   try {
     FS.mkdirTree(cwd);
+    if (!mounted.has(cwd) && ![...mounted].some((root) => within(cwd, root))) {
+      // In memory only: read-only, so that a file written here by mistake
+      // fails rather than vanishing when the run ends.
+      FS.chmod(cwd, 0o555);
+    }
     FS.chdir(cwd);
   } catch { /* a directory that cannot exist here: relative paths stay in memory */ }
   return undefined;

@@ -330,3 +330,26 @@ Deno.test("grants: a URL given as a host is refused with the host to write inste
     /--allow-net: 'https:\/\/api\.example\.com\/v1' is not a host; write the host alone: --allow-net=api\.example\.com/,
   );
 });
+
+Deno.test("file grants: a Python step's file written outside its grants fails instead of vanishing", async () => {
+  const dir = await workspace();
+  const file = await writeWorkflow("stray", {
+    p: {
+      language: "python",
+      permissions: { read: ["out"], write: ["out"] },
+      code: `def run():
+    open("out/kept.txt", "w").write("kept")
+    try:
+        open("stray.txt", "w").write("lost?")
+        return "written"
+    except PermissionError as e:
+        return "refused: " + e.strerror
+`,
+    },
+  });
+  const result = await hwfe(["run", "--json", "--allow-read", "--allow-write", file], { cwd: dir });
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(runJson(result).steps.p.result, "refused: Permission denied");
+  assert.equal(await Deno.readTextFile(`${dir}/out/kept.txt`), "kept");
+  assert.throws(() => Deno.statSync(`${dir}/stray.txt`), Deno.errors.NotFound);
+});
