@@ -17,6 +17,7 @@ import { ConfigError, ExitCode, HwfeError, PermissionError, WorkflowError } from
 import { formatPlan, planLevels } from "./lib/plan.ts";
 import { palette, renderEvent, renderSummary, resultToJson } from "./lib/render.ts";
 import { runWorkflow } from "./lib/run.ts";
+import { defaultCacheDir } from "./lib/cache.ts";
 import { checkRunnable } from "./lib/scheduler.ts";
 import { StepHost } from "./lib/step_host.ts";
 import { type LoadedWorkflow, loadWorkflowFile } from "./lib/workflow.ts";
@@ -100,7 +101,9 @@ async function findWorkflow(arg: string, config: ResolvedConfig): Promise<string
 }
 
 async function load(arg: string, config: ResolvedConfig): Promise<LoadedWorkflow> {
-  const loaded = await loadWorkflowFile(await findWorkflow(arg, config));
+  const loaded = await loadWorkflowFile(await findWorkflow(arg, config), {
+    cacheDir: defaultCacheDir(),
+  });
   for (const warning of loaded.warnings) err(`${errColour.yellow("warning:")} ${warning}`);
   return loaded;
 }

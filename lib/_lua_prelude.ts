@@ -8,7 +8,8 @@
  * chunk must stop) and `__hwfe_emit(stream, text)` (captured output).
  *
  * The chunk returns one string whose first character says what happened:
- * R<json> result, S<msg> syntax error, E<msg> runtime error with traceback,
+ * R<json> result, D<json> a workflow file's result that depended on its
+ * text alone (cacheable), S<msg> syntax error, E<msg> runtime error with traceback,
  * T<msg> a result that is not JSON data, N no run() function,
  * W no `workflow` global, I interrupted.
  *
@@ -63,6 +64,30 @@ local function hook()
       sethook(hook, "", 1)
       error(OUT_OF_MEMORY, 0)
     end
+  end
+end
+
+-- A workflow file whose evaluation depends on nothing but its text may be
+-- cached by the host (lib/workflow.ts): these note that it depended on
+-- something else (the clock, randomness, memory, addresses).
+local varies = false
+if mode == "workflow" then
+  local function varying(f) return function(...) varies = true; return f(...) end end
+  os.clock, os.time, os.date = varying(os.clock), varying(os.time), varying(os.date)
+  math.random, math.randomseed = varying(math.random), varying(math.randomseed)
+  collectgarbage = varying(collectgarbage)
+  local shown = { ["nil"] = true, boolean = true, number = true, string = true }
+  local raw_tostring, raw_format = tostring, string.format
+  _G.tostring = function(v)
+    if not shown[type(v)] then varies = true end
+    return raw_tostring(v)
+  end
+  string.format = function(fmt, ...)
+    if type(fmt) == "string" and find(fmt, "%%p") then varies = true end
+    for i = 1, select("#", ...) do
+      if not shown[type((select(i, ...)))] then varies = true end
+    end
+    return raw_format(fmt, ...)
   end
 end
 
@@ -381,7 +406,7 @@ if mode == "workflow" then
   if workflow == nil then return "W" end
   local encoded, json = pcall(to_json, workflow, "workflow", true)
   if not encoded then return "T" .. json end
-  return "R" .. json
+  return (varies and "R" or "D") .. json
 end
 
 local run = rawget(_G, "run")

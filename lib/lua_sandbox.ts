@@ -10,13 +10,18 @@
  */
 
 import { LuaFactory } from "npm:wasmoon@1.16.0";
-import { createRequire } from "node:module";
+import { luaWasmPath } from "./lua_wasm.ts";
 import { LUA_PRELUDE } from "./_lua_prelude.ts";
 import type { JsonText } from "./json.ts";
 
 /** What running a Lua chunk came to. */
 export type LuaOutcome =
-  | { kind: "result"; json: JsonText }
+  | {
+    kind: "result";
+    json: JsonText;
+    /** A workflow file's result that depended on nothing but its text. */
+    cacheable?: boolean;
+  }
   | { kind: "syntax_error"; message: string }
   | { kind: "runtime_error"; message: string }
   | { kind: "bad_result"; message: string }
@@ -44,11 +49,6 @@ export interface LuaChunk {
   memoryBytes?: number;
   /** JSON text of the environment variables `os.getenv` may return. */
   env?: JsonText;
-}
-
-/** Absolute path of wasmoon's `glue.wasm`, which a Lua worker must be able to read. */
-export function luaWasmPath(): string {
-  return createRequire(import.meta.url).resolve("wasmoon/dist/glue.wasm");
 }
 
 let factory: LuaFactory | undefined;
@@ -204,6 +204,8 @@ function decodeOutcome(tagged: string): LuaOutcome {
   switch (tagged[0]) {
     case "R":
       return { kind: "result", json: rest };
+    case "D":
+      return { kind: "result", json: rest, cacheable: true };
     case "S":
       return { kind: "syntax_error", message: rest };
     case "E":

@@ -9,7 +9,11 @@
 import { didYouMean, WorkflowError } from "./errors.ts";
 import { hostProblem } from "./grants.ts";
 import { CycleError, planLevels } from "./plan.ts";
-import { runLuaChunk } from "./lua_sandbox.ts";
+import { createHash } from "node:crypto";
+import { resolve } from "node:path";
+import { CacheEntry, sha256Hex } from "./cache.ts";
+import { LUA_PRELUDE } from "./_lua_prelude.ts";
+import type { LuaOutcome } from "./lua_sandbox.ts";
 
 /** Languages a step can be written in (canonical names). */
 export const LANGUAGES = ["lua", "shell", "python", "javascript", "typescript", "wasm"] as const;
@@ -156,8 +160,23 @@ const DEPENDS_ON_LOOKALIKES = new Set([
 const LUA_TYPE_MARK = "\u0000lua";
 const WORKFLOW_LOAD_TIMEOUT_MS = 10_000;
 
+/** Options of {@link loadWorkflowFile} and {@link parseWorkflowSource}. */
+export interface LoadOptions {
+  /** Stop evaluating the file after this long; default 10 s. */
+  timeoutMs?: number;
+  /**
+   * hwfe's cache directory: an evaluation that depended on the file's text
+   * alone is kept there, so that an unchanged file loads without Lua
+   * (about 55 ms a run: loading wasmoon and evaluating). Default: none.
+   */
+  cacheDir?: string;
+}
+
 /** Reads, evaluates (sandboxed) and validates a workflow file. */
-export async function loadWorkflowFile(path: string): Promise<LoadedWorkflow> {
+export async function loadWorkflowFile(
+  path: string,
+  options: LoadOptions = {},
+): Promise<LoadedWorkflow> {
   let source: string;
   try {
     source = await Deno.readTextFile(path);
@@ -171,7 +190,56 @@ export async function loadWorkflowFile(path: string): Promise<LoadedWorkflow> {
       : String(error);
     throw new WorkflowError([`${path}: cannot read workflow file: ${reason}`], { cause: error });
   }
-  return await parseWorkflowSource(source, path);
+  return await parseWorkflowSource(source, path, options);
+}
+
+const hash = (text: string) => createHash("sha256").update(text).digest("hex");
+
+/**
+ * The cache entry for a workflow file's evaluation: one per file path, keyed
+ * by the file's text and the sandbox's own code (a change to either
+ * invalidates it).
+ */
+function evaluationEntry(cacheDir: string, source: string, file: string): CacheEntry {
+  return new CacheEntry(
+    `${cacheDir}/workflows`,
+    `${hash(resolve(file)).slice(0, 16)}.evaluated`,
+    hash(`wasmoon@1.16.0\n${LUA_PRELUDE}\n${source}`),
+  );
+}
+
+/** Most workflow evaluations kept (one per workflow file, a few KB each). */
+const MAX_CACHED_EVALUATIONS = 256;
+
+/** Removes the evaluations used least recently beyond MAX_CACHED_EVALUATIONS. */
+async function pruneEvaluations(dir: string): Promise<void> {
+  const entries: { path: string; mtime: number }[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    if (!entry.isFile || !entry.name.endsWith(".evaluated")) continue;
+    const path = `${dir}/${entry.name}`;
+    entries.push({ path, mtime: (await Deno.stat(path)).mtime?.getTime() ?? 0 });
+  }
+  entries.sort((a, b) => b.mtime - a.mtime);
+  for (const { path } of entries.slice(MAX_CACHED_EVALUATIONS)) {
+    await Deno.remove(path).catch(() => {});
+  }
+}
+
+/** The cached evaluation's JSON text, when there is a sound one. */
+async function cachedEvaluation(entry: CacheEntry): Promise<string | undefined> {
+  const blob = await entry.read();
+  if (!blob || await sha256Hex(blob.bytes) !== blob.sha256) return undefined;
+  return new TextDecoder().decode(blob.bytes);
+}
+
+/** Evaluates Lua workflow source on this thread (wasmoon is loaded on first use). */
+async function evaluate(source: string, file: string, timeoutMs: number): Promise<LuaOutcome> {
+  const { runLuaChunk } = await import("./lua_sandbox.ts");
+  const deadline = Date.now() + timeoutMs;
+  return await runLuaChunk(
+    { mode: "workflow", chunkName: `@${file}`, code: source },
+    { interrupted: () => Date.now() > deadline, output: () => {} },
+  );
 }
 
 /**
@@ -181,16 +249,23 @@ export async function loadWorkflowFile(path: string): Promise<LoadedWorkflow> {
 export async function parseWorkflowSource(
   source: string,
   file = "workflow.lua",
-  options: { timeoutMs?: number } = {},
+  options: LoadOptions = {},
 ): Promise<LoadedWorkflow> {
   const timeoutMs = options.timeoutMs ?? WORKFLOW_LOAD_TIMEOUT_MS;
-  const deadline = Date.now() + timeoutMs;
-  const outcome = await runLuaChunk(
-    { mode: "workflow", chunkName: `@${file}`, code: source },
-    { interrupted: () => Date.now() > deadline, output: () => {} },
-  );
+  const entry = options.cacheDir === undefined
+    ? undefined
+    : evaluationEntry(options.cacheDir, source, file);
+  const cached = entry && await cachedEvaluation(entry);
+  if (cached !== undefined) return validateWorkflow(JSON.parse(cached), file);
+  const outcome = await evaluate(source, file, timeoutMs);
   switch (outcome.kind) {
     case "result":
+      if (outcome.cacheable && entry?.writable()) {
+        // Best effort: a cache that cannot be written only costs the next run time.
+        await entry.write(new TextEncoder().encode(outcome.json))
+          .then(() => pruneEvaluations(entry.dir))
+          .catch(() => {});
+      }
       return validateWorkflow(JSON.parse(outcome.json), file);
     case "syntax_error":
       throw new WorkflowError([`${file}: Lua syntax error: ${stripChunk(outcome.message, file)}`]);

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { WorkflowError } from "./errors.ts";
+import { CacheEntry } from "./cache.ts";
 import { defineWorkflow, parseWorkflowSource, type WorkflowDefinition } from "./workflow.ts";
 
 function problems(definition: unknown): string[] {
@@ -126,4 +127,59 @@ Deno.test("defineWorkflow() reads retries, retry_delay and continue_on_error, an
       "w.lua: step 'd': continue_on_error must be true or false, got a string",
     ],
   );
+});
+
+Deno.test("parseWorkflowSource() caches an evaluation that depended on the text alone", async () => {
+  const cacheDir = await Deno.makeTempDir();
+  const source =
+    `workflow = { name = "c", steps = { a = { code = "function run() return 1 end" } } }`;
+  const first = await parseWorkflowSource(source, "c.lua", { cacheDir });
+  assert.equal(first.workflow.name, "c");
+  const files = () => [...Deno.readDirSync(`${cacheDir}/workflows`)].map((e) => e.name);
+  assert.equal(files().length, 1);
+  // Proof that the cache is used: an entry written for this text is what loads.
+  const [name] = files(); // <key>.<path hash>.evaluated
+  const [key, ...kind] = name.split(".");
+  const entry = new CacheEntry(`${cacheDir}/workflows`, kind.join("."), key);
+  await entry.write(
+    new TextEncoder().encode(`{"name":"from the cache","steps":{"a":{"code":"x"}}}`),
+  );
+  assert.equal(
+    (await parseWorkflowSource(source, "c.lua", { cacheDir })).workflow.name,
+    "from the cache",
+  );
+  // Another text is evaluated again, and replaces the entry.
+  const changed = source.replace('"c"', '"changed"');
+  assert.equal(
+    (await parseWorkflowSource(changed, "c.lua", { cacheDir })).workflow.name,
+    "changed",
+  );
+  assert.equal(files().length, 1);
+  await Deno.remove(cacheDir, { recursive: true });
+});
+
+Deno.test("parseWorkflowSource() does not cache a file that read the clock, randomness or addresses", async () => {
+  for (
+    const expression of [
+      "os.time()",
+      "math.random(10)",
+      "tostring({})",
+      'string.format("%p", "x")',
+      "os.date()",
+    ]
+  ) {
+    const cacheDir = await Deno.makeTempDir();
+    await parseWorkflowSource(
+      `local v = ${expression}\nworkflow = { name = "n", steps = { a = { code = "x" } } }`,
+      "n.lua",
+      { cacheDir },
+    );
+    const cached = [...(function* () {
+      try {
+        yield* Deno.readDirSync(`${cacheDir}/workflows`);
+      } catch { /* no directory: nothing cached */ }
+    })()];
+    assert.equal(cached.length, 0, expression);
+    await Deno.remove(cacheDir, { recursive: true });
+  }
 });

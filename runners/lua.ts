@@ -4,7 +4,7 @@
  * @module
  */
 
-import { luaWasmPath } from "../lib/lua_sandbox.ts";
+import { luaWasmPath } from "../lib/lua_wasm.ts";
 import type { StepHost, WorkerRuntime } from "../lib/step_host.ts";
 import { type Runner, stepMemoryMb } from "./types.ts";
 import { runOnWorker } from "./worker_runner.ts";
