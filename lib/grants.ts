@@ -221,7 +221,8 @@ export function checkGrants(
   probe: GrantProbe = denoProbe,
 ): void {
   const where = workflow.file ? `${workflow.file}: ` : "";
-  const refusals = new Map<string, string[]>(); // what is denied -> steps
+  // What is denied -> the flag and the steps that need it.
+  const refusals = new Map<string, { flag: string; steps: string[] }>();
   const hostLacks = new Map<string, Set<string>>(); // deno flag -> items
   for (const kind of ["env", ...RESOURCE_KINDS] as const) {
     const notAllowed = new Map<string, string>(); // item as declared -> first step
@@ -233,8 +234,10 @@ export function checkGrants(
         const allow = grants[kind]?.allow ?? [];
         const deny = grants[kind]?.deny ?? [];
         if (deny === "all" || deny.some(test)) {
-          const what = `${DENIED[kind]} ${declared}|--deny-${FLAG_NAMES[kind]}`;
-          refusals.set(what, [...refusals.get(what) ?? [], step.name]);
+          const what = `${DENIED[kind]} ${declared}`;
+          const refusal = refusals.get(what) ?? { flag: `--deny-${FLAG_NAMES[kind]}`, steps: [] };
+          refusal.steps.push(step.name);
+          refusals.set(what, refusal);
         } else if (allow !== "all" && !allow.some(test)) {
           if (!notAllowed.has(declared)) notAllowed.set(declared, step.name);
         } else if (!probe.has(descriptor(kind, item))) {
@@ -266,8 +269,7 @@ export function checkGrants(
   }
   if (refusals.size) {
     throw new PermissionError(
-      where + [...refusals].map(([key, steps]) => {
-        const [what, flag] = key.split("|");
+      where + [...refusals].map(([what, { flag, steps }]) => {
         const needers = steps.map((s) => `'${s}'`).join(", ");
         return `${what} (needed by step${
           steps.length > 1 ? "s" : ""
@@ -382,7 +384,13 @@ function checkLinks(
         stack.push(realPath(root));
         continue;
       }
-      const target = realPath(resolve(dirname(path), Deno.readLinkSync(path)));
+      let link: string;
+      try {
+        link = Deno.readLinkSync(path);
+      } catch {
+        continue; // gone since the lstat above: nothing to follow
+      }
+      const target = realPath(resolve(dirname(path), link));
       if (!ok(target)) escape(path, target);
     } else if (info.isDirectory) {
       try {

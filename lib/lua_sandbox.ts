@@ -202,7 +202,7 @@ function fileSystem(op: string, path: string, arg?: string): string {
 }
 
 /** An errno and message for a failed file call, as C would give them. */
-export function fileError(error: unknown, kind: "read" | "write"): string {
+function fileError(error: unknown, kind: "read" | "write"): string {
   if (error instanceof Deno.errors.NotCapable) {
     return `13|Permission denied (not granted to this step: declare it in permissions.${kind} and run with --allow-${kind})`;
   }

@@ -262,7 +262,7 @@ function hostError(error: unknown, what: string, kind: "read" | "write" | "net")
   }
   const name = error instanceof Error ? error.name : "Error";
   const message = error instanceof Error ? error.message : String(error);
-  return `${name}|${message.includes(what.split(" ").pop()!) ? message : `${what}: ${message}`}`;
+  return `${name}|${what}: ${message}`;
 }
 
 /** A settled host call for QuickJS: `json` is the response or `{name, message}`. */

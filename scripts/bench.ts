@@ -540,42 +540,12 @@ for (
     ]),
   ];
   const file = await luaWorkflow("skewed", nodes);
-  const levels = row(
-    "8. skewed DAG, -j 4",
-    "hwfe levels",
-    await repeat(() =>
-      hwfe([
-        "run",
-        "--allow-run",
-        "-q",
-        "--mode",
-        "parallel",
-        "-j",
-        "4",
-        "--strategy",
-        "levels",
-        file,
-      ])
-    ),
-  );
-  const eager = row(
-    "8. skewed DAG, -j 4",
-    "hwfe eager",
-    await repeat(() =>
-      hwfe([
-        "run",
-        "--allow-run",
-        "-q",
-        "--mode",
-        "parallel",
-        "-j",
-        "4",
-        "--strategy",
-        "eager",
-        file,
-      ])
-    ),
-  );
+  const strategy = (name: "levels" | "eager") =>
+    repeat(() =>
+      hwfe(["run", "--allow-run", "-q", "--mode", "parallel", "-j", "4", "--strategy", name, file])
+    );
+  const levels = row("8. skewed DAG, -j 4", "hwfe levels", await strategy("levels"));
+  const eager = row("8. skewed DAG, -j 4", "hwfe eager", await strategy("eager"));
   target(
     "skewed DAG: eager at least 1.3x faster than levels",
     `${(levels.median / eager.median).toFixed(2)}x`,

@@ -416,7 +416,7 @@ Deno.test("a Python step that kills its interpreter fails alone; later steps get
   assert.match(run.steps.d_too_deep.error!, /returned a value nested more than 500 levels deep/);
 });
 
-Deno.test("Python output is batched, but lines printed before a sleep or an await show at once", async () => {
+Deno.test("Python lines printed before a sleep or an await show at once (output is batched)", async () => {
   const file = await writeWorkflow("prompt_output", {
     sleeper: {
       code:
