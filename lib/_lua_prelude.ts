@@ -69,7 +69,10 @@ end
 
 -- A workflow file whose evaluation depends on nothing but its text may be
 -- cached by the host (lib/workflow.ts): these note that it depended on
--- something else (the clock, randomness, memory, addresses).
+-- something else (the clock, randomness, memory, addresses). os.getenv has
+-- no variables here, and the order of pairs() may differ between states
+-- but every order is one the file could have produced, so caching one of
+-- them is sound.
 local varies = false
 if mode == "workflow" then
   local function varying(f) return function(...) varies = true; return f(...) end end

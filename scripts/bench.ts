@@ -124,16 +124,17 @@ async function luaWorkflow(name: string, nodes: Node[]): Promise<string> {
   return file;
 }
 
-async function makefile(name: string, nodes: Node[]): Promise<string> {
-  const dir = `${WORK}/make-${name}`;
+async function makefile(name: string, nodes: Node[], shell?: string): Promise<string> {
+  const dir = `${WORK}/make-${name}${shell ? "-bash" : ""}`;
   await Deno.mkdir(dir, { recursive: true });
   const sinks = nodes.filter((n) => !nodes.some((m) => m.deps.includes(n.name))).map((n) => n.name);
   const rules = nodes.map((n) => `${n.name}:${n.deps.map((d) => ` ${d}`).join("")}\n\t@${n.shell}`);
   await Deno.writeTextFile(
     `${dir}/Makefile`,
-    `.PHONY: all ${nodes.map((n) => n.name).join(" ")}\nall: ${sinks.join(" ")}\n${
-      rules.join("\n")
-    }\n`,
+    (shell ? `SHELL := ${shell}\n` : "") +
+      `.PHONY: all ${nodes.map((n) => n.name).join(" ")}\nall: ${sinks.join(" ")}\n${
+        rules.join("\n")
+      }\n`,
   );
   return dir;
 }
@@ -359,6 +360,23 @@ await hwfe([
     what: "500 trivial shell steps",
     most: 1.5,
   });
+  // For context: a hwfe shell step is a bash script, while make runs a
+  // recipe with /bin/sh, or with nothing at all when it is one command.
+  const bash = await exists("bash");
+  if (MAKE && bash) {
+    const make = MAKE;
+    const dir = await makefile("trivial", nodes, bash);
+    const m = row(
+      "3. 500 x `true` in one level, -j 4",
+      "make -j 4, SHELL := bash",
+      await repeat(() => measure(make, ["-s", "-j", "4"], { cwd: dir })),
+    );
+    notes.push(
+      `500 trivial shell steps: hwfe / make with bash as its shell = ${
+        (h.median / m.median).toFixed(2)
+      }.`,
+    );
+  }
 }
 
 // 4. 2,000 trivial Lua and JavaScript steps: steps per second.
