@@ -27,7 +27,6 @@
 
 export {
   defineWorkflow,
-  LANGUAGE_ALIASES,
   LANGUAGES,
   loadWorkflowFile,
   parseWorkflowSource,
@@ -35,13 +34,16 @@ export {
 export type {
   Language,
   LoadedWorkflow,
+  LoadOptions,
   Step,
   StepDefinition,
+  StepPermissions,
   Workflow,
   WorkflowDefinition,
 } from "./lib/workflow.ts";
-export { CycleError, formatPlan, planLevels } from "./lib/plan.ts";
-export type { Plan, PlanNode } from "./lib/plan.ts";
+export { planWorkflow, streamWorkflow, validateWorkflow } from "./lib/api.ts";
+export type { RunStream, ValidateOptions } from "./lib/api.ts";
+export type { Plan } from "./lib/plan.ts";
 export { runWorkflow } from "./lib/run.ts";
 export type { RunOptions } from "./lib/run.ts";
 export type {
@@ -51,21 +53,11 @@ export type {
   RunStatus,
   StepReport,
   StepStatus,
+  Strategy,
 } from "./lib/events.ts";
-export { DEFAULT_SETTINGS, effectiveParallelism, resolveConfig } from "./lib/config.ts";
-export type { ConfigInputs, ResolvedConfig, Settings } from "./lib/config.ts";
-export {
-  ConfigError,
-  ExitCode,
-  HwfeError,
-  PermissionError,
-  StepError,
-  WorkflowError,
-} from "./lib/errors.ts";
-export { parseJson } from "./lib/json.ts";
-export type { JsonText, JsonValue } from "./lib/json.ts";
+export { HwfeError, PermissionError, WorkflowError } from "./lib/errors.ts";
+export type { JsonText } from "./lib/json.ts";
 export { resultToJson } from "./lib/render.ts";
-export { defaultCacheDir } from "./lib/cache.ts";
 export type { RuntimeStart } from "./runners/types.ts";
 export { ALL_GRANTS } from "./lib/grants.ts";
-export type { GrantList, GrantPair, Grants, StepAccess } from "./lib/grants.ts";
+export type { GrantList, GrantPair, Grants } from "./lib/grants.ts";

@@ -14,10 +14,26 @@ export const ExitCode = {
   terminated: 143,
 } as const;
 
-/** Base class of every error hwfe raises on purpose (never a bug). */
+/**
+ * Base class of every error hwfe raises on purpose (never a bug): its
+ * message is meant for the user as it is.
+ *
+ * @example
+ * ```ts
+ * import { HwfeError, parseWorkflowSource } from "../mod.ts";
+ *
+ * try {
+ *   await parseWorkflowSource("workflow = ", "broken.lua");
+ * } catch (error) {
+ *   if (error instanceof HwfeError) console.log(error.message); // broken.lua: Lua syntax error: ...
+ *   else throw error;
+ * }
+ * ```
+ */
 export class HwfeError extends Error {
   /** The exit code the CLI uses for this error. */
   readonly exitCode: number;
+  /** `message` is what the user sees; `exitCode` what the CLI exits with. */
   constructor(message: string, exitCode: number, options?: ErrorOptions) {
     super(message, options);
     this.name = "HwfeError";
@@ -25,10 +41,25 @@ export class HwfeError extends Error {
   }
 }
 
-/** A workflow file or object that cannot be loaded or is invalid. */
+/**
+ * A workflow file or object that cannot be loaded or is invalid, or a step
+ * whose language cannot run as declared.
+ *
+ * @example
+ * ```ts
+ * import { defineWorkflow, WorkflowError } from "../mod.ts";
+ *
+ * try {
+ *   defineWorkflow({ steps: { a: { language: "cobol", code: "" } } });
+ * } catch (error) {
+ *   if (error instanceof WorkflowError) console.log(error.problems.length); // 1
+ * }
+ * ```
+ */
 export class WorkflowError extends HwfeError {
   /** Every problem found, each a full sentence naming the file and step. */
   readonly problems: string[];
+  /** One error for all `problems`, one per line in the message. */
   constructor(problems: string[], options?: ErrorOptions) {
     super(problems.join("\n"), ExitCode.usage, options);
     this.name = "WorkflowError";
@@ -44,10 +75,26 @@ export class ConfigError extends HwfeError {
   }
 }
 
-/** A step needs a grant (such as `--allow-run`) that the run does not give. */
+/**
+ * A step needs a grant (such as `--allow-run`) that the run does not give.
+ * Thrown before anything runs.
+ *
+ * @example
+ * ```ts
+ * import { defineWorkflow, PermissionError, runWorkflow } from "../mod.ts";
+ *
+ * const { workflow } = defineWorkflow({ steps: { ls: { language: "shell", code: "ls" } } });
+ * try {
+ *   await runWorkflow(workflow); // no grants
+ * } catch (error) {
+ *   if (error instanceof PermissionError) console.log(error.missingFlags); // ["--allow-run"]
+ * }
+ * ```
+ */
 export class PermissionError extends HwfeError {
   /** The flags that would make the run acceptable, e.g. `["--allow-run"]`. */
   readonly missingFlags: string[];
+  /** `message` names the steps; `missingFlags` the CLI flags that would grant them. */
   constructor(message: string, missingFlags: string[], options?: ErrorOptions) {
     super(message, ExitCode.usage, options);
     this.name = "PermissionError";

@@ -17,16 +17,58 @@ import { dirname, isAbsolute, relative, resolve } from "node:path";
 import { PermissionError } from "./errors.ts";
 import type { Step, Workflow } from "./workflow.ts";
 
-/** A grant flag's value: "all" for the bare flag, else its list. */
+/**
+ * A grant flag's value: "all" for the bare flag, else its list.
+ *
+ * @example
+ * ```ts
+ * import type { GrantList } from "../mod.ts";
+ *
+ * const hosts: GrantList = ["api.example.com", "127.0.0.1:8080"];
+ * const everything: GrantList = "all";
+ * ```
+ */
 export type GrantList = "all" | string[];
 
-/** An allow flag and the deny flag that wins over it. */
+/**
+ * An allow flag and the deny flag that wins over it.
+ *
+ * @example
+ * ```ts
+ * import type { GrantPair } from "../mod.ts";
+ *
+ * // like --allow-read=data --deny-read=data/secrets
+ * const read: GrantPair = { allow: ["data"], deny: ["data/secrets"] };
+ * ```
+ */
 export interface GrantPair {
+  /** What is granted: "all", or names, paths or hosts. */
   allow: GrantList;
+  /** What is refused even inside `allow` ([] for nothing). */
   deny: GrantList;
 }
 
-/** What the run grants to steps. Nothing is granted by default. */
+/**
+ * What the run grants to steps. Nothing is granted by default, and a step
+ * gets only the part of a grant it declares in `permissions`.
+ *
+ * @example
+ * ```ts
+ * import { defineWorkflow, type Grants, runWorkflow } from "../mod.ts";
+ *
+ * const { workflow } = defineWorkflow({
+ *   steps: {
+ *     home: {
+ *       language: "js",
+ *       permissions: { env: ["HOME"] },
+ *       code: "function run() { return typeof hwfe.env.HOME; }",
+ *     },
+ *   },
+ * });
+ * const grants: Grants = { run: false, env: { allow: ["HOME"], deny: [] } };
+ * console.log((await runWorkflow(workflow, { grants })).steps[0].result); // "\"string\""
+ * ```
+ */
 export interface Grants {
   /** `--allow-run`: shell steps may start processes. */
   run: boolean;
@@ -40,7 +82,17 @@ export interface Grants {
   net?: GrantPair;
 }
 
-/** `-A/--allow-all`: every grant. */
+/**
+ * `-A/--allow-all`: every grant. Steps still get only what they declare.
+ *
+ * @example
+ * ```ts
+ * import { ALL_GRANTS, defineWorkflow, runWorkflow } from "../mod.ts";
+ *
+ * const { workflow } = defineWorkflow({ steps: { sh: { language: "shell", code: "echo hi" } } });
+ * console.log((await runWorkflow(workflow, { grants: ALL_GRANTS })).status); // "succeeded"
+ * ```
+ */
 export const ALL_GRANTS: Grants = {
   run: true,
   env: { allow: "all", deny: [] },

@@ -7,7 +7,19 @@
  * @module
  */
 
-/** Compact JSON text of one JSON value. */
+/**
+ * Compact JSON text of one JSON value: how step results are given, so that
+ * 64-bit integers stay exact. Parse it when you need the value.
+ *
+ * @example
+ * ```ts
+ * import { defineWorkflow, type JsonText, runWorkflow } from "../mod.ts";
+ *
+ * const { workflow } = defineWorkflow({ steps: { a: { code: "function run() return { n = 1 } end" } } });
+ * const result: JsonText | undefined = (await runWorkflow(workflow)).steps[0].result;
+ * console.log(JSON.parse(result!)); // { n: 1 }
+ * ```
+ */
 export type JsonText = string;
 
 /** A JSON value as JS sees it; integers beyond 2^53 are `bigint`. */

@@ -14,7 +14,20 @@ export interface PlanNode {
   dependsOn: readonly string[];
 }
 
-/** Steps grouped into dependency levels. */
+/**
+ * Steps grouped into dependency levels.
+ *
+ * @example
+ * ```ts
+ * import { defineWorkflow, type Plan, planWorkflow } from "../mod.ts";
+ *
+ * const { workflow } = defineWorkflow({
+ *   steps: { a: { code: "function run() end" }, b: { depends_on: "a", code: "function run() end" } },
+ * });
+ * const plan: Plan = planWorkflow(workflow);
+ * console.log(plan.levelOf.get("b")); // 2
+ * ```
+ */
 export interface Plan {
   /** `levels[0]` is level 1; names sorted inside each level. */
   levels: string[][];
@@ -26,6 +39,7 @@ export interface Plan {
 export class CycleError extends Error {
   /** The cycle, first step repeated at the end: `["a", "b", "a"]`. */
   readonly cycle: string[];
+  /** The message names the cycle's steps in order. */
   constructor(cycle: string[]) {
     super(
       `Circular dependency detected involving step '${cycle[0]}': ${cycle.join(" -> ")}`,

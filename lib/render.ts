@@ -130,6 +130,16 @@ const seconds = (ms: number | undefined) => ms === undefined ? undefined : Math.
 /**
  * The `--json` form of a result: durations and start offsets in seconds,
  * steps keyed by name, results as JSON with integers of any size exact.
+ * The same document as `hwfe run --json`.
+ *
+ * @example
+ * ```ts
+ * import { defineWorkflow, resultToJson, runWorkflow } from "../mod.ts";
+ *
+ * const { workflow } = defineWorkflow({ steps: { big: { code: "function run() return 9007199254740993 end" } } });
+ * const json = resultToJson(await runWorkflow(workflow));
+ * console.log(json.includes("9007199254740993")); // true: exact, not rounded
+ * ```
  */
 export function resultToJson(result: RunResult): string {
   const steps: Record<string, unknown> = {};

@@ -6,23 +6,48 @@
  */
 
 import { defaultCacheDir } from "./cache.ts";
-import type { RunEvent, RunResult } from "./events.ts";
+import type { ExecutionMode, RunEvent, RunResult, Strategy } from "./events.ts";
 import { type Plan, planLevels } from "./plan.ts";
-import { checkRunnable, schedule, type ScheduleOptions } from "./scheduler.ts";
+import { checkRunnable, schedule } from "./scheduler.ts";
 import { StepHost } from "./step_host.ts";
 import type { Language, Workflow } from "./workflow.ts";
 import { createRunners } from "../runners/mod.ts";
 import type { Grants, RunnerRegistry } from "../runners/types.ts";
 
-/** Options of {@link runWorkflow}. */
+/**
+ * Options of {@link runWorkflow} and {@link streamWorkflow}: the `hwfe run`
+ * flags and `[execution]` settings, for code.
+ *
+ * @example Parallel, with limits, grants and a deadline
+ * ```ts
+ * import { defineWorkflow, type RunOptions, runWorkflow } from "../mod.ts";
+ *
+ * const { workflow } = defineWorkflow({
+ *   steps: {
+ *     a: { code: "function run() return 1 end" },
+ *     b: { code: "function run() return 2 end" },
+ *   },
+ * });
+ * const options: RunOptions = {
+ *   mode: "parallel",
+ *   strategy: "eager",
+ *   maxParallel: 2,
+ *   stepTimeout: 60,
+ *   stepMemoryMb: 256,
+ *   grants: { run: false },
+ *   signal: AbortSignal.timeout(30_000),
+ * };
+ * console.log((await runWorkflow(workflow, options)).status); // "succeeded"
+ * ```
+ */
 export interface RunOptions {
   /** "sequential" (default) or "parallel". */
-  mode?: ScheduleOptions["mode"];
+  mode?: ExecutionMode;
   /**
    * "levels" (default, as the reference engine): a level starts once the one
    * before has finished; "eager": a step starts once its own dependencies have.
    */
-  strategy?: ScheduleOptions["strategy"];
+  strategy?: Strategy;
   /** Most steps at once in parallel mode; default 4. */
   maxParallel?: number;
 
@@ -58,8 +83,42 @@ export interface RunOptions {
 
 /**
  * Runs a validated workflow. Throws before anything starts when a step's
- * language cannot run or a step needs a grant not given (PermissionError);
- * a failing step does not throw, it shows in the result.
+ * language cannot run ({@link WorkflowError}) or a step needs a grant not
+ * given ({@link PermissionError}); a failing step does not throw, it shows
+ * in the result. Aborting `signal` stops the running steps and resolves
+ * with status "cancelled".
+ *
+ * @example Results flow from step to step, across languages
+ * ```ts
+ * import { defineWorkflow, runWorkflow } from "../mod.ts";
+ *
+ * const { workflow } = defineWorkflow({
+ *   name: "polyglot",
+ *   steps: {
+ *     numbers: { language: "lua", code: "function run() return { 1, 2, 3 } end" },
+ *     total: {
+ *       language: "javascript",
+ *       depends_on: ["numbers"],
+ *       code: "function run(inputs) { return inputs.numbers.reduce((a, b) => a + b, 0); }",
+ *     },
+ *   },
+ * });
+ * const result = await runWorkflow(workflow, { mode: "parallel" });
+ * console.log(result.steps.find((s) => s.name === "total")?.result); // "6"
+ * ```
+ *
+ * @example Cancel a run
+ * ```ts
+ * import { defineWorkflow, runWorkflow } from "../mod.ts";
+ *
+ * const { workflow } = defineWorkflow({ steps: { spin: { code: "function run() while true do end end" } } });
+ * const controller = new AbortController();
+ * const running = runWorkflow(workflow, {
+ *   signal: controller.signal,
+ *   onEvent: (event) => event.type === "step_started" && controller.abort(),
+ * });
+ * console.log((await running).status); // "cancelled"
+ * ```
  */
 export async function runWorkflow(
   workflow: Workflow,

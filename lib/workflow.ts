@@ -15,10 +15,28 @@ import { CacheEntry, sha256Hex } from "./cache.ts";
 import { LUA_PRELUDE } from "./_lua_prelude.ts";
 import type { LuaOutcome } from "./lua_sandbox.ts";
 
-/** Languages a step can be written in (canonical names). */
+/**
+ * Languages a step can be written in (canonical names).
+ *
+ * @example
+ * ```ts
+ * import { LANGUAGES } from "../mod.ts";
+ *
+ * console.log(LANGUAGES.includes("python")); // true
+ * ```
+ */
 export const LANGUAGES = ["lua", "shell", "python", "javascript", "typescript", "wasm"] as const;
 
-/** A canonical step language. */
+/**
+ * A canonical step language.
+ *
+ * @example
+ * ```ts
+ * import type { Language } from "../mod.ts";
+ *
+ * const language: Language = "typescript";
+ * ```
+ */
 export type Language = typeof LANGUAGES[number];
 
 /** Every accepted spelling of a language, mapped to its canonical name. */
@@ -39,14 +57,28 @@ export const LANGUAGE_ALIASES: Readonly<Record<string, Language>> = {
   webassembly: "wasm",
 };
 
-/** One validated step. */
+/**
+ * One validated step.
+ *
+ * @example
+ * ```ts
+ * import { defineWorkflow, type Step } from "../mod.ts";
+ *
+ * const { workflow } = defineWorkflow({ steps: { a: { language: "py", code: "def run(): return 1" } } });
+ * const step: Step = workflow.steps.get("a")!;
+ * console.log(step.language, step.dependsOn); // "python" []
+ * ```
+ */
 export interface Step {
+  /** Unique within the workflow. */
   name: string;
+  /** The canonical language (aliases resolved). */
   language: Language;
   /** Source code; for wasm steps optional when `module` is given. */
   code?: string;
   /** Direct dependencies, in the order written. */
   dependsOn: string[];
+  /** Shown in listings. */
   description?: string;
   /** Timeout in seconds. */
   timeout?: number;
@@ -69,17 +101,47 @@ export interface Step {
   permissions: StepPermissions;
 }
 
-/** What a step declares it needs; it gets the part the run grants. */
+/**
+ * What a step declares it needs; it gets the part the run grants.
+ *
+ * @example
+ * ```ts
+ * import { defineWorkflow, type StepPermissions } from "../mod.ts";
+ *
+ * const { workflow } = defineWorkflow({
+ *   steps: { a: { code: "function run() return 1 end", permissions: { read: ["data/"] } } },
+ * });
+ * const permissions: StepPermissions = workflow.steps.get("a")!.permissions;
+ * console.log(permissions.read); // ["data/"]
+ * ```
+ */
 export interface StepPermissions {
+  /** Environment variable names. */
   env: string[];
+  /** Paths the step reads. */
   read: string[];
+  /** Paths the step writes. */
   write: string[];
+  /** Hosts (`name` or `name:port`) the step reaches. */
   net: string[];
 }
 
-/** A validated workflow. */
+/**
+ * A validated workflow: what {@link loadWorkflowFile},
+ * {@link parseWorkflowSource} and {@link defineWorkflow} return.
+ *
+ * @example
+ * ```ts
+ * import { defineWorkflow, type Workflow } from "../mod.ts";
+ *
+ * const workflow: Workflow = defineWorkflow({ name: "w", steps: { a: { code: "function run() end" } } }).workflow;
+ * console.log(workflow.name, [...workflow.steps.keys()]); // "w" ["a"]
+ * ```
+ */
 export interface Workflow {
+  /** Shown in output. */
   name: string;
+  /** Shown in listings. */
   description?: string;
   /** The file it came from, as the user named it; absent when built in code. */
   file?: string;
@@ -87,34 +149,92 @@ export interface Workflow {
   steps: Map<string, Step>;
 }
 
-/** A validated workflow plus the warnings found on the way. */
+/**
+ * A validated workflow plus the warnings found on the way.
+ *
+ * @example Unknown fields are warnings, not errors
+ * ```ts
+ * import { defineWorkflow, type LoadedWorkflow, type StepDefinition } from "../mod.ts";
+ *
+ * const step = { code: "function run() end", colour: "red" } as StepDefinition;
+ * const loaded: LoadedWorkflow = defineWorkflow({ steps: { a: step } });
+ * console.log(loaded.warnings); // one warning naming step 'a' and field 'colour'
+ * ```
+ */
 export interface LoadedWorkflow {
+  /** The workflow, ready to plan or run. */
   workflow: Workflow;
   /** Each warning names the file, step and field, e.g. an unknown field. */
   warnings: string[];
 }
 
-/** A step as written in a workflow file or passed from code. */
+/**
+ * A step as written in a workflow file or passed from code: the fields
+ * and spellings of the reference engine's workflow format.
+ *
+ * @example
+ * ```ts
+ * import type { StepDefinition } from "../mod.ts";
+ *
+ * const step: StepDefinition = {
+ *   language: "python",
+ *   depends_on: ["fetch"],
+ *   code: "def run(inputs): return len(inputs['fetch'])",
+ *   retries: 2,
+ *   timeout: 30,
+ * };
+ * ```
+ */
 export interface StepDefinition {
+  /** One of {@link LANGUAGES} or an alias such as "js", "py" or "bash"; default "lua". */
   language?: string;
+  /** The step's source; defines `run(inputs)` (shell: runs as a script). */
   code?: string;
+  /** Names of the steps whose results this step takes as inputs. */
   depends_on?: string | string[];
+  /** Shown in listings. */
   description?: string;
+  /** Seconds before the step is stopped. */
   timeout?: number;
+  /** wasm: path of a `.wasm` file, relative to the workflow file. */
   module?: string;
+  /** wasm: the exported function to call. */
   func?: string;
+  /** wasm: the same as `func`. */
   function?: string;
+  /** Extra attempts after a failure; default 0. */
   retries?: number;
+  /** Seconds before the first retry (doubled each time); default 1. */
   retry_delay?: number;
+  /** Record a failure without failing the run; dependents get the error. */
   continue_on_error?: boolean;
+  /** Memory limit in MiB. */
   memory_mb?: number;
+  /** What the step needs from the host; it gets what the run also grants. */
   permissions?: { env?: string[]; read?: string[]; write?: string[]; net?: string[] };
 }
 
-/** A workflow as written in a workflow file or passed from code. */
+/**
+ * A workflow as written in a workflow file (the `workflow` table) or passed
+ * from code.
+ *
+ * @example
+ * ```ts
+ * import { defineWorkflow, type WorkflowDefinition } from "../mod.ts";
+ *
+ * const definition: WorkflowDefinition = {
+ *   name: "report",
+ *   steps: { total: { language: "js", code: "function run() { return 42; }" } },
+ * };
+ * defineWorkflow(definition);
+ * ```
+ */
 export interface WorkflowDefinition {
+  /** Shown in output; default "workflow". */
   name?: string;
+  /** Shown in listings. */
   description?: string;
+  /** Steps by name. */
   steps: Record<string, StepDefinition>;
 }
 
@@ -160,7 +280,17 @@ const DEPENDS_ON_LOOKALIKES = new Set([
 const LUA_TYPE_MARK = "\u0000lua";
 const WORKFLOW_LOAD_TIMEOUT_MS = 10_000;
 
-/** Options of {@link loadWorkflowFile} and {@link parseWorkflowSource}. */
+/**
+ * Options of {@link loadWorkflowFile} and {@link parseWorkflowSource}.
+ *
+ * @example
+ * ```ts
+ * import { type LoadOptions, parseWorkflowSource } from "../mod.ts";
+ *
+ * const options: LoadOptions = { timeoutMs: 2_000 };
+ * await parseWorkflowSource("workflow = { steps = { a = { code = 'function run() end' } } }", "a.lua", options);
+ * ```
+ */
 export interface LoadOptions {
   /** Stop evaluating the file after this long; default 10 s. */
   timeoutMs?: number;
@@ -172,7 +302,23 @@ export interface LoadOptions {
   cacheDir?: string;
 }
 
-/** Reads, evaluates (sandboxed) and validates a workflow file. */
+/**
+ * Reads, evaluates (sandboxed) and validates a workflow file. Throws
+ * {@link WorkflowError} naming the file, step and field of every problem.
+ *
+ * @example
+ * ```ts
+ * import { loadWorkflowFile } from "../mod.ts";
+ *
+ * const file = await Deno.makeTempFile({ suffix: ".lua" });
+ * await Deno.writeTextFile(file, `workflow = {
+ *   name = "from a file",
+ *   steps = { hello = { language = "lua", code = "function run() return 'hi' end" } },
+ * }`);
+ * const { workflow, warnings } = await loadWorkflowFile(file);
+ * console.log(workflow.name, warnings.length); // "from a file" 0
+ * ```
+ */
 export async function loadWorkflowFile(
   path: string,
   options: LoadOptions = {},
@@ -245,6 +391,21 @@ async function evaluate(source: string, file: string, timeoutMs: number): Promis
 /**
  * Evaluates Lua workflow source in the sandbox (no io, os, require...; a
  * runaway file is stopped after 10 s) and validates the `workflow` table.
+ * `file` only names the source in messages.
+ *
+ * @example
+ * ```ts
+ * import { parseWorkflowSource } from "../mod.ts";
+ *
+ * const { workflow } = await parseWorkflowSource(`
+ *   local steps = {}
+ *   for i = 1, 3 do
+ *     steps["part" .. i] = { code = "function run() return " .. i .. " end" }
+ *   end
+ *   workflow = { name = "generated", steps = steps }
+ * `, "generated.lua");
+ * console.log(workflow.steps.size); // 3
+ * ```
  */
 export async function parseWorkflowSource(
   source: string,
@@ -301,6 +462,17 @@ function firstLine(message: string): string {
 /**
  * Validates a workflow definition (from a file or from code) and returns the
  * model. Throws {@link WorkflowError} listing every problem found.
+ *
+ * @example
+ * ```ts
+ * import { defineWorkflow, WorkflowError } from "../mod.ts";
+ *
+ * try {
+ *   defineWorkflow({ steps: { b: { depends_on: ["a"], code: "function run() end" } } });
+ * } catch (error) {
+ *   if (error instanceof WorkflowError) console.log(error.problems); // step 'b' depends on unknown step 'a'
+ * }
+ * ```
  */
 export function defineWorkflow(definition: WorkflowDefinition, file?: string): LoadedWorkflow {
   return validateWorkflow(definition as unknown, file);

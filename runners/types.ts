@@ -86,8 +86,21 @@ export interface Runner {
   run(ctx: StepContext): Promise<JsonText>;
 }
 
-/** A runtime became ready in a worker. */
+/**
+ * A runtime became ready in a worker (the `runtime_started` event).
+ *
+ * @example
+ * ```ts
+ * import type { RunEvent, RuntimeStart } from "../mod.ts";
+ *
+ * const starts: RuntimeStart[] = [];
+ * const onEvent = (event: RunEvent) => {
+ *   if (event.type === "runtime_started") starts.push(event);
+ * };
+ * ```
+ */
 export interface RuntimeStart {
+  /** The runtime's name, e.g. "python". */
   runtime: string;
   /** Restored from a cached snapshot, or started from scratch. */
   from: "snapshot" | "cold";

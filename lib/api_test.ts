@@ -1,0 +1,117 @@
+import assert from "node:assert/strict";
+import {
+  defineWorkflow,
+  PermissionError,
+  planWorkflow,
+  type RunEvent,
+  streamWorkflow,
+  validateWorkflow,
+  WorkflowError,
+} from "../mod.ts";
+
+const lua = (code: string) => ({ language: "lua", code });
+
+Deno.test("validateWorkflow checks languages, and grants only when given", () => {
+  const { workflow } = defineWorkflow({
+    steps: { a: lua("function run() return 1 end"), sh: { language: "shell", code: "true" } },
+  });
+  assert.deepEqual(validateWorkflow(workflow).levels, [["a", "sh"]]);
+  assert.throws(
+    () => validateWorkflow(workflow, { grants: {} }),
+    (error) => error instanceof PermissionError && error.missingFlags.join() === "--allow-run",
+  );
+  validateWorkflow(workflow, { grants: { run: true } });
+});
+
+Deno.test("validateWorkflow names a step its runtime cannot run", () => {
+  const { workflow } = defineWorkflow({
+    steps: { w: { language: "python", code: "def run(): pass", permissions: { write: ["out"] } } },
+  });
+  assert.throws(
+    () => validateWorkflow(workflow),
+    (error) => error instanceof WorkflowError && error.message.includes("step 'w' (python)"),
+  );
+});
+
+Deno.test("planWorkflow levels the steps", () => {
+  const { workflow } = defineWorkflow({
+    steps: {
+      c: { ...lua("function run() end"), depends_on: ["a", "b"] },
+      b: lua("function run() end"),
+      a: lua("function run() end"),
+    },
+  });
+  assert.deepEqual(planWorkflow(workflow).levels, [["a", "b"], ["c"]]);
+});
+
+Deno.test("streamWorkflow yields every event in order, even to a late reader", async () => {
+  const { workflow } = defineWorkflow({
+    steps: {
+      a: lua("function run() print('from a') return 1 end"),
+      b: { ...lua("function run(inputs) return inputs.a + 1 end"), depends_on: ["a"] },
+    },
+  });
+  const seen: RunEvent[] = [];
+  const run = streamWorkflow(workflow, { onEvent: (event) => seen.push(event) });
+  const result = await run.result; // iterate only after the run is over
+  const events: RunEvent[] = [];
+  for await (const event of run) events.push(event);
+  assert.deepEqual(events, seen);
+  assert.deepEqual(events.map((e) => e.type).filter((t) => t !== "runtime_started"), [
+    "run_started",
+    "step_started",
+    "step_output",
+    "step_finished",
+    "step_started",
+    "step_finished",
+    "run_finished",
+  ]);
+  assert.deepEqual(result.status, "succeeded");
+  assert.deepEqual(result.steps.map((s) => s.result), ["1", "2"]);
+  // A second reader gets them all again.
+  let again = 0;
+  for await (const _ of run) again++;
+  assert.deepEqual(again, events.length);
+});
+
+Deno.test("streamWorkflow: a run that cannot start throws from the iteration", async () => {
+  const { workflow } = defineWorkflow({ steps: { sh: { language: "shell", code: "true" } } });
+  const run = streamWorkflow(workflow);
+  await assert.rejects(async () => {
+    for await (const _ of run) { /* nothing arrives */ }
+  }, PermissionError);
+  await assert.rejects(run.result, PermissionError);
+});
+
+Deno.test("streamWorkflow stops with the run when cancelled", async () => {
+  const { workflow } = defineWorkflow({
+    steps: { spin: lua("function run() while true do end end") },
+  });
+  const controller = new AbortController();
+  const statuses: string[] = [];
+  for await (const event of streamWorkflow(workflow, { signal: controller.signal })) {
+    if (event.type === "step_started") controller.abort();
+    if (event.type === "step_finished") statuses.push(event.report.status);
+  }
+  assert.deepEqual(statuses, ["cancelled"]);
+});
+
+Deno.test("every export of mod.ts has documentation with an example", async () => {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["doc", "--json", new URL("../mod.ts", import.meta.url).href],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert(output.success, new TextDecoder().decode(output.stderr));
+  const doc = JSON.parse(new TextDecoder().decode(output.stdout));
+  const module = Object.values(doc.nodes)[0] as {
+    symbols: { name: string; declarations: { jsDoc?: { tags?: { kind: string }[] } }[] }[];
+  };
+  const missing = module.symbols
+    .filter((symbol) =>
+      !symbol.declarations.some((d) => d.jsDoc?.tags?.some((tag) => tag.kind === "example"))
+    )
+    .map((symbol) => symbol.name);
+  assert.deepEqual(missing, [], "exports without an @example");
+  assert(module.symbols.length >= 20, `only ${module.symbols.length} exports found`);
+});
