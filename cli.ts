@@ -20,6 +20,7 @@ import { runWorkflow } from "./lib/run.ts";
 import { defaultCacheDir } from "./lib/cache.ts";
 import { checkRunnable } from "./lib/scheduler.ts";
 import { StepHost } from "./lib/step_host.ts";
+import { serveAsStepChild, STEP_CHILD_COMMAND } from "./lib/step_child.ts";
 import { type LoadedWorkflow, loadWorkflowFile } from "./lib/workflow.ts";
 import { createRunners } from "./runners/mod.ts";
 import denoJson from "./deno.json" with { type: "json" };
@@ -475,6 +476,8 @@ export async function main(args: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
+  // A compiled hwfe starts its step children as itself (lib/child_worker.ts).
+  if (Deno.args[0] === STEP_CHILD_COMMAND) await serveAsStepChild(Deno.args.slice(1));
   // Deno.exit also stops any worker still spinning in runaway code.
   Deno.exit(await main(Deno.args));
 }

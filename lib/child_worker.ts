@@ -18,6 +18,7 @@
 
 import { encodeFrame, readFrames } from "./frames.ts";
 import type { HostMessage, WorkerPermissions } from "./step_host.ts";
+import { STEP_CHILD_COMMAND } from "./step_child.ts";
 
 const CHILD_MODULE = new URL("./step_child.ts", import.meta.url);
 /** hwfe's own code: the child may read it to start the runtime's worker module. */
@@ -55,6 +56,68 @@ function childEnv(): Record<string, string> {
   return env;
 }
 
+/**
+ * Whether this is a compiled `hwfe` (`deno compile`): it starts its step
+ * children as itself, with the permissions compiled into it.
+ */
+export const STANDALONE: boolean = Deno.build.standalone;
+
+/**
+ * The command line of a step child. From source, `deno run` of
+ * lib/step_child.ts with the step's permissions as flags and a V8 heap
+ * limit. A compiled `hwfe` cannot take Deno flags at run time: it runs
+ * itself with {@link STEP_CHILD_COMMAND}, the worker inside gets the
+ * step's allow lists as usual, deny rules are refused before the run
+ * (lib/grants.ts), and V8's own heap limit applies.
+ */
+export function childCommand(
+  moduleUrl: URL,
+  permissions: WorkerPermissions,
+  heapMb: number,
+  standalone: boolean = STANDALONE,
+): string[] {
+  const { read, write, net, denyRead = [], denyWrite = [], denyNet = [] } = permissions;
+  if (standalone) {
+    if (denyRead.length || denyWrite.length || denyNet.length) {
+      throw new Error("a compiled hwfe cannot give a step child deny rules");
+    }
+    return [STEP_CHILD_COMMAND, moduleUrl.href, JSON.stringify({ read, write, net })];
+  }
+  const flags = [
+    ...(write.length ? [`--allow-write=${write.join(",")}`] : []),
+    ...(net.length ? [`--allow-net=${net.join(",")}`] : []),
+    ...(denyRead.length ? [`--deny-read=${denyRead.join(",")}`] : []),
+    ...(denyWrite.length ? [`--deny-write=${denyWrite.join(",")}`] : []),
+    ...(denyNet.length ? [`--deny-net=${denyNet.join(",")}`] : []),
+  ];
+  const inner = {
+    read: denyRead.length ? "inherit" : read,
+    write: denyWrite.length ? "inherit" : write,
+    net: denyNet.length ? "inherit" : net,
+  };
+  return [
+    "run",
+    "--quiet",
+    "--no-prompt",
+    "--no-config",
+    "--no-lock",
+    "--unstable-worker-options",
+    `--v8-flags=--max-old-space-size=${heapMb}`,
+    // The child itself may read hwfe's source (to load the worker module)
+    // and the runtime's files; the worker inside gets only the latter.
+    `--allow-read=${
+      [
+        ...SOURCE_DIRS.filter((url) => url.protocol === "file:").map((url) => url.pathname),
+        ...read,
+      ].join(",")
+    }`,
+    ...flags,
+    CHILD_MODULE.href,
+    moduleUrl.href,
+    JSON.stringify(inner),
+  ];
+}
+
 export class ChildWorker implements WorkerLike {
   onmessage: WorkerLike["onmessage"] = null;
   onerror: WorkerLike["onerror"] = null;
@@ -72,41 +135,8 @@ export class ChildWorker implements WorkerLike {
    * them), so its worker inherits that kind from the child.
    */
   constructor(moduleUrl: URL, permissions: WorkerPermissions, heapMb: number, name: string) {
-    const { read, write, net, denyRead = [], denyWrite = [], denyNet = [] } = permissions;
-    const flags = [
-      ...(write.length ? [`--allow-write=${write.join(",")}`] : []),
-      ...(net.length ? [`--allow-net=${net.join(",")}`] : []),
-      ...(denyRead.length ? [`--deny-read=${denyRead.join(",")}`] : []),
-      ...(denyWrite.length ? [`--deny-write=${denyWrite.join(",")}`] : []),
-      ...(denyNet.length ? [`--deny-net=${denyNet.join(",")}`] : []),
-    ];
-    const inner = {
-      read: denyRead.length ? "inherit" : read,
-      write: denyWrite.length ? "inherit" : write,
-      net: denyNet.length ? "inherit" : net,
-    };
     this.#child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--quiet",
-        "--no-prompt",
-        "--no-config",
-        "--no-lock",
-        "--unstable-worker-options",
-        `--v8-flags=--max-old-space-size=${heapMb}`,
-        // The child itself may read hwfe's source (to load the worker module)
-        // and the runtime's files; the worker inside gets only the latter.
-        `--allow-read=${
-          [
-            ...SOURCE_DIRS.filter((url) => url.protocol === "file:").map((url) => url.pathname),
-            ...read,
-          ].join(",")
-        }`,
-        ...flags,
-        CHILD_MODULE.href,
-        moduleUrl.href,
-        JSON.stringify(inner),
-      ],
+      args: childCommand(moduleUrl, permissions, heapMb),
       clearEnv: true,
       env: childEnv(),
       stdin: "piped",

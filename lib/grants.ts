@@ -230,6 +230,11 @@ export interface GrantProbe {
   has(descriptor: Deno.PermissionDescriptor): boolean;
   /** Whether child processes can be started (to enforce deny rules). */
   canStartChildren(): boolean;
+  /**
+   * Whether this is a compiled `hwfe`, whose children cannot take Deno
+   * flags, so deny rules cannot be enforced. Default false.
+   */
+  standalone?(): boolean;
 }
 
 const denoProbe: GrantProbe = {
@@ -243,6 +248,7 @@ const denoProbe: GrantProbe = {
   canStartChildren() {
     return this.has({ name: "run", command: Deno.execPath() });
   },
+  standalone: () => Deno.build.standalone,
 };
 
 const FLAG_NAMES = { read: "read", write: "write", net: "net", env: "env" } as const;
@@ -343,6 +349,15 @@ export function checkGrants(
   for (const step of workflow.steps.values()) {
     const access = stepAccess(step, grants);
     if (!access) continue;
+    if (needsDenyRules(access) && probe.standalone?.()) {
+      throw new PermissionError(
+        `${where}step '${step.name}': a --deny-* rule falls inside what the step is granted, ` +
+          `which this compiled hwfe cannot enforce (Deno takes deny rules only as flags of ` +
+          `deno run); grant the step a path that leaves the denied one out, or run hwfe ` +
+          `from source with deno run`,
+        [],
+      );
+    }
     if (needsDenyRules(access) && !probe.canStartChildren()) {
       throw new PermissionError(
         `${where}step '${step.name}': a --deny-* rule falls inside what the step is granted, ` +

@@ -105,6 +105,19 @@ Deno.test("checkGrants() needs child processes for a deny rule inside a grant", 
   );
 });
 
+Deno.test("checkGrants(): a compiled hwfe refuses a deny rule inside a grant", () => {
+  assert.throws(
+    () =>
+      checkGrants(
+        workflowWith({ read: ["data"] }),
+        { run: false, read: { allow: "all", deny: ["data/private"] } },
+        new Map(),
+        { has: () => true, canStartChildren: () => true, standalone: () => true },
+      ),
+    /step 's': a --deny-\* rule falls inside .* this compiled hwfe cannot enforce/,
+  );
+});
+
 Deno.test("checkGrants() refuses symbolic links that lead out of a grant, also dangling ones", async () => {
   const dir = await Deno.makeTempDir();
   await Deno.mkdir(`${dir}/data/deep`, { recursive: true });

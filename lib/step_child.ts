@@ -6,7 +6,10 @@
  * through a SharedArrayBuffer) and relays framed messages between that
  * worker and the parent over stdin and stdout.
  *
- * Usage: step_child.ts <worker module URL> <JSON of the worker's permissions>
+ * Usage: step_child.ts <worker module URL> <JSON of the worker's permissions>.
+ * A compiled `hwfe` cannot `deno run` a module, so it starts itself as
+ * `hwfe __hwfe-step-child ...` instead, and cli.ts calls
+ * {@link serveAsStepChild} (see lib/child_worker.ts).
  *
  * @module
  */
@@ -14,46 +17,57 @@
 import { encodeFrame, readFrames } from "./frames.ts";
 import { sandboxedWorker } from "./step_host.ts";
 
-// Ctrl-C in a terminal reaches the whole process group: the parent
-// decides what to cancel, and kills this process when it is done with it.
-Deno.addSignalListener("SIGINT", () => {});
+/** The first argument with which a compiled `hwfe` runs as a step child. */
+export const STEP_CHILD_COMMAND = "__hwfe-step-child";
 
-const [moduleUrl, permissionsJson] = Deno.args;
-const worker = sandboxedWorker(new URL(moduleUrl), "hwfe-child", JSON.parse(permissionsJson));
-const flags = new Map<string, Int32Array>();
-const stdout = Deno.stdout.writable.getWriter();
-let sending = Promise.resolve();
-const send = (message: unknown) => {
-  const frame = encodeFrame(message);
-  sending = sending.then(() => stdout.write(frame));
-};
+/**
+ * Serves the parent over stdin and stdout until it closes stdin, then
+ * exits. `args`: the worker module's URL and its permissions as JSON.
+ */
+export async function serveAsStepChild(args: string[]): Promise<never> {
+  // Ctrl-C in a terminal reaches the whole process group: the parent
+  // decides what to cancel, and kills this process when it is done with it.
+  Deno.addSignalListener("SIGINT", () => {});
 
-worker.onmessage = ({ data }) => {
-  if (data?.type === "done") flags.delete(data.id);
-  send(data);
-};
-worker.onerror = (event) => {
-  event.preventDefault();
-  console.error(`the runtime crashed: ${event.message}`);
-  Deno.exit(70);
-};
+  const [moduleUrl, permissionsJson] = args;
+  const worker = sandboxedWorker(new URL(moduleUrl), "hwfe-child", JSON.parse(permissionsJson));
+  const flags = new Map<string, Int32Array>();
+  const stdout = Deno.stdout.writable.getWriter();
+  let sending = Promise.resolve();
+  const send = (message: unknown) => {
+    const frame = encodeFrame(message);
+    sending = sending.then(() => stdout.write(frame));
+  };
 
-for await (const message of readFrames(Deno.stdin.readable)) {
-  const m = message as { type?: string; id?: string };
-  if (m.type === "interrupt") {
-    const flag = flags.get(m.id ?? "");
-    if (flag) {
-      Atomics.store(flag, 1, 1);
-      Atomics.notify(flag, 1);
-      Atomics.store(flag, 0, 2);
+  worker.onmessage = ({ data }) => {
+    if (data?.type === "done") flags.delete(data.id);
+    send(data);
+  };
+  worker.onerror = (event) => {
+    event.preventDefault();
+    console.error(`the runtime crashed: ${event.message}`);
+    Deno.exit(70);
+  };
+
+  for await (const message of readFrames(Deno.stdin.readable)) {
+    const m = message as { type?: string; id?: string };
+    if (m.type === "interrupt") {
+      const flag = flags.get(m.id ?? "");
+      if (flag) {
+        Atomics.store(flag, 1, 1);
+        Atomics.notify(flag, 1);
+        Atomics.store(flag, 0, 2);
+      }
+    } else if (m.type === "run") {
+      const interrupt = new SharedArrayBuffer(8);
+      flags.set(m.id ?? "", new Int32Array(interrupt));
+      worker.postMessage({ ...m, interrupt });
+    } else {
+      worker.postMessage(m);
     }
-  } else if (m.type === "run") {
-    const interrupt = new SharedArrayBuffer(8);
-    flags.set(m.id ?? "", new Int32Array(interrupt));
-    worker.postMessage({ ...m, interrupt });
-  } else {
-    worker.postMessage(m);
   }
+  // The parent closed stdin: it is gone or done with us.
+  return Deno.exit(0);
 }
-// The parent closed stdin: it is gone or done with us.
-Deno.exit(0);
+
+if (import.meta.main) await serveAsStepChild(Deno.args);
