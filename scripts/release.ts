@@ -77,12 +77,13 @@ async function compile(output: string, target?: string): Promise<string | undefi
   const result = await new Deno.Command(Deno.execPath(), {
     args: compileArgs(output, target),
     cwd: ROOT.pathname,
+    env: { NO_COLOR: "1" },
     stdout: "piped",
     stderr: "piped",
   }).output();
   if (result.success) return undefined;
   // deno compile's error: its first line, then the most specific of its causes.
-  const text = new TextDecoder().decode(result.stderr).replace(/\x1b\[[0-9;]*m/g, "");
+  const text = new TextDecoder().decode(result.stderr);
   const error = text.slice(text.indexOf("error:")).split("Stack backtrace:")[0];
   const [first, ...causes] = error.split("\n").map((line) => line.replace(/^\s*\d+:\s*/, "").trim())
     .filter((line) => line && line !== "Caused by:");
