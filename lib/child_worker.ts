@@ -90,6 +90,10 @@ export function childCommand(
     ...(denyWrite.length ? [`--deny-write=${denyWrite.join(",")}`] : []),
     ...(denyNet.length ? [`--deny-net=${denyNet.join(",")}`] : []),
   ];
+  const childReads = [
+    ...SOURCE_DIRS.filter((url) => url.protocol === "file:").map((url) => url.pathname),
+    ...read,
+  ];
   const inner = {
     read: denyRead.length ? "inherit" : read,
     write: denyWrite.length ? "inherit" : write,
@@ -105,12 +109,10 @@ export function childCommand(
     `--v8-flags=--max-old-space-size=${heapMb}`,
     // The child itself may read hwfe's source (to load the worker module)
     // and the runtime's files; the worker inside gets only the latter.
-    `--allow-read=${
-      [
-        ...SOURCE_DIRS.filter((url) => url.protocol === "file:").map((url) => url.pathname),
-        ...read,
-      ].join(",")
-    }`,
+    // hwfe imported from a URL has no source files to read, and the child
+    // may import from where hwfe came from.
+    ...(childReads.length ? [`--allow-read=${childReads.join(",")}`] : []),
+    ...(CHILD_MODULE.protocol === "file:" ? [] : [`--allow-import=${CHILD_MODULE.host}`]),
     ...flags,
     CHILD_MODULE.href,
     moduleUrl.href,

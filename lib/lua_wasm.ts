@@ -6,11 +6,9 @@
  * @module
  */
 
-import { createRequire } from "node:module";
-// Type-only: keeps the package resolvable for createRequire.
-import type {} from "npm:wasmoon@1.16.0";
+import { npmFile } from "./npm_files.ts";
 
 /** Absolute path of wasmoon's `glue.wasm`, which a Lua worker must be able to read. */
 export function luaWasmPath(): string {
-  return createRequire(import.meta.url).resolve("wasmoon/dist/glue.wasm");
+  return npmFile("wasmoon/dist/glue.wasm");
 }

@@ -51,6 +51,7 @@ const OUTPUT_BATCH_MS = 20;
 
 /** Serves jobs from the host until the worker is terminated. */
 export function serveSteps(handler: WorkerHandler): void {
+  hideRemoteLocation();
   const scope = self as unknown as {
     postMessage(message: WorkerMessage, transfer?: Transferable[]): void;
     onmessage: ((event: MessageEvent<HostMessage>) => void) | null;
@@ -105,6 +106,18 @@ export function serveSteps(handler: WorkerHandler): void {
       post({ type: "done", id: message.id, outcome });
     });
   };
+}
+
+/**
+ * Emscripten's glue (wasmoon, QuickJS) takes a worker for a browser when
+ * `location` exists, and then resolves its files with
+ * `createRequire(location.href)`, which throws for a worker module served
+ * over HTTP (hwfe imported from a URL). Such a worker has no use for its
+ * location, so it goes, and the glue finds its files the Node way.
+ */
+function hideRemoteLocation(): void {
+  if (globalThis.location?.protocol === "file:") return;
+  Object.defineProperty(globalThis, "location", { value: undefined, configurable: true });
 }
 
 function errorText(error: unknown): string {

@@ -9,14 +9,10 @@
  */
 
 import { createHash } from "node:crypto";
-import { createRequire } from "node:module";
 import { resolve } from "node:path";
 import { CacheEntry, sha256Hex } from "../lib/cache.ts";
-// Type-only: the packages stay resolvable for createRequire (their wasm
-// paths) without being evaluated on the main thread at start-up.
-import type {} from "npm:@jitl/quickjs-wasmfile-release-sync@0.32.0";
-import type {} from "npm:esbuild-wasm@0.28.2/esm/browser.js";
 import { StepError } from "../lib/errors.ts";
+import { npmFile } from "../lib/npm_files.ts";
 import {
   sandboxedWorker,
   type StepHost,
@@ -29,16 +25,14 @@ import type { Transpiled, TranspileRequest } from "./typescript_worker.ts";
 import { DEFAULT_STEP_MEMORY_MB, type Runner, type RunnerEvents, stepMemoryMb } from "./types.ts";
 import { runOnWorker } from "./worker_runner.ts";
 
-const require = createRequire(import.meta.url);
-
 /** QuickJS's wasm file, which JavaScript workers read. */
 export function quickjsWasmPath(): string {
-  return require.resolve("@jitl/quickjs-wasmfile-release-sync/wasm");
+  return npmFile("@jitl/quickjs-wasmfile-release-sync/wasm");
 }
 
 /** esbuild's wasm file, which the TypeScript transpiler reads. */
 export function esbuildWasmPath(): string {
-  return require.resolve("esbuild-wasm/esbuild.wasm");
+  return npmFile("esbuild-wasm/esbuild.wasm");
 }
 
 /**

@@ -13,11 +13,8 @@
  */
 
 import { createHash } from "node:crypto";
-import { createRequire } from "node:module";
-// Type-only: keeps the package resolvable for createRequire without
-// evaluating Pyodide on the main thread (about 30 ms of every start-up).
-import type {} from "npm:pyodide@314.0.7";
 import { CacheEntry } from "../lib/cache.ts";
+import { npmFile } from "../lib/npm_files.ts";
 import { canStartChildren } from "../lib/child_worker.ts";
 import type { StepHost, WorkerRuntime } from "../lib/step_host.ts";
 import { PYTHON_PRELUDE } from "./_python_prelude.ts";
@@ -29,7 +26,7 @@ import { absolutePath, within } from "../lib/grants.ts";
 
 /** Pyodide's folder (its wasm, the standard library zip, the lock file). */
 export function pyodideDir(): string {
-  return createRequire(import.meta.url).resolve("pyodide/pyodide.mjs")
+  return npmFile("pyodide/pyodide.mjs")
     .replace(/pyodide\.mjs$/, "");
 }
 
