@@ -6,26 +6,9 @@
 
 import assert from "node:assert/strict";
 import { ROOT } from "./_helpers.ts";
+import { serveRepository } from "../scripts/serve.ts";
 
 const SOURCE_DIRS = ["lib", "runners"];
-
-function serve(): Deno.HttpServer<Deno.NetAddr> {
-  return Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
-    const path = decodeURIComponent(new URL(request.url).pathname);
-    if (path.includes("..")) return new Response("no", { status: 400 });
-    try {
-      const body = await Deno.readFile(new URL(`.${path}`, ROOT));
-      const type = path.endsWith(".ts")
-        ? "application/typescript"
-        : path.endsWith(".json")
-        ? "application/json"
-        : "application/octet-stream";
-      return new Response(body, { headers: { "content-type": type } });
-    } catch {
-      return new Response("not found", { status: 404 });
-    }
-  });
-}
 
 const SCRIPT = (base: string) => `
 import { defineWorkflow, runWorkflow, resultToJson } from "${base}/mod.ts";
@@ -50,7 +33,7 @@ console.log(resultToJson(result));
 `;
 
 Deno.test("mod.ts imported over HTTP runs a workflow in every language", async () => {
-  const server = serve();
+  const server = serveRepository();
   const dir = await Deno.makeTempDir({ prefix: "hwfe-http-" });
   try {
     const base = `http://127.0.0.1:${server.addr.port}`;
