@@ -46,6 +46,31 @@ export async function hwfe(args: string[], options: CliOptions = {}): Promise<Cl
   };
 }
 
+/**
+ * Runs `deno <args>` to completion, without colours: for runs that the
+ * `hwfe` helper does not cover (other permissions, another copy of hwfe,
+ * a script of a library user).
+ */
+export async function deno(
+  args: string[],
+  options: { cwd: string; env?: Record<string, string> },
+): Promise<CliResult> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: options.cwd,
+    env: { NO_COLOR: "1", ...options.env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
 /** Starts `hwfe <args>` and returns the child to drive (signals, streams). */
 export function spawnHwfe(args: string[], options: CliOptions = {}): Deno.ChildProcess {
   return command(args, options).spawn();

@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { hwfe, runJson, TESTDATA, writeWorkflow } from "./_helpers.ts";
+import { deno, hwfe, runJson, TESTDATA, writeWorkflow } from "./_helpers.ts";
 
 /** A working directory with data/ (to read), out/ (to write) and a secret beside them. */
 async function workspace(): Promise<string> {
@@ -294,8 +294,8 @@ Deno.test("grants: hwfe started without the Deno permission a grant needs says w
     a: { language: "lua", permissions: { write: ["out"] }, code: "function run() return 1 end" },
   });
   const cli = new URL("../cli.ts", import.meta.url).pathname;
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: [
+  const output = await deno(
+    [
       "run",
       "--quiet",
       "--allow-read",
@@ -306,12 +306,9 @@ Deno.test("grants: hwfe started without the Deno permission a grant needs says w
       "--allow-write",
       file,
     ],
-    cwd: dir,
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stderr = new TextDecoder().decode(output.stderr);
+    { cwd: dir },
+  );
+  const stderr = output.stderr;
   assert.equal(output.code, 2, stderr);
   assert.match(
     stderr,

@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { ROOT } from "./_helpers.ts";
+import { deno, ROOT } from "./_helpers.ts";
 import { serveRepository } from "../scripts/serve.ts";
 
 const SOURCE_DIRS = ["lib", "runners"];
@@ -38,28 +38,21 @@ Deno.test("mod.ts imported over HTTP runs a workflow in every language", async (
   try {
     const base = `http://127.0.0.1:${server.addr.port}`;
     await Deno.writeTextFile(`${dir}/main.ts`, SCRIPT(base));
-    const output = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--quiet",
-        `--allow-import=127.0.0.1:${server.addr.port}`,
-        `--reload=${base}`,
-        "--allow-read",
-        "--allow-write",
-        "--allow-env",
-        "--allow-run",
-        "--allow-net",
-        "--unstable-worker-options",
-        "main.ts",
-      ],
-      cwd: dir,
-      env: { NO_COLOR: "1" },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const stderr = new TextDecoder().decode(output.stderr);
-    assert.equal(output.code, 0, stderr);
-    const result = JSON.parse(new TextDecoder().decode(output.stdout));
+    const output = await deno([
+      "run",
+      "--quiet",
+      `--allow-import=127.0.0.1:${server.addr.port}`,
+      `--reload=${base}`,
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-run",
+      "--allow-net",
+      "--unstable-worker-options",
+      "main.ts",
+    ], { cwd: dir });
+    assert.equal(output.code, 0, output.stderr);
+    const result = JSON.parse(output.stdout);
     const results = Object.fromEntries(
       Object.entries(result.steps as Record<string, { result?: unknown; error?: string }>)
         .map(([name, step]) => [name, step.result ?? step.error]),

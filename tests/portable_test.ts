@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { BAKED_PERMISSIONS } from "../scripts/release.ts";
-import { ROOT } from "./_helpers.ts";
+import { deno, ROOT } from "./_helpers.ts";
 
 const SHIPPED = ["cli.ts", "mod.ts", "deno.json", "deno.lock", "lib", "runners"];
 
@@ -55,28 +55,21 @@ Deno.test("hwfe runs every language from a copy of its tree, from another direct
     const cache = `${tmp}/cache`;
     const before = await listing(tree);
 
-    const output = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--quiet",
-        ...BAKED_PERMISSIONS,
-        "--unstable-worker-options",
-        `${tree}/cli.ts`,
-        "run",
-        "--allow-run",
-        "--mode",
-        "parallel",
-        "--json",
-        "every.lua",
-      ],
-      cwd: work,
-      env: { NO_COLOR: "1", HWFE_CACHE_DIR: cache },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const stderr = new TextDecoder().decode(output.stderr);
-    assert.equal(output.code, 0, stderr);
-    const result = JSON.parse(new TextDecoder().decode(output.stdout));
+    const output = await deno([
+      "run",
+      "--quiet",
+      ...BAKED_PERMISSIONS,
+      "--unstable-worker-options",
+      `${tree}/cli.ts`,
+      "run",
+      "--allow-run",
+      "--mode",
+      "parallel",
+      "--json",
+      "every.lua",
+    ], { cwd: work, env: { HWFE_CACHE_DIR: cache } });
+    assert.equal(output.code, 0, output.stderr);
+    const result = JSON.parse(output.stdout);
     assert.equal(result.status, "succeeded");
     assert.deepEqual(
       Object.keys(result.steps).sort(),
