@@ -92,10 +92,16 @@ async function compile(output: string, target?: string): Promise<string | undefi
 }
 
 async function main(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: { current: { type: "boolean" }, out: { type: "string", default: "dist" } },
-  });
+  let values: { current?: boolean; out: string };
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: { current: { type: "boolean" }, out: { type: "string", default: "dist" } },
+    }));
+  } catch (error) {
+    console.error(`${(error as Error).message}\nusage: scripts/release.ts [--current] [--out DIR]`);
+    return 2;
+  }
   const dir = values.out;
   await Deno.mkdir(dir, { recursive: true });
   if (values.current) {
