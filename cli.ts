@@ -14,15 +14,13 @@ import {
 } from "./lib/config.ts";
 import { type GrantList, type Grants, hostProblem } from "./lib/grants.ts";
 import { ConfigError, ExitCode, HwfeError, PermissionError, WorkflowError } from "./lib/errors.ts";
-import { formatPlan, planLevels } from "./lib/plan.ts";
+import { formatPlan } from "./lib/plan.ts";
+import { planWorkflow, validateWorkflow } from "./lib/api.ts";
 import { palette, renderEvent, renderSummary, resultToJson } from "./lib/render.ts";
 import { runWorkflow } from "./lib/run.ts";
 import { defaultCacheDir } from "./lib/cache.ts";
-import { checkRunnable } from "./lib/scheduler.ts";
-import { StepHost } from "./lib/step_host.ts";
 import { serveAsStepChild, STEP_CHILD_COMMAND } from "./lib/step_child.ts";
 import { type LoadedWorkflow, loadWorkflowFile } from "./lib/workflow.ts";
-import { createRunners } from "./runners/mod.ts";
 import denoJson from "./deno.json" with { type: "json" };
 
 const encoder = new TextEncoder();
@@ -265,21 +263,15 @@ async function runCommand(arg: string, flags: RunFlags): Promise<number> {
 
 async function planCommand(arg: string, flags: CommonOptions): Promise<number> {
   const { workflow } = await load(arg, await settingsFor(flags));
-  out(formatPlan(planLevels(workflow.steps.values())));
+  out(formatPlan(planWorkflow(workflow)));
   return ExitCode.ok;
 }
 
 async function validateCommand(arg: string, flags: CommonOptions): Promise<number> {
   const config = await settingsFor(flags);
   const { workflow } = await load(arg, config);
-  const host = new StepHost(1);
-  try {
-    // Grants are checked by `run`; here only whether every language can run.
-    checkRunnable(workflow, createRunners(host));
-  } finally {
-    host.dispose();
-  }
-  const plan = planLevels(workflow.steps.values());
+  // Grants are checked by `run`; here only whether every language can run.
+  const plan = validateWorkflow(workflow);
   out(
     `${p.green("✓")} ${workflow.file}: workflow '${workflow.name}' is valid ` +
       `(${workflow.steps.size} steps in ${plan.levels.length} levels)`,
