@@ -685,56 +685,37 @@ function validateWorkflow(raw: unknown, file?: string): LoadedWorkflow {
         problems.push(`${at}: ${field} must be a string, got ${typeName(value[field])}`);
       }
     }
-    const timeout = value.timeout;
-    if (
-      timeout !== undefined &&
-      (typeof timeout !== "number" || !Number.isFinite(timeout) || timeout <= 0)
-    ) {
-      problems.push(
-        `${at}: timeout must be a positive number of seconds, got ${
-          typeof timeout === "number" ? timeout : typeName(timeout)
-        }`,
-      );
-    }
-    const retries = value.retries;
-    if (
-      retries !== undefined &&
-      !(typeof retries === "number" && Number.isInteger(retries) && retries >= 0 &&
-        retries <= MAX_RETRIES)
-    ) {
-      problems.push(
-        `${at}: retries must be a whole number from 0 to ${MAX_RETRIES}, got ${
-          typeof retries === "number" ? retries : typeName(retries)
-        }`,
-      );
-    }
-    const retryDelay = value.retry_delay;
-    if (
-      retryDelay !== undefined &&
-      !(typeof retryDelay === "number" && Number.isFinite(retryDelay) && retryDelay >= 0)
-    ) {
-      problems.push(
-        `${at}: retry_delay must be a number of seconds (0 or more), got ${
-          typeof retryDelay === "number" ? retryDelay : typeName(retryDelay)
-        }`,
-      );
-    }
+    /** The field's value when it is a valid number; a problem when it is set otherwise. */
+    const numberField = (
+      field: string,
+      valid: (n: number) => boolean,
+      expected: string,
+    ): number | undefined => {
+      const v = value[field];
+      if (typeof v === "number" && Number.isFinite(v) && valid(v)) return v;
+      if (v !== undefined) {
+        problems.push(
+          `${at}: ${field} must be ${expected}, got ${typeof v === "number" ? v : typeName(v)}`,
+        );
+      }
+      return undefined;
+    };
+    const timeout = numberField("timeout", (n) => n > 0, "a positive number of seconds");
+    const retries = numberField(
+      "retries",
+      (n) => Number.isInteger(n) && n >= 0 && n <= MAX_RETRIES,
+      `a whole number from 0 to ${MAX_RETRIES}`,
+    );
+    const retryDelay = numberField("retry_delay", (n) => n >= 0, "a number of seconds (0 or more)");
+    const memoryMb = numberField(
+      "memory_mb",
+      (n) => n >= 1 && n <= MAX_MEMORY_MB,
+      `a number of MiB from 1 to ${MAX_MEMORY_MB}`,
+    );
     const continueOnError = value.continue_on_error;
     if (continueOnError !== undefined && typeof continueOnError !== "boolean") {
       problems.push(
         `${at}: continue_on_error must be true or false, got ${typeName(continueOnError)}`,
-      );
-    }
-    const memoryMb = value.memory_mb;
-    if (
-      memoryMb !== undefined &&
-      !(typeof memoryMb === "number" && Number.isFinite(memoryMb) && memoryMb >= 1 &&
-        memoryMb <= MAX_MEMORY_MB)
-    ) {
-      problems.push(
-        `${at}: memory_mb must be a number of MiB from 1 to ${MAX_MEMORY_MB}, got ${
-          typeof memoryMb === "number" ? memoryMb : typeName(memoryMb)
-        }`,
       );
     }
     const permissions = checkPermissions(value.permissions, at, problems);
@@ -750,13 +731,13 @@ function validateWorkflow(raw: unknown, file?: string): LoadedWorkflow {
       code: typeof code === "string" ? code : undefined,
       dependsOn,
       description: typeof value.description === "string" ? value.description : undefined,
-      timeout: typeof timeout === "number" ? timeout : undefined,
+      timeout,
       module: typeof value.module === "string" ? value.module : undefined,
       func: typeof func === "string" ? func : undefined,
-      retries: typeof retries === "number" ? retries : 0,
-      retryDelay: typeof retryDelay === "number" ? retryDelay : DEFAULT_RETRY_DELAY,
+      retries: retries ?? 0,
+      retryDelay: retryDelay ?? DEFAULT_RETRY_DELAY,
       continueOnError: continueOnError === true,
-      memoryMb: typeof memoryMb === "number" ? memoryMb : undefined,
+      memoryMb,
       permissions,
     };
   }
