@@ -92,28 +92,25 @@ Deno.test("checkGrants() names the deno run flag hwfe itself lacks", () => {
   );
 });
 
+/** Checks a step granted `data` with `data/private` denied, under `probe`. */
+const denyInside = (probe: GrantProbe) => () =>
+  checkGrants(
+    workflowWith({ read: ["data"] }),
+    { run: false, read: { allow: "all", deny: ["data/private"] } },
+    new Map(),
+    probe,
+  );
+
 Deno.test("checkGrants() needs child processes for a deny rule inside a grant", () => {
   assert.throws(
-    () =>
-      checkGrants(
-        workflowWith({ read: ["data"] }),
-        { run: false, read: { allow: "all", deny: ["data/private"] } },
-        new Map(),
-        { has: () => true, canStartChildren: () => false },
-      ),
+    denyInside({ has: () => true, canStartChildren: () => false }),
     /a --deny-\* rule falls inside what the step is granted.*deno run --allow-run/,
   );
 });
 
 Deno.test("checkGrants(): a compiled hwfe refuses a deny rule inside a grant", () => {
   assert.throws(
-    () =>
-      checkGrants(
-        workflowWith({ read: ["data"] }),
-        { run: false, read: { allow: "all", deny: ["data/private"] } },
-        new Map(),
-        { has: () => true, canStartChildren: () => true, standalone: () => true },
-      ),
+    denyInside({ has: () => true, canStartChildren: () => true, standalone: () => true }),
     /step 's': a --deny-\* rule falls inside .* this compiled hwfe cannot enforce/,
   );
 });

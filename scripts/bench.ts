@@ -214,6 +214,23 @@ function target(what: string, measured: string, met: boolean): void {
   console.error(`${met ? "met" : "MISSED"}: ${what}: ${measured}`);
 }
 
+/** A row for GNU make with -j 4 on the DAG (with `shell` as its SHELL); undefined without make. */
+async function makeRow(
+  workload: string,
+  name: string,
+  nodes: Node[],
+  shell?: string,
+): Promise<Stats | undefined> {
+  if (!MAKE) return undefined;
+  const make = MAKE;
+  const dir = await makefile(name, nodes, shell);
+  return row(
+    workload,
+    shell ? "make -j 4, SHELL := bash" : "make -j 4",
+    await repeat(() => measure(make, ["-s", "-j", "4"], { cwd: dir })),
+  );
+}
+
 /**
  * GNU make with -j 4 on the same DAG (a row), and the target hwfe / make at
  * most `most`; a note instead when make is missing.
@@ -225,17 +242,11 @@ async function versusMake(
   hwfeStats: Stats,
   goal?: { what: string; most: number },
 ): Promise<void> {
-  if (!MAKE) {
+  const m = await makeRow(workload, name, nodes);
+  if (!m) {
     notes.push(`make is not installed: no make figures for workload ${workload}.`);
     return;
   }
-  const dir = await makefile(name, nodes);
-  const make = MAKE;
-  const m = row(
-    workload,
-    "make -j 4",
-    await repeat(() => measure(make, ["-s", "-j", "4"], { cwd: dir })),
-  );
   if (!goal) return;
   const ratio = hwfeStats.median / m.median;
   target(`${goal.what}: hwfe / make at most ${goal.most}`, ratio.toFixed(2), ratio <= goal.most);
@@ -363,14 +374,8 @@ await hwfe([
   // For context: a hwfe shell step is a bash script, while make runs a
   // recipe with /bin/sh, or with nothing at all when it is one command.
   const bash = await exists("bash");
-  if (MAKE && bash) {
-    const make = MAKE;
-    const dir = await makefile("trivial", nodes, bash);
-    const m = row(
-      "3. 500 x `true` in one level, -j 4",
-      "make -j 4, SHELL := bash",
-      await repeat(() => measure(make, ["-s", "-j", "4"], { cwd: dir })),
-    );
+  const m = bash && await makeRow("3. 500 x `true` in one level, -j 4", "trivial", nodes, bash);
+  if (m) {
     notes.push(
       `500 trivial shell steps: hwfe / make with bash as its shell = ${
         (h.median / m.median).toFixed(2)

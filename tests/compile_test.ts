@@ -13,7 +13,7 @@ import { esbuildWasmPath, quickjsWasmPath } from "../runners/javascript.ts";
 import { ROOT } from "./_helpers.ts";
 
 /** Paths in `deno compile`'s "Embedded Files" tree; a directory embedded whole ends in "/*". */
-export function embeddedPaths(output: string): string[] {
+function embeddedPaths(output: string): string[] {
   const lines = output.split("\n");
   const start = lines.findIndex((line) => line.trim() === "Embedded Files");
   assert.ok(start >= 0, `no "Embedded Files" in deno compile's output:\n${output}`);
