@@ -77,3 +77,17 @@ Deno.test("cli.ts serves as a step child when given the compiled binary's child 
   assert.equal((await child.status).code, 0);
   assert.deepEqual(seen, ["ready", "done"]);
 });
+
+Deno.test("the step-child command run by hand says what it is, with no stack trace", async () => {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--quiet", "--allow-read", CLI.href, STEP_CHILD_COMMAND],
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(output.stderr);
+  assert.equal(output.code, 2);
+  assert.match(stderr, /is how hwfe starts its own child processes.*not meant to be run by hand/);
+  assert.doesNotMatch(stderr, /\n\s+at /);
+});

@@ -29,8 +29,17 @@ export async function serveAsStepChild(args: string[]): Promise<never> {
   // decides what to cancel, and kills this process when it is done with it.
   Deno.addSignalListener("SIGINT", () => {});
 
-  const [moduleUrl, permissionsJson] = args;
-  const worker = sandboxedWorker(new URL(moduleUrl), "hwfe-child", JSON.parse(permissionsJson));
+  let worker: Worker;
+  try {
+    const [moduleUrl, permissionsJson] = args;
+    worker = sandboxedWorker(new URL(moduleUrl), "hwfe-child", JSON.parse(permissionsJson));
+  } catch {
+    console.error(
+      `${STEP_CHILD_COMMAND} is how hwfe starts its own child processes, with a worker ` +
+        `module URL and its permissions as JSON; it is not meant to be run by hand`,
+    );
+    return Deno.exit(2);
+  }
   const flags = new Map<string, Int32Array>();
   const stdout = Deno.stdout.writable.getWriter();
   let sending = Promise.resolve();
