@@ -18,6 +18,7 @@ import { formatPlan } from "./lib/plan.ts";
 import { planWorkflow, validateWorkflow } from "./lib/api.ts";
 import { palette, renderEvent, renderSummary, resultToJson } from "./lib/render.ts";
 import { runWorkflow } from "./lib/run.ts";
+import { shellQuote } from "./lib/quote.ts";
 import { defaultCacheDir } from "./lib/cache.ts";
 import { serveAsStepChild, STEP_CHILD_COMMAND } from "./lib/step_child.ts";
 import { type LoadedWorkflow, loadWorkflowFile } from "./lib/workflow.ts";
@@ -158,10 +159,6 @@ function rerunArgs(flags: string[]): string[] {
   return args;
 }
 
-function quote(arg: string): string {
-  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
-}
-
 interface RunFlags extends CommonOptions {
   allowAll?: boolean;
   allowRun?: boolean;
@@ -250,7 +247,9 @@ async function runCommand(arg: string, flags: RunFlags): Promise<number> {
   } catch (error) {
     if (error instanceof PermissionError && error.missingFlags.length) {
       throw new PermissionError(
-        `${error.message}; rerun as: hwfe ${rerunArgs(error.missingFlags).map(quote).join(" ")}`,
+        `${error.message}; rerun as: hwfe ${
+          rerunArgs(error.missingFlags).map(shellQuote).join(" ")
+        }`,
         error.missingFlags,
       );
     }

@@ -8,17 +8,7 @@
  * @module
  */
 
-/** Reads an environment variable only when allowed, so a library user is never prompted. */
-function envVar(name: string): string | undefined {
-  try {
-    if (Deno.permissions.querySync({ name: "env", variable: name }).state !== "granted") {
-      return undefined;
-    }
-    return Deno.env.get(name) || undefined;
-  } catch {
-    return undefined;
-  }
-}
+import { envVar } from "./env.ts";
 
 /**
  * The cache directory: `HWFE_CACHE_DIR`, else the platform's user cache

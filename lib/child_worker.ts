@@ -16,6 +16,10 @@
  * @module
  */
 
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { mayReadEnv } from "./env.ts";
+import { missingFromCache, stderrCause } from "./child_stderr.ts";
 import { encodeFrame, readFrames } from "./frames.ts";
 import type { HostMessage, WorkerPermissions } from "./step_host.ts";
 import { STEP_CHILD_COMMAND } from "./step_child.ts";
@@ -28,7 +32,9 @@ const POLL_MS = 20;
 /** What the step host needs of a worker. */
 export interface WorkerLike {
   onmessage: ((event: { data: unknown }) => void) | null;
-  onerror: ((event: { message: string; preventDefault(): void }) => void) | null;
+  onerror:
+    | ((event: { message: string; startFailed?: boolean; preventDefault(): void }) => void)
+    | null;
   onmessageerror: (() => void) | null;
   postMessage(message: HostMessage): void;
   terminate(): void;
@@ -44,16 +50,94 @@ export function canStartChildren(): boolean {
   }
 }
 
-/** Environment for the child: only what Deno needs to find its caches. */
-function childEnv(): Record<string, string> {
-  const env: Record<string, string> = { NO_COLOR: "1" };
-  for (const name of ["HOME", "DENO_DIR", "XDG_CACHE_HOME", "LOCALAPPDATA", "PATH"]) {
-    try {
-      const value = Deno.env.get(name);
-      if (value !== undefined) env[name] = value;
-    } catch { /* not allowed to read it: Deno's defaults apply */ }
+/**
+ * The variables a step child's Deno needs: where its caches are, which
+ * registry its npm packages came from (Deno keeps them per registry), how
+ * npm packages resolve, and the proxy and certificates through which steps
+ * granted network access reach it. Nothing else: step code gets the
+ * variables it was granted in its job, never through this environment.
+ */
+const CHILD_ENV = [
+  ...["DENO_DIR", "HOME", "USERPROFILE", "XDG_CACHE_HOME", "LOCALAPPDATA", "APPDATA", "PATH"],
+  ...["SystemRoot", "TMPDIR", "TMP", "TEMP"],
+  ...["NPM_CONFIG_REGISTRY", "DENO_NO_PACKAGE_JSON", "DENO_CONDITIONS", "DENO_COMPAT"],
+  ...["HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY"],
+  ...["http_proxy", "https_proxy", "no_proxy", "all_proxy"],
+  ...["DENO_CERT", "DENO_TLS_CA_STORE", "SSL_CERT_FILE", "SSL_CERT_DIR", "NODE_EXTRA_CA_CERTS"],
+];
+
+/**
+ * The child's environment: {@link CHILD_ENV} as this process sees it.
+ * Undefined when this process may not read one of them (a library user's
+ * narrower `--allow-env`): it cannot pick them out, so the child inherits
+ * the whole environment rather than look for its packages in the wrong
+ * cache. The child's worker still has no env permission, and Deno refuses
+ * `/proc/<pid>/environ` to anything short of `--allow-all`.
+ */
+export function childEnv(
+  read: { may(name: string): boolean; get(name: string): string | undefined } = {
+    may: mayReadEnv,
+    get: (name) => Deno.env.get(name),
+  },
+): Record<string, string> | undefined {
+  const env: Record<string, string> = { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" };
+  for (const name of CHILD_ENV) {
+    if (!read.may(name)) return undefined;
+    const value = read.get(name);
+    if (value !== undefined) env[name] = value;
   }
   return env;
+}
+
+/**
+ * The Deno configuration of the program that loaded hwfe, found the way
+ * Deno finds it: the first deno.json or deno.jsonc in the main module's
+ * folder or above. From a checkout that is hwfe's own (and so its
+ * lockfile); for a program that imports hwfe, the program's. Undefined for
+ * a remote main module or a program without one: Deno then resolved npm
+ * packages from the registry's metadata in its cache, and so will the child.
+ */
+export function programConfig(
+  mainModule: string = Deno.mainModule,
+  isFile: (path: string) => boolean = fileExists,
+): string | undefined {
+  if (!mainModule.startsWith("file:")) return undefined;
+  for (let dir = dirname(fileURLToPath(mainModule));; dir = dirname(dir)) {
+    for (const name of ["deno.json", "deno.jsonc"]) {
+      if (isFile(join(dir, name))) return join(dir, name);
+    }
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+function fileExists(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
+
+let foundConfig: { path?: string } | undefined;
+
+/** {@link programConfig}, looked up once per process. */
+function cachedProgramConfig(): string | undefined {
+  return (foundConfig ??= { path: programConfig() }).path;
+}
+
+/**
+ * Deno flags that make a step child load exactly the module graph and npm
+ * versions its parent loaded, and nothing from the network: the parent's
+ * configuration and lockfile, which the child may not change (two children
+ * writing one lockfile would race), and Deno's cache only. The parent's
+ * module graph holds every worker module (runners/mod.ts), so what a child
+ * needs is in the cache before any child starts.
+ */
+export function graphFlags(config: string | undefined): string[] {
+  return [
+    ...(config ? [`--config=${config}`, "--frozen"] : ["--no-config", "--no-lock"]),
+    "--cached-only",
+  ];
 }
 
 /**
@@ -75,6 +159,7 @@ export function childCommand(
   permissions: WorkerPermissions,
   heapMb: number,
   standalone: boolean = STANDALONE,
+  config: () => string | undefined = cachedProgramConfig,
 ): string[] {
   const { read, write, net, denyRead = [], denyWrite = [], denyNet = [] } = permissions;
   if (standalone) {
@@ -103,8 +188,7 @@ export function childCommand(
     "run",
     "--quiet",
     "--no-prompt",
-    "--no-config",
-    "--no-lock",
+    ...graphFlags(config()),
     "--unstable-worker-options",
     `--v8-flags=--max-old-space-size=${heapMb}`,
     // The child itself may read hwfe's source (to load the worker module)
@@ -137,27 +221,40 @@ export class ChildWorker implements WorkerLike {
    * them), so its worker inherits that kind from the child.
    */
   constructor(moduleUrl: URL, permissions: WorkerPermissions, heapMb: number, name: string) {
+    const env = childEnv();
     this.#child = new Deno.Command(Deno.execPath(), {
       args: childCommand(moduleUrl, permissions, heapMb),
-      clearEnv: true,
-      env: childEnv(),
+      clearEnv: env !== undefined,
+      env: env ?? { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
     }).spawn();
     this.#stdin = this.#child.stdin.getWriter();
     this.#relay().catch(() => this.#fail(`the ${name} runtime sent an unreadable message`));
-    this.#collectStderr();
-    this.#child.status.then((status) => {
+    const stderrDone = this.#collectStderr();
+    this.#child.status.then(async (status) => {
       if (this.#terminated) return;
-      const detail = this.#stderr.trim().split("\n").map((l) => l.trim()).find((l) => l) ?? "";
+      // All of it (the cause is rarely on the first line), but never wait
+      // long on a pipe that something else might still hold open.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([stderrDone, new Promise((done) => (timer = setTimeout(done, 1000)))]);
+      clearTimeout(timer);
+      const missing = STANDALONE ? undefined : missingFromCache(this.#stderr, {
+        mainModule: Deno.mainModule,
+        config: cachedProgramConfig(),
+        denoDir: env?.DENO_DIR,
+      });
+      if (missing) return this.#fail(missing, true);
+      const cause = stderrCause(this.#stderr);
+      const detail = cause ? `:\n${cause}` : "";
       const outOfHeap = status.code === 133 || status.signal === "SIGTRAP" ||
         /heap limit|out of memory/i.test(this.#stderr);
       const why = outOfHeap
         ? `its process ran out of JavaScript heap (${heapMb} MiB)`
         : status.signal
-        ? `its process was killed by ${status.signal}${detail ? `: ${detail}` : ""}`
-        : `its process exited with code ${status.code}${detail ? `: ${detail}` : ""}`;
+        ? `its process was killed by ${status.signal}${detail}`
+        : `its process exited with code ${status.code}${detail}`;
       this.#fail(why);
     });
   }
@@ -171,14 +268,17 @@ export class ChildWorker implements WorkerLike {
   }
 
   async #collectStderr(): Promise<void> {
-    for await (const text of this.#child.stderr.pipeThrough(new TextDecoderStream())) {
-      if (this.#stderr.length < 64 * 1024) this.#stderr += text;
-    }
+    try {
+      for await (const text of this.#child.stderr.pipeThrough(new TextDecoderStream())) {
+        if (this.#stderr.length < 64 * 1024) this.#stderr += text;
+      }
+    } catch { /* the pipe broke: what was read is all there is */ }
   }
 
-  #fail(message: string): void {
+  /** `startFailed`: the runtime never started (rather than crashed). */
+  #fail(message: string, startFailed = false): void {
     if (this.#terminated) return;
-    this.onerror?.({ message, preventDefault() {} });
+    this.onerror?.({ message, startFailed, preventDefault() {} });
   }
 
   #send(message: unknown): void {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { childCommand } from "./child_worker.ts";
+import { childCommand, childEnv, graphFlags, programConfig } from "./child_worker.ts";
+import { WORKER_MODULES } from "../runners/mod.ts";
 import { encodeFrame, readFrames } from "./frames.ts";
 import { luaWasmPath } from "./lua_wasm.ts";
 import { STEP_CHILD_COMMAND } from "./step_child.ts";
@@ -14,6 +15,10 @@ Deno.test("childCommand() from source: deno run with the step's flags and a heap
     256,
   );
   assert.equal(args[0], "run");
+  // It loads what its parent loaded, from the cache only.
+  assert.ok(args.includes("--cached-only"));
+  assert.ok(args.includes("--frozen"));
+  assert.ok(args.some((arg) => arg.startsWith("--config=") && arg.endsWith("deno.json")));
   assert.ok(args.includes("--v8-flags=--max-old-space-size=256"));
   assert.ok(args.includes("--allow-write=/out"));
   assert.ok(args.includes("--deny-read=/data/private"));
@@ -90,4 +95,69 @@ Deno.test("the step-child command run by hand says what it is, with no stack tra
   assert.equal(output.code, 2);
   assert.match(stderr, /is how hwfe starts its own child processes.*not meant to be run by hand/);
   assert.doesNotMatch(stderr, /\n\s+at /);
+});
+
+Deno.test("graphFlags(): the program's config and its lockfile, frozen; else none; the cache only", () => {
+  assert.deepEqual(graphFlags("/app/deno.json"), [
+    "--config=/app/deno.json",
+    "--frozen",
+    "--cached-only",
+  ]);
+  assert.deepEqual(graphFlags(undefined), ["--no-config", "--no-lock", "--cached-only"]);
+});
+
+Deno.test("programConfig() finds the main module's deno.json or deno.jsonc as Deno does", () => {
+  const files = new Set(["/app/deno.jsonc", "/app/sub/deno.json"]);
+  const isFile = (path: string) => files.has(path);
+  assert.equal(programConfig("file:///app/sub/deep/main.ts", isFile), "/app/sub/deno.json");
+  assert.equal(programConfig("file:///app/main.ts", isFile), "/app/deno.jsonc");
+  assert.equal(programConfig("file:///elsewhere/main.ts", isFile), undefined);
+  assert.equal(programConfig("https://example.com/app/main.ts", () => true), undefined);
+  // This test's own program: the checkout's deno.json.
+  assert.equal(programConfig(), new URL("../deno.json", import.meta.url).pathname);
+});
+
+Deno.test("childEnv() passes what Deno needs (cache, registry, proxy, certificates), nothing else", () => {
+  const host: Record<string, string> = {
+    DENO_DIR: "/cache/deno",
+    HOME: "/home/me",
+    PATH: "/usr/bin",
+    NPM_CONFIG_REGISTRY: "https://npm.example.com/",
+    HTTPS_PROXY: "http://proxy:3128",
+    no_proxy: "localhost",
+    DENO_CERT: "/etc/company.pem",
+    SSL_CERT_FILE: "/etc/ssl/cert.pem",
+    API_TOKEN: "secret",
+    DENO_AUTH_TOKENS: "secret@example.com",
+    AWS_SECRET_ACCESS_KEY: "secret",
+  };
+  const env = childEnv({ may: () => true, get: (name) => host[name] });
+  assert.deepEqual(env, {
+    NO_COLOR: "1",
+    DENO_NO_UPDATE_CHECK: "1",
+    DENO_DIR: "/cache/deno",
+    HOME: "/home/me",
+    PATH: "/usr/bin",
+    NPM_CONFIG_REGISTRY: "https://npm.example.com/",
+    HTTPS_PROXY: "http://proxy:3128",
+    no_proxy: "localhost",
+    DENO_CERT: "/etc/company.pem",
+    SSL_CERT_FILE: "/etc/ssl/cert.pem",
+  });
+  // Not allowed to read one of them: the child inherits rather than miss its cache.
+  assert.equal(
+    childEnv({ may: (name) => name !== "DENO_DIR", get: (name) => host[name] }),
+    undefined,
+  );
+});
+
+Deno.test("WORKER_MODULES lists every worker module, so the parent caches what children load", async () => {
+  const listed = Object.values(WORKER_MODULES).map((load) =>
+    /import\("\.\/(\w+\.ts)"\)/.exec(String(load))?.[1]
+  );
+  const files: string[] = [];
+  for await (const entry of Deno.readDir(new URL("../runners/", import.meta.url))) {
+    if (entry.name.endsWith("_worker.ts")) files.push(entry.name);
+  }
+  assert.deepEqual(listed.sort(), files.sort());
 });

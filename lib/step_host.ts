@@ -194,7 +194,11 @@ class PooledWorker {
     this.worker.onmessage = (event) => this.#receive(event.data);
     this.worker.onerror = (event) => {
       event.preventDefault();
-      this.#die(`the ${runtime.id} runtime crashed: ${event.message}`);
+      this.#die(
+        `the ${runtime.id} runtime ${
+          event.startFailed ? "could not start" : "crashed"
+        }: ${event.message}`,
+      );
     };
     this.worker.onmessageerror = () =>
       this.#die(`the ${runtime.id} runtime sent an unreadable message`);

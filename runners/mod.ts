@@ -44,3 +44,17 @@ export function createRunners(host: StepHost, options: RunnerOptions = {}): Runn
     ["wasm", wasmRunner(host)],
   ]);
 }
+
+/**
+ * Every worker module, as imports that are never called. They keep the
+ * modules, and the npm packages those import, in the module graph of any
+ * program that loads hwfe, so Deno has them in its cache before a step
+ * child needs them: a child never downloads anything (lib/child_worker.ts).
+ */
+export const WORKER_MODULES: Readonly<Record<string, () => Promise<unknown>>> = {
+  lua: () => import("./lua_worker.ts"),
+  python: () => import("./python_worker.ts"),
+  javascript: () => import("./javascript_worker.ts"),
+  typescript: () => import("./typescript_worker.ts"),
+  wasm: () => import("./wasm_worker.ts"),
+};
