@@ -125,3 +125,67 @@ Deno.test("permissions: bad kinds, names, paths and hosts are refused clearly", 
     /step 'd': permissions must be a table such as \{ read = \{ "data\/" \}, net = \{ "api\.example\.com" \}, env = \{ "API_TOKEN" \} \}, got a string/,
   );
 });
+
+/** The variables a step child's Deno is given, which step code must never see. */
+const DENO_VARIABLES = [
+  "HTTPS_PROXY",
+  "HTTP_PROXY",
+  "NO_PROXY",
+  "DENO_TLS_CA_STORE",
+  "HOME",
+  "PATH",
+];
+
+Deno.test("the variables step children get for Deno (proxy, certificates, cache) stay out of every language's reach", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "hwfe-grants-" });
+  await Deno.mkdir(`${dir}/data/secret`, { recursive: true });
+  const names = JSON.stringify(DENO_VARIABLES);
+  const lua = `function run() local t = {} for _, n in ipairs({${
+    DENO_VARIABLES.map((n) => `"${n}"`).join(", ")
+  }}) do t[#t + 1] = os.getenv(n) or false end return t end`;
+  const js = `function run() { return ${names}.map((n) => hwfe.env[n] ?? false); }`;
+  const file = await workflowFile(
+    "deno_env",
+    `workflow = { name = "deno_env", steps = {
+  lua = { language = "lua", code = [=[${lua}]=] },
+  python = { language = "python", code = [=[
+import os
+def run():
+    return [os.environ.get(n, False) for n in ${names}]
+]=] },
+  javascript = { language = "javascript", code = [=[${js}]=] },
+  javascript_child = { language = "javascript", permissions = { read = { "${dir}/data" } },
+                       code = [=[${js}]=] },
+  typescript = { language = "typescript", code = [=[${js}]=] },
+  wasi = { language = "wasm", code = [==[${WASI_ENV}]==] },
+} }\n`,
+  );
+  const proxy = "http://127.0.0.1:9";
+  const env = {
+    HTTPS_PROXY: proxy,
+    HTTP_PROXY: proxy,
+    NO_PROXY: "127.0.0.1,localhost,hwfe-canary.invalid",
+    DENO_TLS_CA_STORE: "mozilla",
+  };
+  const result = await hwfe([
+    "run",
+    "--json",
+    `--allow-read=${dir}/data`,
+    `--deny-read=${dir}/data/secret`,
+    file,
+  ], { env });
+  assert.equal(result.code, 0, result.stderr);
+  const hostValues = new Set(
+    DENO_VARIABLES.map((name) => Deno.env.get(name) ?? "").concat(Object.values(env)),
+  );
+  const s = runJson(result).steps;
+  for (const step of ["lua", "python", "javascript", "javascript_child", "typescript"]) {
+    const seen = s[step].result as (string | false)[];
+    assert.equal(seen.length, DENO_VARIABLES.length, step);
+    // Pyodide has HOME and PATH of its own; none is the host's.
+    for (const value of seen) {
+      assert.ok(value === false || !hostValues.has(value), `${step}: ${value}`);
+    }
+  }
+  assert.equal((s.wasi.result as { stdout: string }).stdout, "");
+});
