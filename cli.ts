@@ -16,7 +16,7 @@ import { type GrantList, type Grants, hostProblem } from "./lib/grants.ts";
 import { ConfigError, ExitCode, HwfeError, PermissionError, WorkflowError } from "./lib/errors.ts";
 import { formatPlan } from "./lib/plan.ts";
 import { planWorkflow, validateWorkflow } from "./lib/api.ts";
-import { palette, renderEvent, renderSummary, resultToJson } from "./lib/render.ts";
+import { palette, renderEvent, renderRecap, renderSummary, resultToJson } from "./lib/render.ts";
 import { runWorkflow } from "./lib/run.ts";
 import { shellQuote } from "./lib/quote.ts";
 import { defaultCacheDir } from "./lib/cache.ts";
@@ -235,13 +235,21 @@ async function runCommand(arg: string, flags: RunFlags): Promise<number> {
           );
         }
         if (event.type === "warning") err(`${errColour.yellow("warning:")} ${event.message}`);
-        if (flags.quiet) return;
+        if (flags.quiet) {
+          // Quiet is never silent about a failure.
+          if (event.type === "step_finished" && event.report.status === "failed") {
+            err(renderEvent(event, errColour)!);
+          }
+          return;
+        }
         const text = renderEvent(event, humanPalette);
         if (text !== undefined) human(text);
       },
     });
     if (!flags.quiet) human(renderSummary(result, humanPalette));
     if (flags.json) out(resultToJson(result));
+    const recap = renderRecap(result, errColour);
+    if (recap) err(`\n${recap}`);
     if (result.status === "cancelled") return signalExit;
     return result.status === "succeeded" ? ExitCode.ok : ExitCode.stepFailed;
   } catch (error) {

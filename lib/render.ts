@@ -125,6 +125,33 @@ export function renderSummary(result: RunResult, p: Palette): string {
   ].join("\n");
 }
 
+/** Lines of each error the recap quotes. */
+const RECAP_LINES = 4;
+
+/**
+ * The make-style recap that ends a failed run, so that nobody scrolls back
+ * through pages of output to find what broke: one `*** step 'x' failed: ...`
+ * per failed step (continued failures too, marked), with the first lines of
+ * its error. Undefined when no step failed.
+ */
+export function renderRecap(result: RunResult, p: Palette): string | undefined {
+  const failed = result.steps.filter((s) => s.status === "failed");
+  if (failed.length === 0) return undefined;
+  return failed.map((s) => {
+    // The error usually starts by naming the step again: say it once.
+    const again = `step '${s.name}' `;
+    let error = s.error ?? "no error message";
+    if (error.startsWith(again)) error = error.slice(again.length).replace(/^\([\w-]+\): /, "");
+    const lines = error.split("\n");
+    const more = lines.length - RECAP_LINES;
+    return [
+      p.red(`*** step '${s.name}' ${s.continued ? "failed (continued)" : "failed"}: `) + lines[0],
+      ...lines.slice(1, RECAP_LINES).map((line) => `    ${line}`),
+      ...(more > 0 ? [p.dim(`    ... ${more} more line${more > 1 ? "s" : ""}`)] : []),
+    ].join("\n");
+  }).join("\n");
+}
+
 const seconds = (ms: number | undefined) => ms === undefined ? undefined : Math.round(ms) / 1000;
 
 /**

@@ -310,6 +310,36 @@ Deno.test("hwfe run --quiet --json prints only the JSON result", async () => {
   assert.doesNotMatch(result.stderr, /started|Summary/);
 });
 
+Deno.test("a failed run ends with a make-style recap; --quiet still prints each failure", async () => {
+  const file = await writeWorkflow("recap", {
+    many: {
+      language: "lua",
+      code: 'function run() error("first\\nsecond\\nthird\\nfourth\\nfifth", 0) end',
+    },
+    fine: { language: "lua", code: "function run() return 1 end" },
+    tolerated: {
+      language: "lua",
+      continue_on_error: true,
+      code: 'function run() error("ignored", 0) end',
+    },
+  });
+  for (const quiet of [false, true]) {
+    const result = await hwfe(["run", "--keep-going", ...(quiet ? ["-q"] : []), file]);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(
+      result.stderr,
+      /\n\*\*\* step 'many' failed: first\n {4}second\n {4}third\n {4}fourth\n {4}\.\.\. \d+ more lines\n\*\*\* step 'tolerated' failed \(continued\): ignored\n/,
+    );
+    if (quiet) {
+      assert.match(result.stderr, /^✗ many failed in \d+ms: step 'many' \(lua\): first$/m);
+      assert.equal(result.stdout, "");
+    }
+  }
+  const ok = await hwfe(["run", "-q", `${TESTDATA}warn_only.lua`]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.doesNotMatch(ok.stderr, /\*\*\*/);
+});
+
 for (const strategy of STRATEGIES) {
   Deno.test(`Ctrl-C cancels running steps, kills their processes and exits 130 [${strategy}]`, async () => {
     const { file, marker } = await workflowCopy("fail_fast.lua");
