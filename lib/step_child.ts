@@ -15,7 +15,7 @@
  */
 
 import { encodeFrame, readFrames } from "./frames.ts";
-import { sandboxedWorker } from "./step_host.ts";
+import { sandboxedWorker, takeOutput } from "./step_host.ts";
 
 /** The first argument with which a compiled `hwfe` runs as a step child. */
 export const STEP_CHILD_COMMAND = "__hwfe-step-child";
@@ -41,16 +41,24 @@ export async function serveAsStepChild(args: string[]): Promise<never> {
     return Deno.exit(2);
   }
   const flags = new Map<string, Int32Array>();
+  const flows = new Map<string, Int32Array>();
   const stdout = Deno.stdout.writable.getWriter();
   let sending = Promise.resolve();
-  const send = (message: unknown) => {
+  const send = (message: unknown, written?: () => void) => {
     const frame = encodeFrame(message);
-    sending = sending.then(() => stdout.write(frame));
+    sending = sending.then(() => stdout.write(frame)).then(written);
   };
 
   worker.onmessage = ({ data }) => {
-    if (data?.type === "done") flags.delete(data.id);
-    send(data);
+    if (data?.type === "done") {
+      flags.delete(data.id);
+      flows.delete(data.id);
+    }
+    // Output counts as read once the parent's pipe has taken it, so the
+    // worker waits for a slow parent rather than pile frames up here.
+    const flow = data?.type === "output" ? flows.get(data.id) : undefined;
+    const chars = typeof data?.text === "string" ? data.text.length : 0;
+    send(data, flow && (() => takeOutput(flow, chars)));
   };
   worker.onerror = (event) => {
     event.preventDefault();
@@ -69,8 +77,10 @@ export async function serveAsStepChild(args: string[]): Promise<never> {
       }
     } else if (m.type === "run") {
       const interrupt = new SharedArrayBuffer(8);
+      const flow = new SharedArrayBuffer(4);
       flags.set(m.id ?? "", new Int32Array(interrupt));
-      worker.postMessage({ ...m, interrupt });
+      flows.set(m.id ?? "", new Int32Array(flow));
+      worker.postMessage({ ...m, interrupt, flow });
     } else {
       worker.postMessage(m);
     }

@@ -81,11 +81,30 @@ export type WorkerOutcome =
  * Messages from the host to a worker. `interrupt` holds two Int32 slots:
  * slot 0 gets 2 (SIGINT) when the job must stop, in the form Pyodide's
  * interrupt buffer expects (it clears the slot; the host sets it again
- * until the job ends); slot 1 gets 1 and stays set.
+ * until the job ends); slot 1 gets 1 and stays set. `flow` holds one Int32:
+ * the characters of output the worker has posted and its reader has not
+ * yet taken off (see {@link takeOutput}); the worker waits while it is
+ * above OUTPUT_IN_FLIGHT, so a step printing in a loop cannot fill memory
+ * with messages faster than they are read.
  */
 export type HostMessage =
   | { type: "init"; init: unknown }
-  | { type: "run"; id: string; job: WorkerJob; interrupt: SharedArrayBuffer };
+  | {
+    type: "run";
+    id: string;
+    job: WorkerJob;
+    interrupt: SharedArrayBuffer;
+    flow: SharedArrayBuffer;
+  };
+
+/** Most characters of a job's output posted and not yet read before its worker waits. */
+export const OUTPUT_IN_FLIGHT = 4 * 1024 * 1024;
+
+/** Tells a worker waiting on `flow` that `chars` of its output have been read. */
+export function takeOutput(flow: Int32Array, chars: number): void {
+  Atomics.sub(flow, 0, chars);
+  Atomics.notify(flow, 0);
+}
 
 /** Messages from a worker to the host (validated, never trusted). */
 export type WorkerMessage =
@@ -161,6 +180,8 @@ class PooledWorker {
   #job?: {
     id: string;
     ctx: JobContext;
+    /** The job's output in flight (HostMessage): taken off as each output message arrives. */
+    flow: Int32Array;
     /** Set once the job was interrupted: the step has ended, the worker not yet. */
     draining: boolean;
     resolve(outcome: WorkerOutcome): void;
@@ -230,6 +251,7 @@ class PooledWorker {
   run(job: WorkerJob, ctx: JobContext): Promise<WorkerOutcome> {
     const interrupt = new SharedArrayBuffer(8);
     const flag = new Int32Array(interrupt);
+    const flow = new SharedArrayBuffer(4);
     const id = crypto.randomUUID();
     return new Promise<WorkerOutcome>((resolve, reject) => {
       let graceTimer: ReturnType<typeof setTimeout> | undefined;
@@ -258,6 +280,7 @@ class PooledWorker {
       this.#job = {
         id,
         ctx,
+        flow: new Int32Array(flow),
         draining: false,
         resolve: (outcome) => {
           stopTimers();
@@ -274,7 +297,7 @@ class PooledWorker {
       };
       if (ctx.signal.aborted) onAbort();
       else ctx.signal.addEventListener("abort", onAbort, { once: true });
-      this.worker.postMessage({ type: "run", id, job, interrupt } satisfies HostMessage);
+      this.worker.postMessage({ type: "run", id, job, interrupt, flow } satisfies HostMessage);
     });
   }
 
@@ -310,9 +333,9 @@ class PooledWorker {
       case "setup_failed":
         return this.#die(`the ${this.runtime.id} runtime failed to start: ${message.message}`);
       case "output":
-        if (this.#job?.id === message.id && !this.#job.draining) {
-          this.#job.ctx.write(message.stream, message.text);
-        }
+        if (this.#job?.id !== message.id) return;
+        takeOutput(this.#job.flow, message.text.length);
+        if (!this.#job.draining) this.#job.ctx.write(message.stream, message.text);
         return;
       case "done":
         if (this.#job?.id !== message.id) return;

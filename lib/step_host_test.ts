@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { parseWorkerMessage, StepHost, type WorkerRuntime } from "./step_host.ts";
+import {
+  type HostMessage,
+  OUTPUT_IN_FLIGHT,
+  parseWorkerMessage,
+  StepHost,
+  type WorkerRuntime,
+} from "./step_host.ts";
 
 Deno.test("parseWorkerMessage() accepts the protocol's messages", () => {
   assert.deepEqual(parseWorkerMessage({ type: "ready" }), { type: "ready", report: undefined });
@@ -171,5 +177,72 @@ Deno.test("StepHost: a step's access is its worker's permissions, in a pool of i
   } finally {
     host.dispose();
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a worker whose output is not read waits once OUTPUT_IN_FLIGHT characters are posted", async () => {
+  // A reader that never takes output off (a parent too busy to read): the
+  // flooding step must block rather than fill memory with messages.
+  const worker = new Worker(new URL("./testdata/fake_worker.ts", import.meta.url), {
+    type: "module",
+  });
+  const interrupt = new SharedArrayBuffer(8);
+  const flow = new SharedArrayBuffer(4);
+  let received = 0;
+  const done = Promise.withResolvers<unknown>();
+  const ready = Promise.withResolvers<void>();
+  worker.onmessage = ({ data }) => {
+    if (data.type === "ready") ready.resolve();
+    if (data.type === "output") received += data.text.length;
+    if (data.type === "done") done.resolve(data.outcome);
+  };
+  try {
+    worker.postMessage({ type: "init", init: null } satisfies HostMessage);
+    await ready.promise;
+    worker.postMessage(
+      {
+        type: "run",
+        id: "1",
+        job: { step: "s", code: "flood", inputs: "{}" },
+        interrupt,
+        flow,
+      } satisfies HostMessage,
+    );
+    const inFlight = new Int32Array(flow);
+    // Bounded: wait until the worker stops posting (it blocks in Atomics.wait).
+    for (let last = -1; last !== received;) {
+      last = received;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    assert.ok(received > OUTPUT_IN_FLIGHT, `only ${received} characters arrived`);
+    assert.ok(received <= OUTPUT_IN_FLIGHT + 2 * 64 * 1024, `${received} characters arrived`);
+    assert.equal(Atomics.load(inFlight, 0), received);
+    // Stopping the job releases the wait at once.
+    const flag = new Int32Array(interrupt);
+    Atomics.store(flag, 1, 1);
+    assert.deepEqual(await done.promise, { kind: "interrupted" });
+  } finally {
+    worker.terminate();
+  }
+});
+
+Deno.test("StepHost: a flooding step's output keeps flowing while the host reads it", async () => {
+  const host = new StepHost(1);
+  try {
+    const stop = new AbortController();
+    const output: string[] = [];
+    let chars = 0;
+    const outcome = await host.execute(fake(), { step: "s", code: "flood", inputs: "{}" }, {
+      signal: stop.signal,
+      write: (_, text) => {
+        output.push(text);
+        chars += text.length;
+        // Well past what may be in flight at once: the host took output off as it came.
+        if (chars > 3 * OUTPUT_IN_FLIGHT) stop.abort();
+      },
+    });
+    assert.deepEqual(outcome, { kind: "interrupted" });
+  } finally {
+    host.dispose();
   }
 });

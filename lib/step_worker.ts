@@ -5,7 +5,13 @@
  * @module
  */
 
-import type { HostMessage, WorkerJob, WorkerMessage, WorkerOutcome } from "./step_host.ts";
+import {
+  type HostMessage,
+  OUTPUT_IN_FLIGHT,
+  type WorkerJob,
+  type WorkerMessage,
+  type WorkerOutcome,
+} from "./step_host.ts";
 
 /** What a runtime's handler gets for one job. */
 export interface JobRun {
@@ -71,14 +77,22 @@ export function serveSteps(handler: WorkerHandler): void {
         return;
       }
       const flag = new Int32Array(message.interrupt);
+      const flow = new Int32Array(message.flow);
+      const stopped = () => Atomics.load(flag, 1) !== 0;
       const pending = { stdout: "", stderr: "" };
       let lastSent = -Infinity;
       const flush = () => {
+        // The reader is behind: wait (step code with it) until it catches
+        // up, or the job is stopped, when its output no longer matters.
+        for (let inFlight; (inFlight = Atomics.load(flow, 0)) > OUTPUT_IN_FLIGHT && !stopped();) {
+          Atomics.wait(flow, 0, inFlight, 50);
+        }
         for (const stream of ["stdout", "stderr"] as const) {
-          if (pending[stream]) {
-            post({ type: "output", id: message.id, stream, text: pending[stream] });
-          }
+          const text = pending[stream];
           pending[stream] = "";
+          if (!text || stopped()) continue;
+          Atomics.add(flow, 0, text.length);
+          post({ type: "output", id: message.id, stream, text });
         }
         lastSent = performance.now();
       };
@@ -87,7 +101,7 @@ export function serveSteps(handler: WorkerHandler): void {
         outcome = await handler.run({
           job: message.job,
           interruptFlag: flag,
-          interrupted: () => Atomics.load(flag, 1) !== 0,
+          interrupted: stopped,
           write: (stream, text) => {
             pending[stream] += text;
             if (
@@ -98,7 +112,7 @@ export function serveSteps(handler: WorkerHandler): void {
           flush,
         });
       } catch (error) {
-        outcome = Atomics.load(flag, 1) !== 0
+        outcome = stopped()
           ? { kind: "interrupted" }
           : { kind: "error", message: `(${handler.language}): ${errorText(error)}` };
       }

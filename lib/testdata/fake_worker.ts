@@ -2,7 +2,8 @@
  * A step-host worker for unit tests. A job's code is a command:
  * `result <json>`, `spin` (busy until interrupted), `stubborn <ms>` (busy
  * for that long, ignoring interrupts), `forge` (posts a second "ready", as
- * hostile step code could), `read <path>` (what reading the file came to).
+ * hostile step code could), `read <path>` (what reading the file came to),
+ * `flood` (prints until interrupted).
  */
 
 import { serveSteps } from "../step_worker.ts";
@@ -15,7 +16,7 @@ function busy(ms: number): void {
 serveSteps({
   language: "fake",
   setup: () => ({ report: { pid: "fake" } }),
-  run({ job, interrupted }) {
+  run({ job, interrupted, write }) {
     const [command, arg] = job.code.split(" ");
     switch (command) {
       case "result":
@@ -26,6 +27,9 @@ serveSteps({
       case "stubborn":
         busy(Number(arg));
         return Promise.resolve({ kind: "result", json: "1" });
+      case "flood":
+        while (!interrupted()) write("stdout", "x".repeat(1000));
+        return Promise.resolve({ kind: "interrupted" });
       case "forge":
         (self as unknown as Worker).postMessage({ type: "ready", report: { pid: "forged" } });
         return Promise.resolve({ kind: "result", json: "1" });
