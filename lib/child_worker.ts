@@ -16,11 +16,10 @@
  * @module
  */
 
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { mayReadEnv } from "./env.ts";
 import { missingFromCache, stderrCause } from "./child_stderr.ts";
 import { encodeFrame, readFrames } from "./frames.ts";
+import { programConfig } from "./program.ts";
 import type { HostMessage, WorkerPermissions } from "./step_host.ts";
 import { STEP_CHILD_COMMAND } from "./step_child.ts";
 
@@ -90,42 +89,6 @@ export function childEnv(
 }
 
 /**
- * The Deno configuration of the program that loaded hwfe, found the way
- * Deno finds it: the first deno.json or deno.jsonc in the main module's
- * folder or above. From a checkout that is hwfe's own (and so its
- * lockfile); for a program that imports hwfe, the program's. Undefined for
- * a remote main module or a program without one: Deno then resolved npm
- * packages from the registry's metadata in its cache, and so will the child.
- */
-export function programConfig(
-  mainModule: string = Deno.mainModule,
-  isFile: (path: string) => boolean = fileExists,
-): string | undefined {
-  if (!mainModule.startsWith("file:")) return undefined;
-  for (let dir = dirname(fileURLToPath(mainModule));; dir = dirname(dir)) {
-    for (const name of ["deno.json", "deno.jsonc"]) {
-      if (isFile(join(dir, name))) return join(dir, name);
-    }
-    if (dirname(dir) === dir) return undefined;
-  }
-}
-
-function fileExists(path: string): boolean {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch {
-    return false;
-  }
-}
-
-let foundConfig: { path?: string } | undefined;
-
-/** {@link programConfig}, looked up once per process. */
-function cachedProgramConfig(): string | undefined {
-  return (foundConfig ??= { path: programConfig() }).path;
-}
-
-/**
  * Deno flags that make a step child load exactly the module graph and npm
  * versions its parent loaded, and nothing from the network: the parent's
  * configuration and lockfile, which the child may not change (two children
@@ -159,7 +122,7 @@ export function childCommand(
   permissions: WorkerPermissions,
   heapMb: number,
   standalone: boolean = STANDALONE,
-  config: () => string | undefined = cachedProgramConfig,
+  config: () => string | undefined = programConfig,
 ): string[] {
   const { read, write, net, denyRead = [], denyWrite = [], denyNet = [] } = permissions;
   if (standalone) {
@@ -242,7 +205,7 @@ export class ChildWorker implements WorkerLike {
       clearTimeout(timer);
       const missing = STANDALONE ? undefined : missingFromCache(this.#stderr, {
         mainModule: Deno.mainModule,
-        config: cachedProgramConfig(),
+        config: programConfig(),
         denoDir: env?.DENO_DIR,
       });
       if (missing) return this.#fail(missing, true);
@@ -294,7 +257,8 @@ export class ChildWorker implements WorkerLike {
   postMessage(message: HostMessage): void {
     if (this.#terminated) return;
     if (message.type !== "run") return this.#send(message);
-    const { interrupt, ...rest } = message;
+    // Shared memory cannot cross processes: the child makes its own of both.
+    const { interrupt, flow: _flow, ...rest } = message;
     const flag = new Int32Array(interrupt);
     const id = message.id;
     this.#polls.set(

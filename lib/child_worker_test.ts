@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { childCommand, childEnv, graphFlags, programConfig } from "./child_worker.ts";
+import { childCommand, childEnv, graphFlags } from "./child_worker.ts";
 import { WORKER_MODULES } from "../runners/mod.ts";
 import { encodeFrame, readFrames } from "./frames.ts";
 import { luaWasmPath } from "./lua_wasm.ts";
@@ -104,17 +104,6 @@ Deno.test("graphFlags(): the program's config and its lockfile, frozen; else non
     "--cached-only",
   ]);
   assert.deepEqual(graphFlags(undefined), ["--no-config", "--no-lock", "--cached-only"]);
-});
-
-Deno.test("programConfig() finds the main module's deno.json or deno.jsonc as Deno does", () => {
-  const files = new Set(["/app/deno.jsonc", "/app/sub/deno.json"]);
-  const isFile = (path: string) => files.has(path);
-  assert.equal(programConfig("file:///app/sub/deep/main.ts", isFile), "/app/sub/deno.json");
-  assert.equal(programConfig("file:///app/main.ts", isFile), "/app/deno.jsonc");
-  assert.equal(programConfig("file:///elsewhere/main.ts", isFile), undefined);
-  assert.equal(programConfig("https://example.com/app/main.ts", () => true), undefined);
-  // This test's own program: the checkout's deno.json.
-  assert.equal(programConfig(), new URL("../deno.json", import.meta.url).pathname);
 });
 
 Deno.test("childEnv() passes what Deno needs (cache, registry, proxy, certificates), nothing else", () => {

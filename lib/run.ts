@@ -8,6 +8,7 @@
 import { defaultCacheDir } from "./cache.ts";
 import type { ExecutionMode, RunEvent, RunResult, Strategy } from "./events.ts";
 import { type Plan, planLevels } from "./plan.ts";
+import { assertWorkerOptions } from "./program.ts";
 import { checkRunnable, schedule } from "./scheduler.ts";
 import { StepHost } from "./step_host.ts";
 import type { Language, Workflow } from "./workflow.ts";
@@ -127,6 +128,7 @@ export async function runWorkflow(
   const mode = options.mode ?? "sequential";
   const maxParallel = mode === "sequential" ? 1 : options.maxParallel ?? 4;
   const grants: Grants = { run: false, ...options.grants };
+  assertWorkerOptions(); // a worker without it would end the whole process
   const plan = planLevels(workflow.steps.values());
   const host = new StepHost(maxParallel);
   const emit = options.onEvent ?? (() => {});

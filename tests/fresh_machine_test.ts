@@ -12,85 +12,10 @@
  */
 
 import assert from "node:assert/strict";
-import { dirname } from "node:path";
 import { ROOT } from "./_helpers.ts";
+import { assertOffline, freshMachine, offline, runOn } from "./_fresh.ts";
 
 const decoder = new TextDecoder();
-
-/** Copies the files a clone of the repository would hold into `dir`. */
-async function copyRepository(dir: string): Promise<void> {
-  const listed = await new Deno.Command("git", {
-    args: ["ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-    cwd: ROOT.pathname,
-    stdout: "piped",
-  }).output();
-  assert.ok(listed.success, "git ls-files failed: the tests run from a git checkout");
-  const files = decoder.decode(listed.stdout).split("\0").filter((f) => f);
-  for (const file of files) {
-    try {
-      await Deno.mkdir(`${dir}/${dirname(file)}`, { recursive: true });
-      await Deno.copyFile(new URL(file, ROOT), `${dir}/${file}`);
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error; // deleted, not yet committed
-    }
-  }
-}
-
-/** A loopback port with nothing listening on it: connections to it are refused. */
-function closedPort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr;
-  listener.close();
-  return port;
-}
-
-interface Machine {
-  root: string;
-  env: Record<string, string>;
-}
-
-/** A fresh machine: a copy of the repository, and empty Deno, hwfe and user caches. */
-async function freshMachine(): Promise<Machine> {
-  const root = await Deno.makeTempDir({ prefix: "hwfe-fresh-" });
-  await copyRepository(`${root}/hwfe`);
-  return {
-    root,
-    env: {
-      NO_COLOR: "1",
-      DENO_DIR: `${root}/deno`,
-      HWFE_CACHE_DIR: `${root}/hwfe-cache`,
-      XDG_CACHE_HOME: `${root}/xdg-cache`,
-      HWFE_DATA_DIR: `${root}/hwfe-data`,
-    },
-  };
-}
-
-/** The variables that send every network attempt of Deno to a closed port. */
-function offline(): Record<string, string> {
-  const proxy = `http://127.0.0.1:${closedPort()}`;
-  return {
-    HTTPS_PROXY: proxy,
-    HTTP_PROXY: proxy,
-    https_proxy: proxy,
-    http_proxy: proxy,
-    NO_PROXY: "",
-    no_proxy: "",
-  };
-}
-
-async function run(machine: Machine, args: string[], env: Record<string, string> = {}) {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args,
-    cwd: `${machine.root}/hwfe`,
-    env: { ...machine.env, ...env },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stdout = decoder.decode(output.stdout);
-  const stderr = decoder.decode(output.stderr);
-  return { code: output.code, stdout, stderr, all: `${stdout}\n${stderr}` };
-}
 
 /** A workflow in every language, one JavaScript step running in a child process (a deny rule). */
 const EVERY_LANGUAGE = `
@@ -115,28 +40,25 @@ Deno.test({
     "as does a workflow in every language",
   async fn() {
     const machine = await freshMachine();
+    const deno = (args: string[], options: { cwd?: string; env?: Record<string, string> } = {}) =>
+      runOn(machine, Deno.execPath(), args, options);
     try {
-      const first = await run(machine, ["task", "demo"]);
+      const first = await deno(["task", "demo"]);
       assert.equal(first.code, 0, first.all);
       assert.match(first.all, /Workflow 'parallel_demo' succeeded/);
 
-      // The control: with these variables, Deno itself cannot reach anything.
       const net = offline();
-      const control = await run(machine, [
-        "eval",
-        "await fetch('http://example.com/')",
-      ], net);
-      assert.notEqual(control.code, 0, `a fetch got through the closed proxy:\n${control.all}`);
-
-      const again = await run(machine, ["task", "demo"], net);
+      await assertOffline(machine, net);
+      const again = await deno(["task", "demo"], { env: net });
       assert.equal(again.code, 0, again.all);
       assert.match(again.all, /Workflow 'parallel_demo' succeeded/);
 
-      const hwfe = `${machine.root}/hwfe`;
-      await Deno.mkdir(`${hwfe}/data/secret`, { recursive: true });
-      await Deno.writeTextFile(`${hwfe}/data/open.txt`, "open");
-      await Deno.writeTextFile(`${hwfe}/offline.lua`, EVERY_LANGUAGE);
-      const every = await run(machine, [
+      // `deno task hwfe` from a folder below the checkout: paths are that folder's.
+      const work = `${machine.repo}/work`;
+      await Deno.mkdir(`${work}/data/secret`, { recursive: true });
+      await Deno.writeTextFile(`${work}/data/open.txt`, "open");
+      await Deno.writeTextFile(`${work}/offline.lua`, EVERY_LANGUAGE);
+      const every = await deno([
         "task",
         "hwfe",
         "run",
@@ -147,7 +69,7 @@ Deno.test({
         "--mode",
         "parallel",
         "offline.lua",
-      ], net);
+      ], { cwd: work, env: net });
       assert.equal(every.code, 0, every.all);
       const steps = JSON.parse(every.stdout).steps as Record<string, { result: unknown }>;
       assert.deepEqual(
@@ -171,7 +93,7 @@ Deno.test({
         },
       );
     } finally {
-      await Deno.remove(machine.root, { recursive: true });
+      await machine.remove();
     }
   },
 });
