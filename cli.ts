@@ -253,13 +253,12 @@ async function runCommand(arg: string, flags: RunFlags): Promise<number> {
     if (result.status === "cancelled") return signalExit;
     return result.status === "succeeded" ? ExitCode.ok : ExitCode.stepFailed;
   } catch (error) {
-    if (error instanceof PermissionError && error.missingFlags.length) {
-      throw new PermissionError(
-        `${error.message}; rerun as: hwfe ${
-          rerunArgs(error.missingFlags).map(shellQuote).join(" ")
-        }`,
-        error.missingFlags,
-      );
+    if (error instanceof PermissionError) {
+      // The library's words are RunOptions.grants; the command's are its flags.
+      const rerun = error.missingFlags.length
+        ? `; rerun as: hwfe ${rerunArgs(error.missingFlags).map(shellQuote).join(" ")}`
+        : "";
+      throw new PermissionError(`${error.cliMessage}${rerun}`, error.missingFlags);
     }
     throw error;
   } finally {

@@ -52,7 +52,7 @@ export interface ValidateOptions {
  * try {
  *   validateWorkflow(workflow, { grants: {} }); // but shell steps need `run`
  * } catch (error) {
- *   console.log((error as Error).message); // step 'list' (shell) needs --allow-run
+ *   console.log((error as Error).message); // step 'list' (shell) needs grants: { run: true }
  * }
  * ```
  */

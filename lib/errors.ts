@@ -87,18 +87,32 @@ export class ConfigError extends HwfeError {
  * try {
  *   await runWorkflow(workflow); // no grants
  * } catch (error) {
- *   if (error instanceof PermissionError) console.log(error.missingFlags); // ["--allow-run"]
+ *   if (error instanceof PermissionError) {
+ *     console.log(error.message); // step 'ls' (shell) needs grants: { run: true }
+ *     console.log(error.missingFlags); // ["--allow-run"]
+ *   }
  * }
  * ```
  */
 export class PermissionError extends HwfeError {
-  /** The flags that would make the run acceptable, e.g. `["--allow-run"]`. */
+  /** The `hwfe run` flags that would make the run acceptable, e.g. `["--allow-run"]`. */
   readonly missingFlags: string[];
-  /** `message` names the steps; `missingFlags` the CLI flags that would grant them. */
-  constructor(message: string, missingFlags: string[], options?: ErrorOptions) {
+  /** The same as `message`, in the words of the `hwfe` command (its flags). */
+  readonly cliMessage: string;
+  /**
+   * `message` names the steps and what to add to `RunOptions.grants`;
+   * `missingFlags` the `hwfe run` flags that would grant it;
+   * `options.cliMessage` says it with flags (default: `message`).
+   */
+  constructor(
+    message: string,
+    missingFlags: string[],
+    options?: ErrorOptions & { cliMessage?: string },
+  ) {
     super(message, ExitCode.usage, options);
     this.name = "PermissionError";
     this.missingFlags = missingFlags;
+    this.cliMessage = options?.cliMessage ?? message;
   }
 }
 

@@ -267,20 +267,33 @@ const DENIED = {
 };
 
 /**
+ * A grant the run lacks, said both ways: library users read `RunOptions`
+ * words (`grants: { run: true }`), users of the command read flags.
+ */
+export interface MissingGrant {
+  /** The `hwfe run` flag that gives it, e.g. `--allow-read=data`. */
+  flag: string;
+  /** In the library's words, e.g. `step 'r' needs to read data (grants: { read: { allow: ["data"] } })`. */
+  message: string;
+  /** In the command's words, e.g. `step 'r' needs to read data`; the CLI adds the command to rerun. */
+  cliMessage: string;
+}
+
+/**
  * Refuses, before anything starts, steps that declare what the run does
  * not grant, or that hwfe itself may not give (its own `deno run` flags).
- * Adds the flags that would grant what is missing to `missing`
- * (flag -> reason). Throws for what no flag of `hwfe run` can fix.
+ * Adds what would grant what is missing to `missing` (by flag). Throws
+ * for what no grant of the run can fix.
  */
 export function checkGrants(
   workflow: Workflow,
   grants: Grants,
-  missing: Map<string, string>,
+  missing: Map<string, MissingGrant>,
   probe: GrantProbe = denoProbe,
 ): void {
   const where = workflow.file ? `${workflow.file}: ` : "";
   // What is denied -> the flag and the steps that need it.
-  const refusals = new Map<string, { flag: string; steps: string[] }>();
+  const refusals = new Map<string, { kind: keyof typeof FLAG_NAMES; steps: string[] }>();
   const hostLacks = new Map<string, Set<string>>(); // deno flag -> items
   for (const kind of ["env", ...RESOURCE_KINDS] as const) {
     const notAllowed = new Map<string, string>(); // item as declared -> first step
@@ -293,7 +306,7 @@ export function checkGrants(
         const deny = grants[kind]?.deny ?? [];
         if (deny === "all" || deny.some(test)) {
           const what = `${DENIED[kind]} ${declared}`;
-          const refusal = refusals.get(what) ?? { flag: `--deny-${FLAG_NAMES[kind]}`, steps: [] };
+          const refusal = refusals.get(what) ?? { kind, steps: [] };
           refusal.steps.push(step.name);
           refusals.set(what, refusal);
         } else if (allow !== "all" && !allow.some(test)) {
@@ -318,23 +331,29 @@ export function checkGrants(
           })
         );
       const items = [...(Array.isArray(allow) ? allow : []), ...needed];
-      missing.set(
-        `--allow-${FLAG_NAMES[kind]}=${items.join(",")}`,
-        [...notAllowed].map(([item, step]) => `step '${step}' ${NEEDS[kind]} ${item}`)
-          .join("; "),
-      );
+      const flag = `--allow-${FLAG_NAMES[kind]}=${items.join(",")}`;
+      const reasons = [...notAllowed].map(([item, step]) => `step '${step}' ${NEEDS[kind]} ${item}`)
+        .join("; ");
+      missing.set(flag, {
+        flag,
+        message: `${reasons} (grants: { ${kind}: { allow: [${
+          items.map((item) => JSON.stringify(item)).join(", ")
+        }] } })`,
+        cliMessage: reasons,
+      });
     }
   }
   if (refusals.size) {
-    throw new PermissionError(
-      where + [...refusals].map(([what, { flag, steps }]) => {
+    const say = (denier: (kind: keyof typeof FLAG_NAMES) => string) =>
+      where + [...refusals].map(([what, { kind, steps }]) => {
         const needers = steps.map((s) => `'${s}'`).join(", ");
-        return `${what} (needed by step${
-          steps.length > 1 ? "s" : ""
-        } ${needers}) is denied by ${flag}`;
-      }).join("; "),
-      [],
-    );
+        return `${what} (needed by step${steps.length > 1 ? "s" : ""} ${needers}) is denied by ${
+          denier(kind)
+        }`;
+      }).join("; ");
+    throw new PermissionError(say((kind) => `grants.${kind}.deny`), [], {
+      cliMessage: say((kind) => `--deny-${FLAG_NAMES[kind]}`),
+    });
   }
   if (hostLacks.size) {
     const flags = [...hostLacks].map(([flag, items]) => `${flag}=${[...items].join(",")}`);
@@ -349,22 +368,22 @@ export function checkGrants(
   for (const step of workflow.steps.values()) {
     const access = stepAccess(step, grants);
     if (!access) continue;
+    const denyInside = (rule: string, why: string) =>
+      `${where}step '${step.name}': ${rule} falls inside what the step is granted, ${why}`;
     if (needsDenyRules(access) && probe.standalone?.()) {
-      throw new PermissionError(
-        `${where}step '${step.name}': a --deny-* rule falls inside what the step is granted, ` +
-          `which this compiled hwfe cannot enforce (Deno takes deny rules only as flags of ` +
-          `deno run); grant the step a path that leaves the denied one out, or run hwfe ` +
-          `from source with deno run`,
-        [],
-      );
+      const why = `which this compiled hwfe cannot enforce (Deno takes deny rules only as flags ` +
+        `of deno run); grant the step a path that leaves the denied one out, or run hwfe ` +
+        `from source with deno run`;
+      throw new PermissionError(denyInside("a deny rule", why), [], {
+        cliMessage: denyInside("a --deny-* rule", why),
+      });
     }
     if (needsDenyRules(access) && !probe.canStartChildren()) {
-      throw new PermissionError(
-        `${where}step '${step.name}': a --deny-* rule falls inside what the step is granted, ` +
-          `which hwfe enforces by running the step in a child process; run hwfe with ` +
-          `deno run --allow-run (or grant the step a narrower path)`,
-        [],
-      );
+      const why = `which hwfe enforces by running the step in a child process; run hwfe with ` +
+        `deno run --allow-run (or grant the step a narrower path)`;
+      throw new PermissionError(denyInside("a deny rule", why), [], {
+        cliMessage: denyInside("a --deny-* rule", why),
+      });
     }
     for (const kind of ["read", "write"] as const) {
       const deny = (kind === "read" ? access.denyRead : access.denyWrite).map(realPath);

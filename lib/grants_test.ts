@@ -5,6 +5,7 @@ import {
   type GrantProbe,
   type Grants,
   hostWithin,
+  type MissingGrant,
   stepAccess,
   within,
 } from "./grants.ts";
@@ -52,8 +53,8 @@ Deno.test("stepAccess() is the intersection of what a step declares and the run 
   assert.equal(stepAccess(workflowWith({ env: ["X"] }).steps.get("s")!, grants), undefined);
 });
 
-Deno.test("checkGrants() names the flags to add, keeping what was granted", () => {
-  const missing = new Map<string, string>();
+Deno.test("checkGrants() names the grants and flags to add, keeping what was granted", () => {
+  const missing = new Map<string, MissingGrant>();
   checkGrants(
     workflowWith({ read: ["data"], net: ["a.com"] }),
     { run: false, read: { allow: ["docs"], deny: [] } },
@@ -61,7 +62,11 @@ Deno.test("checkGrants() names the flags to add, keeping what was granted", () =
     everything,
   );
   assert.deepEqual([...missing.keys()], ["--allow-read=docs,data", "--allow-net=a.com"]);
-  assert.match(missing.get("--allow-read=docs,data")!, /step 's' needs to read data/);
+  assert.deepEqual(missing.get("--allow-read=docs,data"), {
+    flag: "--allow-read=docs,data",
+    message: `step 's' needs to read data (grants: { read: { allow: ["docs", "data"] } })`,
+    cliMessage: "step 's' needs to read data",
+  });
 });
 
 Deno.test("checkGrants() refuses denied resources without suggesting flags", () => {
@@ -75,7 +80,10 @@ Deno.test("checkGrants() refuses denied resources without suggesting flags", () 
       ),
     (error: unknown) =>
       error instanceof PermissionError && error.missingFlags.length === 0 &&
-      /writing to out\/x \(needed by step 's'\) is denied by --deny-write/.test(error.message),
+      /writing to out\/x \(needed by step 's'\) is denied by grants\.write\.deny$/.test(
+        error.message,
+      ) &&
+      /writing to out\/x \(needed by step 's'\) is denied by --deny-write$/.test(error.cliMessage),
   );
 });
 
@@ -104,14 +112,19 @@ const denyInside = (probe: GrantProbe) => () =>
 Deno.test("checkGrants() needs child processes for a deny rule inside a grant", () => {
   assert.throws(
     denyInside({ has: () => true, canStartChildren: () => false }),
-    /a --deny-\* rule falls inside what the step is granted.*deno run --allow-run/,
+    (error: unknown) =>
+      error instanceof PermissionError &&
+      /a deny rule falls inside what the step is granted.*deno run --allow-run/.test(
+        error.message,
+      ) &&
+      /a --deny-\* rule falls inside what the step is granted/.test(error.cliMessage),
   );
 });
 
 Deno.test("checkGrants(): a compiled hwfe refuses a deny rule inside a grant", () => {
   assert.throws(
     denyInside({ has: () => true, canStartChildren: () => true, standalone: () => true }),
-    /step 's': a --deny-\* rule falls inside .* this compiled hwfe cannot enforce/,
+    /step 's': a deny rule falls inside .* this compiled hwfe cannot enforce/,
   );
 });
 
@@ -152,7 +165,7 @@ Deno.test("checkGrants() refuses symbolic links that lead out of a grant, also d
 });
 
 Deno.test("checkGrants() suggests the fewest paths: one inside another is left out", () => {
-  const missing = new Map<string, string>();
+  const missing = new Map<string, MissingGrant>();
   checkGrants(
     workflowWith({ read: ["data/a.csv", "data", "data/b", "other"] }),
     { run: false },

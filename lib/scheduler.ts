@@ -17,7 +17,7 @@ import type { Plan } from "./plan.ts";
 import { Semaphore } from "./semaphore.ts";
 import type { Step, Workflow } from "./workflow.ts";
 import type { RunnerRegistry } from "../runners/types.ts";
-import { checkGrants, covers, type Grants, stepAccess } from "./grants.ts";
+import { checkGrants, covers, type Grants, type MissingGrant, stepAccess } from "./grants.ts";
 
 /** How to schedule a run. */
 export interface ScheduleOptions {
@@ -118,7 +118,7 @@ export function checkRunnable(
 ): void {
   const where = workflow.file ? `${workflow.file}: ` : "";
   const unsupported: string[] = [];
-  const missing = new Map<string, string>(); // flag -> first step needing it
+  const missing = new Map<string, MissingGrant>(); // by flag: the first step needing it
   for (const step of workflow.steps.values()) {
     const runner = runners.get(step.language);
     if (!runner) {
@@ -134,7 +134,12 @@ export function checkRunnable(
     }
     for (const need of grants ? runner.needs?.(step) ?? [] : []) {
       if (!grants?.[need.grant] && !missing.has(need.flag)) {
-        missing.set(need.flag, `step '${step.name}' (${step.language}) needs ${need.flag}`);
+        const who = `step '${step.name}' (${step.language}) needs`;
+        missing.set(need.flag, {
+          flag: need.flag,
+          message: `${who} grants: { ${need.grant}: true }`,
+          cliMessage: `${who} ${need.flag}`,
+        });
       }
     }
   }
@@ -142,7 +147,10 @@ export function checkRunnable(
   if (!grants) return;
   checkGrants(workflow, grants, missing);
   if (missing.size) {
-    throw new PermissionError([...missing.values()].join("; "), [...missing.keys()]);
+    const needs = [...missing.values()];
+    throw new PermissionError(needs.map((n) => n.message).join("; "), [...missing.keys()], {
+      cliMessage: needs.map((n) => n.cliMessage).join("; "),
+    });
   }
 }
 

@@ -245,8 +245,9 @@ Deno.test("checkRunnable() refuses missing runners and missing grants before any
   assert.throws(
     () => checkRunnable(workflow, new Map([["shell", shell]]), { run: false }),
     (e) =>
-      e instanceof PermissionError && e.message === "step 's' (shell) needs --allow-run" &&
-      e.missingFlags[0] === "--allow-run",
+      e instanceof PermissionError &&
+      e.message === "step 's' (shell) needs grants: { run: true }" &&
+      e.cliMessage === "step 's' (shell) needs --allow-run" && e.missingFlags[0] === "--allow-run",
   );
   checkRunnable(workflow, new Map([["shell", shell]]), { run: true });
   assert.throws(
