@@ -39,8 +39,8 @@ export function stderrCause(stderr: string): string {
 export interface ChildGraphSource {
   /** The program whose module graph the child loads (`Deno.mainModule`). */
   mainModule: string;
-  /** Its Deno configuration, whose lockfile the child reads; none without one. */
-  config?: string;
+  /** The Deno configuration (whose lockfile the child reads) or lockfile of the child; none without. */
+  lockfile?: string;
   /** `DENO_DIR`, when set. */
   denoDir?: string;
 }
@@ -61,13 +61,13 @@ export function missingFromCache(stderr: string, source: ChildGraphSource): stri
     ? `the npm package '${npm[1]}' is not in ${cache}`
     : module
     ? `the module ${module[1]} is not in ${cache}`
-    : `the lockfile of ${source.config} does not list every package hwfe loads`;
+    : `the lockfile (${source.lockfile}) does not list every package hwfe loads`;
   const main = source.mainModule.startsWith("file:")
     ? fileURLToPath(source.mainModule)
     : source.mainModule;
   const env = source.denoDir ? `DENO_DIR=${shellQuote(source.denoDir)} ` : "";
   return `${what}. hwfe's step processes never download anything: they load what the ` +
     `program that started them loaded, from the same cache and ${
-      source.config ? `lockfile (${source.config})` : "registry data"
+      source.lockfile ? `lockfile (${source.lockfile})` : "registry data"
     }. Fill the cache (and the lockfile) with network access: ${env}deno cache ${shellQuote(main)}`;
 }

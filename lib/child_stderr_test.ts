@@ -35,7 +35,7 @@ Deno.test("stderrCause() quotes at most 20 lines and says how many more there we
 Deno.test("missingFromCache() names the package and the command that fills the cache", () => {
   const message = missingFromCache(NOT_CACHED, {
     mainModule: "file:///home/me/app/main.ts",
-    config: "/home/me/app/deno.json",
+    lockfile: "/home/me/app/deno.json",
     denoDir: "/tmp/my cache",
   });
   assert.equal(
@@ -59,9 +59,9 @@ Deno.test("missingFromCache() knows remote modules and an outdated lockfile, and
   assert.match(
     missingFromCache("error: The lockfile is out of date. Run `deno install --frozen=false`", {
       ...source,
-      config: "/app/deno.json",
+      lockfile: "/app/deno.json",
     })!,
-    /^the lockfile of \/app\/deno\.json does not list every package hwfe loads\./,
+    /^the lockfile \(\/app\/deno\.json\) does not list every package hwfe loads\./,
   );
   assert.equal(missingFromCache("error: Uncaught Error: boom", source), undefined);
 });

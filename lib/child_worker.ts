@@ -16,6 +16,8 @@
  * @module
  */
 
+import { fileURLToPath } from "node:url";
+import HWFE_LOCKFILE from "./deno_lock.json" with { type: "json" };
 import { mayReadEnv } from "./env.ts";
 import { missingFromCache, stderrCause } from "./child_stderr.ts";
 import { encodeFrame, readFrames } from "./frames.ts";
@@ -49,6 +51,9 @@ export function canStartChildren(): boolean {
   }
 }
 
+/** Set for every child: no colour codes in its messages, no update check on the network. */
+const CHILD_SETTINGS = { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" };
+
 /**
  * The variables a step child's Deno needs: where its caches are, which
  * registry its npm packages came from (Deno keeps them per registry), how
@@ -79,7 +84,7 @@ export function childEnv(
     get: (name) => Deno.env.get(name),
   },
 ): Record<string, string> | undefined {
-  const env: Record<string, string> = { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" };
+  const env: Record<string, string> = { ...CHILD_SETTINGS };
   for (const name of CHILD_ENV) {
     if (!read.may(name)) return undefined;
     const value = read.get(name);
@@ -88,19 +93,62 @@ export function childEnv(
   return env;
 }
 
+/** A lockfile for a step child; `frozen` unless the child may add to it. */
+export interface ChildLockfile {
+  path: string;
+  frozen: boolean;
+}
+
 /**
  * Deno flags that make a step child load exactly the module graph and npm
- * versions its parent loaded, and nothing from the network: the parent's
- * configuration and lockfile, which the child may not change (two children
- * writing one lockfile would race), and Deno's cache only. The parent's
- * module graph holds every worker module (runners/mod.ts), so what a child
- * needs is in the cache before any child starts.
+ * versions its parent loaded, and nothing from the network: the program's
+ * configuration and its lockfile, else hwfe's own lockfile, which the
+ * child may not change (two children writing one lockfile would race),
+ * and Deno's cache only. The parent's module graph holds every worker
+ * module (runners/mod.ts), so what a child needs is in the cache before
+ * any child starts.
  */
-export function graphFlags(config: string | undefined): string[] {
-  return [
-    ...(config ? [`--config=${config}`, "--frozen"] : ["--no-config", "--no-lock"]),
-    "--cached-only",
-  ];
+export function graphFlags(config: string | undefined, lock: ChildLockfile | undefined): string[] {
+  const source = config
+    ? [`--config=${config}`, "--frozen"]
+    : lock
+    ? ["--no-config", `--lock=${lock.path}`, ...(lock.frozen ? ["--frozen"] : [])]
+    : ["--no-config", "--no-lock"];
+  return [...source, "--cached-only"];
+}
+
+let lockfile: { lock?: ChildLockfile } | undefined;
+
+/**
+ * hwfe's own lockfile (lib/deno_lock.json, a copy of deno.lock), for the
+ * children of a program without a configuration. Every npm package in it
+ * is pinned in the source (lib/npm_files.ts), so such a program resolved
+ * these very versions; with the lockfile, the child needs none of the
+ * registry metadata that Deno may not have cached. Deno reads lockfiles
+ * from disk only, so hwfe imported from a URL writes it to a temporary
+ * file once, which its children may complete with the remote modules'
+ * hashes (Deno writes lockfiles atomically, and every child writes the
+ * same); without permission to write it, the child resolves without one.
+ */
+function hwfeLockfile(): ChildLockfile | undefined {
+  return (lockfile ??= { lock: lockfilePath() }).lock;
+}
+
+function lockfilePath(): ChildLockfile | undefined {
+  const url = new URL("./deno_lock.json", import.meta.url);
+  if (url.protocol === "file:") return { path: fileURLToPath(url), frozen: true };
+  try {
+    const path = Deno.makeTempFileSync({ prefix: "hwfe-", suffix: ".lock" });
+    Deno.writeTextFileSync(path, JSON.stringify(HWFE_LOCKFILE));
+    globalThis.addEventListener("unload", () => {
+      try {
+        Deno.removeSync(path);
+      } catch { /* already gone */ }
+    });
+    return { path, frozen: false };
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -123,6 +171,7 @@ export function childCommand(
   heapMb: number,
   standalone: boolean = STANDALONE,
   config: () => string | undefined = programConfig,
+  lock: () => ChildLockfile | undefined = hwfeLockfile,
 ): string[] {
   const { read, write, net, denyRead = [], denyWrite = [], denyNet = [] } = permissions;
   if (standalone) {
@@ -151,7 +200,7 @@ export function childCommand(
     "run",
     "--quiet",
     "--no-prompt",
-    ...graphFlags(config()),
+    ...graphFlags(config(), config() ? undefined : lock()),
     "--unstable-worker-options",
     `--v8-flags=--max-old-space-size=${heapMb}`,
     // The child itself may read hwfe's source (to load the worker module)
@@ -188,7 +237,7 @@ export class ChildWorker implements WorkerLike {
     this.#child = new Deno.Command(Deno.execPath(), {
       args: childCommand(moduleUrl, permissions, heapMb),
       clearEnv: env !== undefined,
-      env: env ?? { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
+      env: env ?? CHILD_SETTINGS,
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
@@ -205,7 +254,7 @@ export class ChildWorker implements WorkerLike {
       clearTimeout(timer);
       const missing = STANDALONE ? undefined : missingFromCache(this.#stderr, {
         mainModule: Deno.mainModule,
-        config: programConfig(),
+        lockfile: programConfig() ?? hwfeLockfile()?.path,
         denoDir: env?.DENO_DIR,
       });
       if (missing) return this.#fail(missing, true);

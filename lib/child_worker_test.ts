@@ -97,13 +97,26 @@ Deno.test("the step-child command run by hand says what it is, with no stack tra
   assert.doesNotMatch(stderr, /\n\s+at /);
 });
 
-Deno.test("graphFlags(): the program's config and its lockfile, frozen; else none; the cache only", () => {
-  assert.deepEqual(graphFlags("/app/deno.json"), [
+Deno.test("graphFlags(): the program's config, else hwfe's lockfile, frozen; the cache only", () => {
+  const lock = { path: "/hwfe/lib/deno_lock.json", frozen: true };
+  assert.deepEqual(graphFlags("/app/deno.json", lock), [
     "--config=/app/deno.json",
     "--frozen",
     "--cached-only",
   ]);
-  assert.deepEqual(graphFlags(undefined), ["--no-config", "--no-lock", "--cached-only"]);
+  assert.deepEqual(graphFlags(undefined, lock), [
+    "--no-config",
+    "--lock=/hwfe/lib/deno_lock.json",
+    "--frozen",
+    "--cached-only",
+  ]);
+  // hwfe from a URL: a temporary copy, which children complete with remote modules' hashes.
+  assert.deepEqual(graphFlags(undefined, { path: "/tmp/hwfe-1.lock", frozen: false }), [
+    "--no-config",
+    "--lock=/tmp/hwfe-1.lock",
+    "--cached-only",
+  ]);
+  assert.deepEqual(graphFlags(undefined, undefined), ["--no-config", "--no-lock", "--cached-only"]);
 });
 
 Deno.test("childEnv() passes what Deno needs (cache, registry, proxy, certificates), nothing else", () => {

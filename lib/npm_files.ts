@@ -23,23 +23,32 @@ export const NPM_PACKAGES = {
 };
 
 /**
- * The dependencies of those packages, at the versions in deno.lock. These
- * imports are never called either: as direct dependencies at exact
- * versions they decide which version each package's own dependency
- * resolves to (Deno reuses a version already in the graph that satisfies
- * the range), so every resolution of hwfe's packages picks the same ones:
- * from a checkout's lockfile, from `deno install`'s fresh one, from a
- * program's own, or from none. A step child, which loads what its parent
- * loaded from a lockfile and the cache alone (lib/child_worker.ts), then
- * finds every version it needs already cached.
+ * Every other npm package in deno.lock, at its version there. These
+ * imports are never called either; they put the whole lockfile in the
+ * module graph of any program that loads hwfe, so Deno has installed
+ * every package in it before a step child starts: a child loads from
+ * hwfe's lockfile (or the program's) and the cache alone, and Deno
+ * installs a lockfile's every package (lib/child_worker.ts). As direct
+ * dependencies at exact versions they also decide, where Deno can, which
+ * version a package's own dependency resolves to (it reuses a version
+ * already in the graph that satisfies the range), so that a fresh
+ * resolution (`deno install -g`, a program without a lockfile) picks what
+ * deno.lock names.
  */
 export const PINNED_DEPENDENCIES = [
   () => import("npm:ws@8.23.0"),
   () => import("npm:@types/emscripten@1.41.6"),
   () => import("npm:@types/emscripten@1.39.10"),
   () => import("npm:@jitl/quickjs-ffi-types@0.32.0"),
+  () => import("npm:quickjs-emscripten-core@0.32.0"),
+  () => import("npm:@jridgewell/trace-mapping@0.3.31"),
   () => import("npm:@jridgewell/resolve-uri@3.1.3"),
   () => import("npm:@jridgewell/sourcemap-codec@1.6.0"),
+  () => import("npm:@bjorn3/browser_wasi_shim@0.4.2"),
+  () => import("npm:wabt@1.0.39"),
+  () => import("npm:commander@15.1.0"),
+  () => import("npm:smol-toml@1.9.1"),
+  () => import("npm:yaml@2.9.1"),
 ];
 
 /** The absolute path of a file in one of {@link NPM_PACKAGES}, e.g. "wasmoon/dist/glue.wasm". */

@@ -86,10 +86,14 @@ export async function runOn(
   args: string[],
   options: { cwd?: string; env?: Record<string, string> } = {},
 ) {
+  // As from a shell: INIT_CWD (set when the suite runs under `deno task`)
+  // would tell a nested `deno task` where "here" is.
+  const { INIT_CWD: _, ...inherited } = Deno.env.toObject();
   const output = await new Deno.Command(command, {
     args,
     cwd: options.cwd ?? machine.repo,
-    env: { ...machine.env, ...options.env },
+    clearEnv: true,
+    env: { ...inherited, ...machine.env, ...options.env },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

@@ -99,14 +99,31 @@ Deno.test({
 });
 
 Deno.test("a step child whose Deno cache lacks a package says what is missing and how to fill it", async () => {
-  // The program moves DENO_DIR to an empty folder after it has loaded: its
-  // step children then look there, find nothing, and must not download.
-  const dir = await Deno.makeTempDir({ prefix: "hwfe-empty-cache-" });
+  // A copy of this Deno cache without one package that a Python child
+  // loads (hard links: no space, and the suite's cache stays as it was).
+  // The program moves DENO_DIR there after it has loaded: its step
+  // children then look there, miss the package, and must not download it.
+  const dir = await Deno.makeTempDir({ prefix: "hwfe-lacking-cache-" });
   try {
+    const info = await new Deno.Command(Deno.execPath(), {
+      args: ["info", "--json"],
+      stdout: "piped",
+    }).output();
+    const denoDir = JSON.parse(decoder.decode(info.stdout)).denoDir as string;
+    const copy = `${dir}/deno`;
+    await Deno.mkdir(copy);
+    const linked = await new Deno.Command("cp", { args: ["-al", `${denoDir}/npm`, copy] }).output();
+    assert.ok(linked.success, "cp -al failed");
+    let removed = 0;
+    for await (const registry of Deno.readDir(`${copy}/npm`)) {
+      const ws = `${copy}/npm/${registry.name}/ws`;
+      await Deno.remove(ws, { recursive: true }).then(() => removed++, () => {});
+    }
+    assert.equal(removed, 1, `no ws package in ${denoDir}/npm`);
     await Deno.writeTextFile(
       `${dir}/main.ts`,
       `import { defineWorkflow, runWorkflow } from "${new URL("mod.ts", ROOT).href}";
-Deno.env.set("DENO_DIR", ${JSON.stringify(`${dir}/empty`)});
+Deno.env.set("DENO_DIR", ${JSON.stringify(copy)});
 const { workflow } = defineWorkflow({ steps: { py: { language: "python", code: "def run(): return 1" } } });
 const [step] = (await runWorkflow(workflow, { cacheDir: false })).steps;
 console.log(step.error);
@@ -125,10 +142,10 @@ console.log(step.error);
     assert.match(
       stdout,
       new RegExp(
-        `^step 'py' \\(python\\): the python runtime could not start: the npm package '[^']+' ` +
-          `is not in Deno's cache \\(DENO_DIR=${dir}/empty\\)\\. hwfe's step processes never ` +
+        `^step 'py' \\(python\\): the python runtime could not start: the npm package 'ws' ` +
+          `is not in Deno's cache \\(DENO_DIR=${copy}\\)\\. hwfe's step processes never ` +
           `download anything: .* Fill the cache \\(and the lockfile\\) with network access: ` +
-          `DENO_DIR=${dir}/empty deno cache ${dir}/main\\.ts\\n$`,
+          `DENO_DIR=${copy} deno cache ${dir}/main\\.ts\\n$`,
       ),
     );
   } finally {

@@ -1,11 +1,13 @@
 /**
  * The library imported from a URL: the repository is served over HTTP on
  * 127.0.0.1, and a script in a directory without deno.json imports
- * `http://127.0.0.1:PORT/mod.ts` and runs a workflow in every language.
+ * `http://127.0.0.1:PORT/mod.ts` and runs a workflow in every language,
+ * on a fresh Deno cache and then offline.
  */
 
 import assert from "node:assert/strict";
-import { deno, ROOT } from "./_helpers.ts";
+import { ROOT } from "./_helpers.ts";
+import { assertOffline, freshMachine, offline, runOn } from "./_fresh.ts";
 import { serveRepository } from "../scripts/serve.ts";
 
 const SOURCE_DIRS = ["lib", "runners"];
@@ -32,53 +34,70 @@ const result = await runWorkflow(workflow, { mode: "parallel", grants: { run: tr
 console.log(resultToJson(result));
 `;
 
-Deno.test("mod.ts imported over HTTP runs a workflow in every language", async () => {
-  const server = serveRepository();
-  const dir = await Deno.makeTempDir({ prefix: "hwfe-http-" });
-  try {
-    const base = `http://127.0.0.1:${server.addr.port}`;
-    await Deno.writeTextFile(`${dir}/main.ts`, SCRIPT(base));
-    const output = await deno([
-      "run",
-      "--quiet",
-      `--allow-import=127.0.0.1:${server.addr.port}`,
-      `--reload=${base}`,
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-run",
-      "--allow-net",
-      "--unstable-worker-options",
-      "main.ts",
-    ], { cwd: dir });
-    assert.equal(output.code, 0, output.stderr);
-    const result = JSON.parse(output.stdout);
-    const results = Object.fromEntries(
-      Object.entries(result.steps as Record<string, { result?: unknown; error?: string }>)
-        .map(([name, step]) => [name, step.result ?? step.error]),
-    );
-    assert.deepEqual(results, {
-      lua: 20,
-      js: 21,
-      py: 42,
-      ts: 42,
-      sh: { n: 42 },
-      // A function without the JSON convention: its return code, as the reference engine.
-      wasm: {
-        wasm_execution: {
-          function: "run",
-          input_count: 0,
-          module: "<step wasm>.wat",
-          return_code: 7,
-          status: "warning",
-        },
-      },
-    });
-  } finally {
-    await server.shutdown();
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+for (const primed of [false, true]) {
+  // A program without a configuration importing hwfe over HTTP, on an empty
+  // Deno cache, or on one that a checkout's lockfile filled first (so Deno
+  // holds hwfe's packages but not all of the registry's metadata about them).
+  const cache = primed ? "a cache a checkout filled" : "an empty cache";
+  Deno.test(`mod.ts imported over HTTP runs every language, on ${cache} and then offline`, async () => {
+    const machine = await freshMachine();
+    const server = serveRepository();
+    try {
+      if (primed) {
+        const cached = await runOn(machine, Deno.execPath(), ["cache", "cli.ts"]);
+        assert.equal(cached.code, 0, cached.all);
+      }
+      const base = `http://127.0.0.1:${server.addr.port}`;
+      const dir = `${machine.root}/app`;
+      await Deno.mkdir(dir);
+      await Deno.writeTextFile(`${dir}/main.ts`, SCRIPT(base));
+      const net = offline();
+      await assertOffline(machine, net);
+      for (const env of [{}, net] as Record<string, string>[]) {
+        const output = await runOn(machine, Deno.execPath(), [
+          "run",
+          "--quiet",
+          `--allow-import=127.0.0.1:${server.addr.port}`,
+          // Online, fetch hwfe afresh; offline, from the cache like everything else.
+          ...(env === net ? [] : [`--reload=${base}`]),
+          "--allow-read",
+          "--allow-write",
+          "--allow-env",
+          "--allow-run",
+          "--allow-net",
+          "--unstable-worker-options",
+          "main.ts",
+        ], { cwd: dir, env });
+        assert.equal(output.code, 0, output.all);
+        const result = JSON.parse(output.stdout);
+        const results = Object.fromEntries(
+          Object.entries(result.steps as Record<string, { result?: unknown; error?: string }>)
+            .map(([name, step]) => [name, step.result ?? step.error]),
+        );
+        assert.deepEqual(results, {
+          lua: 20,
+          js: 21,
+          py: 42,
+          ts: 42,
+          sh: { n: 42 },
+          // A function without the JSON convention: its return code, as the reference engine.
+          wasm: {
+            wasm_execution: {
+              function: "run",
+              input_count: 0,
+              module: "<step wasm>.wat",
+              return_code: 7,
+              status: "warning",
+            },
+          },
+        });
+      }
+    } finally {
+      await server.shutdown();
+      await machine.remove();
+    }
+  });
+}
 
 Deno.test("the source has no bare import specifiers (it must load from a URL without an import map)", async () => {
   const bare: string[] = [];
