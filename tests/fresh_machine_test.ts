@@ -105,21 +105,7 @@ Deno.test("a step child whose Deno cache lacks a package says what is missing an
   // children then look there, miss the package, and must not download it.
   const dir = await Deno.makeTempDir({ prefix: "hwfe-lacking-cache-" });
   try {
-    const info = await new Deno.Command(Deno.execPath(), {
-      args: ["info", "--json"],
-      stdout: "piped",
-    }).output();
-    const denoDir = JSON.parse(decoder.decode(info.stdout)).denoDir as string;
     const copy = `${dir}/deno`;
-    await Deno.mkdir(copy);
-    const linked = await new Deno.Command("cp", { args: ["-al", `${denoDir}/npm`, copy] }).output();
-    assert.ok(linked.success, "cp -al failed");
-    let removed = 0;
-    for await (const registry of Deno.readDir(`${copy}/npm`)) {
-      const ws = `${copy}/npm/${registry.name}/ws`;
-      await Deno.remove(ws, { recursive: true }).then(() => removed++, () => {});
-    }
-    assert.equal(removed, 1, `no ws package in ${denoDir}/npm`);
     await Deno.writeTextFile(
       `${dir}/main.ts`,
       `import { defineWorkflow, runWorkflow } from "${new URL("mod.ts", ROOT).href}";
@@ -129,6 +115,24 @@ const [step] = (await runWorkflow(workflow, { cacheDir: false })).steps;
 console.log(step.error);
 `,
     );
+    // The program's packages (and the registry data it resolves them with)
+    // in this Deno cache first, so that it can then start offline.
+    const deno = (args: string[]) =>
+      new Deno.Command(Deno.execPath(), { args, cwd: dir, stdout: "piped", stderr: "piped" })
+        .output();
+    const cached = await deno(["cache", "main.ts"]);
+    assert.ok(cached.success, decoder.decode(cached.stderr));
+    const info = await deno(["info", "--json"]);
+    const denoDir = JSON.parse(decoder.decode(info.stdout)).denoDir as string;
+    await Deno.mkdir(copy);
+    const linked = await new Deno.Command("cp", { args: ["-al", `${denoDir}/npm`, copy] }).output();
+    assert.ok(linked.success, "cp -al failed");
+    let removed = 0;
+    for await (const registry of Deno.readDir(`${copy}/npm`)) {
+      const ws = `${copy}/npm/${registry.name}/ws`;
+      await Deno.remove(ws, { recursive: true }).then(() => removed++, () => {});
+    }
+    assert.equal(removed, 1, `no ws package in ${denoDir}/npm`);
     const output = await new Deno.Command(Deno.execPath(), {
       args: ["run", "--quiet", "--allow-all", "--unstable-worker-options", "main.ts"],
       cwd: dir,
