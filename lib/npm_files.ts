@@ -67,7 +67,7 @@ export function npmFile(path: string): string {
 }
 
 /** Where this process resolves `path` in one of {@link NPM_PACKAGES}, without checking access. */
-export function npmPath(path: string): string {
+function npmPath(path: string): string {
   // createRequire needs a file path as its base. A module imported over
   // HTTP has none, and any will do: the packages come from the module graph.
   return createRequire(import.meta.url.startsWith("file:") ? import.meta.url : baseDir())

@@ -11,7 +11,13 @@ export const TESTDATA = new URL("./testdata/", import.meta.url).pathname;
 export const SUITE_CACHE = new URL(".hwfe-cache/tests", ROOT).pathname;
 
 /** The Deno permissions the `hwfe` task gives the CLI. */
-const PERMISSIONS = ["--allow-read", "--allow-write", "--allow-env", "--allow-run", "--allow-net"];
+export const PERMISSIONS = [
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-run",
+  "--allow-net",
+];
 
 export interface CliResult {
   code: number;

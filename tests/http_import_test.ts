@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { ROOT } from "./_helpers.ts";
+import { PERMISSIONS, ROOT } from "./_helpers.ts";
 import { assertOffline, freshMachine, offline, runOn } from "./_fresh.ts";
 import { serveRepository } from "../scripts/serve.ts";
 
@@ -60,11 +60,7 @@ for (const primed of [false, true]) {
           `--allow-import=127.0.0.1:${server.addr.port}`,
           // Online, fetch hwfe afresh; offline, from the cache like everything else.
           ...(env === net ? [] : [`--reload=${base}`]),
-          "--allow-read",
-          "--allow-write",
-          "--allow-env",
-          "--allow-run",
-          "--allow-net",
+          ...PERMISSIONS,
           "--unstable-worker-options",
           "main.ts",
         ], { cwd: dir, env });

@@ -8,17 +8,11 @@
 
 import assert from "node:assert/strict";
 import { serveRepository } from "../scripts/serve.ts";
+import { PERMISSIONS } from "./_helpers.ts";
 import { assertOffline, type FreshMachine, freshMachine, offline, runOn } from "./_fresh.ts";
 
 /** The flags of the README's install command. */
-const INSTALL_FLAGS = [
-  "--allow-read",
-  "--allow-write",
-  "--allow-env",
-  "--allow-run",
-  "--allow-net",
-  "--unstable-worker-options",
-];
+const INSTALL_FLAGS = [...PERMISSIONS, "--unstable-worker-options"];
 
 /** Lua in a worker of hwfe's own process, Python and wasm in child processes, shell. */
 const WORKFLOW = `
