@@ -187,6 +187,7 @@ export function childCommand(
     ...(denyWrite.length ? [`--deny-write=${denyWrite.join(",")}`] : []),
     ...(denyNet.length ? [`--deny-net=${denyNet.join(",")}`] : []),
   ];
+  const program = config();
   const childReads = [
     ...SOURCE_DIRS.filter((url) => url.protocol === "file:").map((url) => url.pathname),
     ...read,
@@ -200,7 +201,7 @@ export function childCommand(
     "run",
     "--quiet",
     "--no-prompt",
-    ...graphFlags(config(), config() ? undefined : lock()),
+    ...graphFlags(program, program ? undefined : lock()),
     "--unstable-worker-options",
     `--v8-flags=--max-old-space-size=${heapMb}`,
     // The child itself may read hwfe's source (to load the worker module)

@@ -134,18 +134,8 @@ Deno.test("childEnv() passes what Deno needs (cache, registry, proxy, certificat
     AWS_SECRET_ACCESS_KEY: "secret",
   };
   const env = childEnv({ may: () => true, get: (name) => host[name] });
-  assert.deepEqual(env, {
-    NO_COLOR: "1",
-    DENO_NO_UPDATE_CHECK: "1",
-    DENO_DIR: "/cache/deno",
-    HOME: "/home/me",
-    PATH: "/usr/bin",
-    NPM_CONFIG_REGISTRY: "https://npm.example.com/",
-    HTTPS_PROXY: "http://proxy:3128",
-    no_proxy: "localhost",
-    DENO_CERT: "/etc/company.pem",
-    SSL_CERT_FILE: "/etc/ssl/cert.pem",
-  });
+  const { API_TOKEN: _, DENO_AUTH_TOKENS: __, AWS_SECRET_ACCESS_KEY: ___, ...needed } = host;
+  assert.deepEqual(env, { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1", ...needed });
   // Not allowed to read one of them: the child inherits rather than miss its cache.
   assert.equal(
     childEnv({ may: (name) => name !== "DENO_DIR", get: (name) => host[name] }),
