@@ -35,15 +35,24 @@ export interface Plan {
   levelOf: Map<string, number>;
 }
 
+/**
+ * Most steps of a cycle its message names: a generated workflow's cycle can
+ * hold every one of 100,000 steps, which made a 1 MB one-line error.
+ */
+export const MAX_CYCLE_SHOWN = 20;
+
 /** Raised by {@link planLevels} when the graph has a cycle. */
 export class CycleError extends Error {
   /** The cycle, first step repeated at the end: `["a", "b", "a"]`. */
   readonly cycle: string[];
-  /** The message names the cycle's steps in order. */
+  /** The message names the cycle's steps in order, the first {@link MAX_CYCLE_SHOWN} of a long one. */
   constructor(cycle: string[]) {
-    super(
-      `Circular dependency detected involving step '${cycle[0]}': ${cycle.join(" -> ")}`,
-    );
+    const length = cycle.length - 1;
+    const path = length <= MAX_CYCLE_SHOWN
+      ? cycle.join(" -> ")
+      : `${cycle.slice(0, MAX_CYCLE_SHOWN).join(" -> ")} -> ... (a cycle of ${length} steps; ` +
+        `the first ${MAX_CYCLE_SHOWN} shown)`;
+    super(`Circular dependency detected involving step '${cycle[0]}': ${path}`);
     this.name = "CycleError";
     this.cycle = cycle;
   }

@@ -65,3 +65,26 @@ Deno.test("planLevels() handles a 100,000-step chain without recursion limits", 
   nodes[0] = node("s0", "s99999");
   assert.throws(() => planLevels(nodes), CycleError);
 });
+
+Deno.test("planLevels() names the first 20 steps of a long cycle and its length", () => {
+  const n = 100_000;
+  const nodes = Array.from({ length: n }, (_, i) => node(`s${i}`, `s${(i + 1) % n}`));
+  try {
+    planLevels(nodes);
+    assert.fail("expected a cycle");
+  } catch (e) {
+    assert.ok(e instanceof CycleError);
+    assert.equal(e.cycle.length, n + 1);
+    const first = Array.from({ length: 20 }, (_, i) => `s${i}`).join(" -> ");
+    assert.equal(
+      e.message,
+      `Circular dependency detected involving step 's0': ${first} -> ... ` +
+        `(a cycle of ${n} steps; the first 20 shown)`,
+    );
+  }
+});
+
+Deno.test("planLevels() names every step of a cycle of 20", () => {
+  const nodes = Array.from({ length: 20 }, (_, i) => node(`s${i}`, `s${(i + 1) % 20}`));
+  assert.throws(() => planLevels(nodes), (e: CycleError) => e.message.endsWith("s19 -> s0"));
+});
