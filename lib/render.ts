@@ -169,21 +169,20 @@ const seconds = (ms: number | undefined) => ms === undefined ? undefined : Math.
  * ```
  */
 export function resultToJson(result: RunResult): string {
-  const steps: Record<string, unknown> = {};
-  for (const s of result.steps) {
-    steps[s.name] = {
-      status: s.status,
-      language: s.language,
-      level: s.level,
-      start: seconds(s.startMs) ?? null,
-      duration: seconds(s.durationMs) ?? null,
-      ...(s.result !== undefined ? { result: parseJson(s.result) } : {}),
-      ...(s.error !== undefined ? { error: s.error } : {}),
-      ...(s.attempts !== undefined ? { attempts: s.attempts } : {}),
-      ...(s.attemptErrors?.length ? { attempt_errors: s.attemptErrors } : {}),
-      ...(s.continued ? { continue_on_error: true } : {}),
-    };
-  }
+  // fromEntries defines keys: a step named "__proto__" would set the
+  // prototype if assigned where the accessor exists (--unstable-unsafe-proto).
+  const steps = Object.fromEntries(result.steps.map((s) => [s.name, {
+    status: s.status,
+    language: s.language,
+    level: s.level,
+    start: seconds(s.startMs) ?? null,
+    duration: seconds(s.durationMs) ?? null,
+    ...(s.result !== undefined ? { result: parseJson(s.result) } : {}),
+    ...(s.error !== undefined ? { error: s.error } : {}),
+    ...(s.attempts !== undefined ? { attempts: s.attempts } : {}),
+    ...(s.attemptErrors?.length ? { attempt_errors: s.attemptErrors } : {}),
+    ...(s.continued ? { continue_on_error: true } : {}),
+  }]));
   return stringifyJson(
     {
       workflow: result.workflow,

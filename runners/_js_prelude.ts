@@ -32,7 +32,9 @@ export const JS_PRELUDE_LAZY = String.raw`
 ((host) => {
   const MAX_DEPTH = 500;
   const quote = (s) => JSON.stringify(s);
-  const keyText = (k) => /^[A-Za-z_$][\w$]*$/.test(k) ? k : quote(k);
+  // "__proto__" in brackets, as Node prints it: bare, it would read as a prototype.
+  const keyText = (k) =>
+    k === "__proto__" ? "[" + quote(k) + "]" : /^[A-Za-z_$][\w$]*$/.test(k) ? k : quote(k);
 
   function inspect(value, depth, seen) {
     switch (typeof value) {
@@ -63,7 +65,10 @@ export const JS_PRELUDE_LAZY = String.raw`
         return "Set(" + value.size + ") { " + [...value].map((v) => inspect(v, depth + 1, seen)).join(", ") + " }";
       }
       const entries = Object.keys(value).map((k) => keyText(k) + ": " + inspect(value[k], depth + 1, seen));
-      const name = value.constructor && value.constructor !== Object && value.constructor.name ? value.constructor.name + " " : "";
+      // The class from the prototype: data may have a "constructor" key of its own.
+      const proto = Object.getPrototypeOf(value);
+      const made = proto === null ? undefined : proto.constructor;
+      const name = typeof made === "function" && made !== Object && made.name ? made.name + " " : "";
       return entries.length ? name + "{ " + entries.join(", ") + " }" : name + "{}";
     } finally {
       seen.delete(value);
@@ -104,7 +109,7 @@ export const JS_PRELUDE_LAZY = String.raw`
     active.add(value);
     try {
       if (Array.isArray(value)) return value.map((v, i) => toData(v, path.concat([i]), active));
-      const out = {};
+      const out = Object.create(null); // as in plainData: any key is data
       for (const k of Object.keys(value)) out[k] = toData(value[k], path.concat([k]), active);
       return out;
     } finally {
@@ -212,7 +217,9 @@ export const JS_PRELUDE = String.raw`
     }
     const proto = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) throw UNUSUAL;
-    const out = {};
+    // No prototype: on a {}, out["__proto__"] = v would set the prototype
+    // instead of adding the key, and JSON data may hold any key.
+    const out = Object.create(null);
     for (const k of Object.keys(value)) out[k] = plainData(value[k], depth + 1);
     return out;
   }
