@@ -7,7 +7,7 @@
  */
 
 import { didYouMean, WorkflowError } from "./errors.ts";
-import { hostProblem } from "./grants.ts";
+import { HOST, hostProblem } from "./grants.ts";
 import { CycleError, planLevels } from "./plan.ts";
 import { createHash } from "node:crypto";
 import { resolve } from "node:path";
@@ -260,6 +260,18 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const MAX_MEMORY_MB = 4096;
 /** Most retries a step may ask for. */
 const MAX_RETRIES = 100;
+/**
+ * The longest timeout a step may set, and the run's `--step-timeout`: a
+ * week. Beyond about 24.8 days a timer overflows and fires at once.
+ */
+export const MAX_TIMEOUT_SECONDS = 7 * 24 * 60 * 60;
+/** The longest retry_delay: the longest wait between two attempts (lib/scheduler.ts). */
+const MAX_RETRY_DELAY = 300;
+/**
+ * C0 and C1 control characters and DEL. A name holding one would reach the
+ * terminal it is printed on as a command (`ESC ]0;title BEL` retitles it).
+ */
+const CONTROL_CHARACTER = /\p{Cc}/u;
 /** Seconds before the first retry when a step gives none. */
 const DEFAULT_RETRY_DELAY = 1;
 const WORKFLOW_FIELDS = ["name", "description", "steps", "version"];
@@ -478,6 +490,24 @@ export function defineWorkflow(definition: WorkflowDefinition, file?: string): L
   return validateWorkflow(definition as unknown, file);
 }
 
+/** A name or key as messages show it: control characters escaped (`\x1b`), never raw. */
+function shown(name: string): string {
+  return name.replace(
+    /\p{Cc}/gu,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
+}
+
+/** Why `name` cannot name a step or a workflow, or undefined. */
+function nameProblem(name: string): string | undefined {
+  if (name === "") return "is empty; give it a name";
+  if (CONTROL_CHARACTER.test(name)) {
+    return "contains control characters, which would reach the terminal it is printed on; " +
+      "use printable characters only";
+  }
+  return undefined;
+}
+
 function typeName(value: unknown): string {
   if (value === null || value === undefined) return "nil";
   if (Array.isArray(value)) return "a list";
@@ -511,9 +541,9 @@ function checkPermissions(raw: unknown, at: string, problems: string[]): StepPer
     }
     if (!(PERMISSION_KINDS as readonly string[]).includes(kind)) {
       problems.push(
-        `${at}: unknown permission '${kind}'${didYouMean(kind, [...PERMISSION_KINDS])}; known: ${
-          PERMISSION_KINDS.join(", ")
-        }`,
+        `${at}: unknown permission '${shown(kind)}'${
+          didYouMean(kind, [...PERMISSION_KINDS])
+        }; known: ${PERMISSION_KINDS.join(", ")}`,
       );
       continue;
     }
@@ -547,13 +577,15 @@ function permissionProblem(kind: keyof StepPermissions, item: unknown): string |
   }
   switch (kind) {
     case "env":
-      return ENV_NAME.test(item) ? undefined : `'${item}' is not an environment variable name`;
+      return ENV_NAME.test(item)
+        ? undefined
+        : `'${shown(item)}' is not an environment variable name`;
     case "net":
-      return hostProblem(item, (alone) => `'${alone}'`);
+      return HOST.test(item) ? undefined : hostProblem(shown(item), (alone) => `'${alone}'`);
     default:
-      if (item === "" || item.includes("\0")) return `'${item}' is not a path`;
+      if (item === "" || item.includes("\0")) return `'${shown(item)}' is not a path`;
       // Deno's permission flags separate paths with commas.
-      if (item.includes(",")) return `'${item}': a path with a comma cannot be granted`;
+      if (item.includes(",")) return `'${shown(item)}': a path with a comma cannot be granted`;
       return undefined;
   }
 }
@@ -574,7 +606,9 @@ function validateWorkflow(raw: unknown, file?: string): LoadedWorkflow {
   for (const key of Object.keys(raw)) {
     if (!WORKFLOW_FIELDS.includes(key)) {
       warnings.push(
-        `${where}unknown workflow field '${key}' is ignored${didYouMean(key, WORKFLOW_FIELDS)}`,
+        `${where}unknown workflow field '${shown(key)}' is ignored${
+          didYouMean(key, WORKFLOW_FIELDS)
+        }`,
       );
     }
   }
@@ -582,6 +616,12 @@ function validateWorkflow(raw: unknown, file?: string): LoadedWorkflow {
   const name = raw.name === undefined ? defaultName : raw.name;
   if (typeof name !== "string" || name === "") {
     problems.push(`${where}workflow.name must be a non-empty string, got ${typeName(name)}`);
+  } else if (nameProblem(name)) {
+    problems.push(
+      `${where}workflow.name '${shown(name)}'${
+        raw.name === undefined ? " (from the file name; set workflow.name)" : ""
+      } ${nameProblem(name)}`,
+    );
   }
   if (raw.description !== undefined && typeof raw.description !== "string") {
     problems.push(
@@ -613,14 +653,25 @@ function validateWorkflow(raw: unknown, file?: string): LoadedWorkflow {
     ]);
   }
 
+  stepNames.sort();
+  // The names a suggestion may show.
+  const printable = stepNames.filter((stepName) => !nameProblem(stepName));
   const steps = new Map<string, Step>();
-  for (const stepName of stepNames.sort()) {
+  for (const stepName of stepNames) {
+    const problem = nameProblem(stepName);
+    if (problem) {
+      problems.push(
+        stepName === ""
+          ? `${where}a step has an empty name (steps = { [""] = { ... } }); give every step a name`
+          : `${where}step name '${shown(stepName)}' ${problem}`,
+      );
+    }
     const step = validateStep(stepName, (rawSteps as Record<string, unknown>)[stepName]);
     if (step) steps.set(stepName, step);
   }
 
   function validateStep(stepName: string, value: unknown): Step | undefined {
-    const at = `${where}step '${stepName}'`;
+    const at = `${where}step '${shown(stepName)}'`;
     if (!isTable(value)) {
       problems.push(`${at} must be a table, got ${typeName(value)}`);
       return undefined;
@@ -629,11 +680,13 @@ function validateWorkflow(raw: unknown, file?: string): LoadedWorkflow {
       if (STEP_FIELDS.includes(key)) continue;
       if (DEPENDS_ON_LOOKALIKES.has(key) || didYouMean(key, ["depends_on"])) {
         problems.push(
-          `${at}: unknown field '${key}' (did you mean 'depends_on'?); a dropped dependency would corrupt the run`,
+          `${at}: unknown field '${
+            shown(key)
+          }' (did you mean 'depends_on'?); a dropped dependency would corrupt the run`,
         );
       } else {
         warnings.push(
-          `${at}: unknown field '${key}' is ignored${didYouMean(key, STEP_FIELDS)}`,
+          `${at}: unknown field '${shown(key)}' is ignored${didYouMean(key, STEP_FIELDS)}`,
         );
       }
     }
@@ -647,7 +700,7 @@ function validateWorkflow(raw: unknown, file?: string): LoadedWorkflow {
       if (!known) {
         problems.push(
           `${at}: unknown language ${
-            typeof spelled === "string" ? `'${spelled}'` : typeName(spelled)
+            typeof spelled === "string" ? `'${shown(spelled)}'` : typeName(spelled)
           }${
             typeof spelled === "string" ? didYouMean(spelled, Object.keys(LANGUAGE_ALIASES)) : ""
           }; known languages: ${Object.keys(LANGUAGE_ALIASES).join(", ")}`,
@@ -668,10 +721,15 @@ function validateWorkflow(raw: unknown, file?: string): LoadedWorkflow {
 
     let dependsOn: string[] = [];
     const deps = value.depends_on;
-    if (typeof deps === "string") dependsOn = [deps];
+    const dependency = (dep: string, label: string) => {
+      if (CONTROL_CHARACTER.test(dep)) {
+        problems.push(`${at}: ${label} '${shown(dep)}' ${nameProblem(dep)}`);
+      } else dependsOn.push(dep);
+    };
+    if (typeof deps === "string") dependency(deps, "depends_on");
     else if (Array.isArray(deps)) {
       deps.forEach((dep, i) => {
-        if (typeof dep === "string") dependsOn.push(dep);
+        if (typeof dep === "string") dependency(dep, `depends_on[${i + 1}]`);
         else problems.push(`${at}: depends_on[${i + 1}] must be a step name, got ${typeName(dep)}`);
       });
     } else if (isTable(deps) && Object.keys(deps).length === 0) {
@@ -700,13 +758,21 @@ function validateWorkflow(raw: unknown, file?: string): LoadedWorkflow {
       }
       return undefined;
     };
-    const timeout = numberField("timeout", (n) => n > 0, "a positive number of seconds");
+    const timeout = numberField(
+      "timeout",
+      (n) => n > 0 && n <= MAX_TIMEOUT_SECONDS,
+      `a positive number of seconds, at most ${MAX_TIMEOUT_SECONDS} (7 days)`,
+    );
     const retries = numberField(
       "retries",
       (n) => Number.isInteger(n) && n >= 0 && n <= MAX_RETRIES,
       `a whole number from 0 to ${MAX_RETRIES}`,
     );
-    const retryDelay = numberField("retry_delay", (n) => n >= 0, "a number of seconds (0 or more)");
+    const retryDelay = numberField(
+      "retry_delay",
+      (n) => n >= 0 && n <= MAX_RETRY_DELAY,
+      `a number of seconds from 0 to ${MAX_RETRY_DELAY} (the longest wait between attempts)`,
+    );
     const memoryMb = numberField(
       "memory_mb",
       (n) => n >= 1 && n <= MAX_MEMORY_MB,
@@ -744,17 +810,16 @@ function validateWorkflow(raw: unknown, file?: string): LoadedWorkflow {
 
   for (const step of steps.values()) {
     const seen = new Set<string>();
+    const at = `${where}step '${shown(step.name)}'`;
     for (const dep of step.dependsOn) {
       if (dep === step.name) {
-        problems.push(`${where}step '${step.name}' depends on itself`);
+        problems.push(`${at} depends on itself`);
       } else if (!steps.has(dep) && !stepNames.includes(dep)) {
         problems.push(
-          `${where}step '${step.name}' depends on unknown step '${dep}'${
-            didYouMean(dep, stepNames)
-          }`,
+          `${at} depends on unknown step '${shown(dep)}'${didYouMean(dep, printable)}`,
         );
       } else if (seen.has(dep)) {
-        warnings.push(`${where}step '${step.name}' lists '${dep}' in depends_on twice`);
+        warnings.push(`${at} lists '${shown(dep)}' in depends_on twice`);
       }
       seen.add(dep);
     }

@@ -45,7 +45,7 @@ Deno.test("defineWorkflow() reports every problem at once, naming file and step"
   assert.deepEqual(found, [
     "w.lua: step 'a': unknown language 'pyhton' (did you mean 'python'?); known languages: lua, shell, sh, bash, python, py, javascript, js, node, nodejs, typescript, ts, wasm, webassembly",
     "w.lua: step 'b': missing 'code'",
-    "w.lua: step 'c': timeout must be a positive number of seconds, got -1",
+    "w.lua: step 'c': timeout must be a positive number of seconds, at most 604800 (7 days), got -1",
     "w.lua: step 'd': unknown field 'dependencies' (did you mean 'depends_on'?); a dropped dependency would corrupt the run",
     "w.lua: step 'e' must be a table, got a string",
     "w.lua: step 'c' depends on itself",
@@ -123,7 +123,7 @@ Deno.test("defineWorkflow() reads retries, retry_delay and continue_on_error, an
     [
       "w.lua: step 'a': retries must be a whole number from 0 to 100, got 1.5",
       "w.lua: step 'b': retries must be a whole number from 0 to 100, got 1000",
-      "w.lua: step 'c': retry_delay must be a number of seconds (0 or more), got -1",
+      "w.lua: step 'c': retry_delay must be a number of seconds from 0 to 300 (the longest wait between attempts), got -1",
       "w.lua: step 'd': continue_on_error must be true or false, got a string",
     ],
   );
@@ -182,4 +182,68 @@ Deno.test("parseWorkflowSource() does not cache a file that read the clock, rand
     assert.equal(cached.length, 0, expression);
     await Deno.remove(cacheDir, { recursive: true });
   }
+});
+
+Deno.test("defineWorkflow() refuses a timeout a timer cannot hold and a retry_delay beyond the longest wait", () => {
+  assert.deepEqual(
+    problems({ steps: { a: { code: "x", timeout: 1e10 }, b: { code: "x", retry_delay: 1e308 } } }),
+    [
+      "w.lua: step 'a': timeout must be a positive number of seconds, at most 604800 (7 days), got 10000000000",
+      "w.lua: step 'b': retry_delay must be a number of seconds from 0 to 300 (the longest wait between attempts), got 1e+308",
+    ],
+  );
+  const { workflow } = defineWorkflow({ steps: { a: { code: "x", timeout: 604800 } } });
+  assert.equal(workflow.steps.get("a")!.timeout, 604800);
+});
+
+Deno.test("defineWorkflow() refuses empty step names and control characters in names, shown escaped", () => {
+  const found = problems({
+    name: "x\x1b]0;PWNED\x07",
+    steps: {
+      "": { code: "x" },
+      "red\x1b[31m": { code: "x" },
+      "del\x7f": { code: "x" },
+      c1: { code: "x", depends_on: ["\x9b2J", "ok"] },
+      ok: { code: "x", depends_on: "bell\x07" },
+    },
+  });
+  const why = "contains control characters, which would reach the terminal it is printed on; " +
+    "use printable characters only";
+  assert.deepEqual(found, [
+    `w.lua: workflow.name 'x\\x1b]0;PWNED\\x07' ${why}`,
+    `w.lua: a step has an empty name (steps = { [""] = { ... } }); give every step a name`,
+    `w.lua: step 'c1': depends_on[1] '\\x9b2J' ${why}`,
+    `w.lua: step name 'del\\x7f' ${why}`,
+    `w.lua: step 'ok': depends_on 'bell\\x07' ${why}`,
+    `w.lua: step name 'red\\x1b[31m' ${why}`,
+  ]);
+  for (const problem of found) assert.doesNotMatch(problem, /\p{Cc}/u);
+  // A name taken from the file's name says so.
+  assert.match(
+    (() => {
+      try {
+        defineWorkflow({ steps: { a: { code: "x" } } }, "dir/bad\x1b.lua");
+      } catch (error) {
+        return (error as WorkflowError).problems[0];
+      }
+      return "";
+    })(),
+    /workflow\.name 'bad\\x1b' \(from the file name; set workflow\.name\) contains control/,
+  );
+});
+
+Deno.test("defineWorkflow() escapes control characters in unknown fields, languages and permissions", () => {
+  const { warnings } = defineWorkflow(
+    { steps: { a: { code: "x", "f\x1b": 1 } } } as never,
+    "w.lua",
+  );
+  assert.deepEqual(warnings, ["w.lua: step 'a': unknown field 'f\\x1b' is ignored"]);
+  const found = problems({
+    steps: {
+      a: { language: "lua\x1b", code: "x" },
+      b: { code: "x", permissions: { env: ["A\x1b"], net: ["h\x1bst"] } },
+    },
+  });
+  assert.equal(found.length, 3);
+  for (const problem of found) assert.doesNotMatch(problem, /\p{Cc}/u);
 });
