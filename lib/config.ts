@@ -24,6 +24,8 @@ export interface Settings {
   /** Accepted for compatibility; reserved. */
   enableStepParallelism: boolean;
   workflowsDirectory: string;
+  /** The largest `.wasm` file a step's `module` may name, in MiB. */
+  maxModuleMb: number;
 }
 
 /** Where a setting came from, e.g. `default`, `file config.toml`, `environment HWFE_EXECUTION_MODE`, `flag --mode`. */
@@ -42,7 +44,7 @@ export interface ConfigInputs {
   /** `--config PATH`; when absent the default names are tried in `cwd`. */
   configPath?: string;
   env: Record<string, string | undefined>;
-  flags: Partial<Pick<Settings, "mode" | "strategy" | "maxParallelSteps">>;
+  flags: Partial<Pick<Settings, "mode" | "strategy" | "maxParallelSteps" | "maxModuleMb">>;
   /** Flag spellings for sources, e.g. `{ maxParallelSteps: "-j/--max-parallel" }`. */
   flagNames?: Partial<Record<keyof Settings, string>>;
   readTextFile?: (path: string) => Promise<string | undefined>;
@@ -55,7 +57,21 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = {
   maxParallelSteps: 4,
   enableStepParallelism: false,
   workflowsDirectory: "workflows",
+  maxModuleMb: 256,
 };
+
+/**
+ * Most steps at once: each may hold a worker or a child process, so a
+ * larger number only exhausts the machine.
+ */
+export const MAX_PARALLEL_STEPS = 1024;
+/** The largest module cap: V8 compiles no WebAssembly module over 1 GiB. */
+export const MAX_MODULE_MB = 1024;
+/**
+ * The largest configuration file read: a few settings fit in far less, and
+ * a path such as /dev/zero must not be read forever.
+ */
+const MAX_CONFIG_BYTES = 1024 * 1024;
 
 const DEFAULT_FILES = ["config.toml", "config.json", "config.yaml", "config.yml"];
 const MODES = ["sequential", "parallel"];
@@ -70,6 +86,7 @@ const KEYS: Record<string, { setting: keyof Settings; env?: string }> = {
     env: "HWFE_ENABLE_PARALLELISM",
   },
   "workflows.directory": { setting: "workflowsDirectory", env: "HWFE_WORKFLOW_DIR" },
+  "execution.max_module_mb": { setting: "maxModuleMb", env: "HWFE_MAX_MODULE_MB" },
 };
 
 /** The config-file key of each setting, e.g. `execution.mode`. */
@@ -77,14 +94,37 @@ export const SETTING_KEYS = Object.fromEntries(
   Object.entries(KEYS).map(([key, { setting }]) => [setting, key]),
 ) as Record<keyof Settings, string>;
 
+/** What a path that is not a regular file is, for messages. */
+export function fileKind(info: Deno.FileInfo): string {
+  if (info.isDirectory) return "a directory";
+  if (info.isFifo) return "a FIFO";
+  if (info.isCharDevice) return "a character device";
+  if (info.isBlockDevice) return "a block device";
+  if (info.isSocket) return "a socket";
+  return "not a regular file";
+}
+
 async function readIfExists(path: string): Promise<string | undefined> {
+  const cannot = (why: string) =>
+    new ConfigError(`${path}: cannot read configuration: ${why}; give a regular file`);
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw cannot(error instanceof Error ? error.message : String(error));
+  }
+  // A FIFO would block the read for ever, a device never end it.
+  if (!info.isFile) throw cannot(`it is ${fileKind(info)}`);
+  if (info.size > MAX_CONFIG_BYTES) {
+    throw cannot(
+      `it holds ${info.size} bytes, more than the ${MAX_CONFIG_BYTES} a configuration may`,
+    );
+  }
   try {
     return await Deno.readTextFile(path);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw new ConfigError(
-      `${path}: cannot read configuration: ${error instanceof Error ? error.message : error}`,
-    );
+    throw cannot(error instanceof Error ? error.message : String(error));
   }
 }
 
@@ -110,8 +150,27 @@ function formatOf(path: string): string {
   return path.endsWith(".json") ? "JSON" : /\.ya?ml$/.test(path) ? "YAML" : "TOML";
 }
 
+/**
+ * A value as a message shows it. Tables and lists are named, not printed:
+ * a YAML alias can make one contain itself.
+ */
+function describe(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (value === null || value === undefined) return "nothing";
+  if (Array.isArray(value)) return "a list";
+  if (value instanceof Date) return "a date";
+  if (typeof value === "object") return "a table";
+  return String(value);
+}
+
+/** A whole number from a file's number or an environment variable's digits, else undefined. */
+function wholeNumber(value: unknown): number | undefined {
+  const n = typeof value === "string" && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
+  return typeof n === "number" && Number.isSafeInteger(n) ? n : undefined;
+}
+
 function coerce(setting: keyof Settings, value: unknown, label: string): Settings[keyof Settings] {
-  const shown = typeof value === "string" ? `"${value}"` : JSON.stringify(value);
+  const shown = describe(value);
   switch (setting) {
     case "mode":
       if (typeof value === "string" && MODES.includes(value.toLowerCase())) {
@@ -124,10 +183,18 @@ function coerce(setting: keyof Settings, value: unknown, label: string): Setting
       }
       throw new ConfigError(`${label} must be "levels" or "eager", got ${shown}`);
     case "maxParallelSteps": {
-      const n = typeof value === "string" && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
-      if (typeof n === "number" && Number.isInteger(n) && n >= 0) return n;
+      const n = wholeNumber(value);
+      if (n !== undefined && n >= 0 && n <= MAX_PARALLEL_STEPS) return n;
       throw new ConfigError(
-        `${label} must be a whole number (0 = number of CPUs), got ${shown}`,
+        `${label} must be a whole number from 0 to ${MAX_PARALLEL_STEPS} (0 = number of CPUs), ` +
+          `got ${shown}`,
+      );
+    }
+    case "maxModuleMb": {
+      const n = wholeNumber(value);
+      if (n !== undefined && n >= 1 && n <= MAX_MODULE_MB) return n;
+      throw new ConfigError(
+        `${label} must be a whole number of MiB from 1 to ${MAX_MODULE_MB}, got ${shown}`,
       );
     }
     case "enableStepParallelism": {
@@ -214,7 +281,10 @@ export async function resolveConfig(inputs: ConfigInputs): Promise<ResolvedConfi
       set(setting, value, env!, `environment ${env}`);
     } catch (error) {
       if (setting === "maxParallelSteps") {
-        throw new ConfigError(`${env}="${value}" is not a whole number (0 = number of CPUs)`);
+        throw new ConfigError(
+          `${env}=${JSON.stringify(value)} is not a whole number from 0 to ${MAX_PARALLEL_STEPS} ` +
+            `(0 = number of CPUs)`,
+        );
       }
       throw error;
     }

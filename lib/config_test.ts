@@ -12,6 +12,7 @@ Deno.test("resolveConfig() uses the reference engine's defaults without a file",
     maxParallelSteps: 4,
     enableStepParallelism: false,
     workflowsDirectory: "workflows",
+    maxModuleMb: 256,
   });
   assert.equal(config.file, undefined);
   assert.equal(config.sources.mode, "default");
@@ -49,6 +50,7 @@ Deno.test("resolveConfig(): flag over environment over file, with sources", asyn
     maxParallelSteps: 2,
     enableStepParallelism: true,
     workflowsDirectory: "workflows",
+    maxModuleMb: 256,
   });
   assert.deepEqual(config.sources, {
     mode: "environment HWFE_EXECUTION_MODE",
@@ -56,6 +58,7 @@ Deno.test("resolveConfig(): flag over environment over file, with sources", asyn
     maxParallelSteps: "flag -j/--max-parallel",
     enableStepParallelism: "environment HWFE_ENABLE_PARALLELISM",
     workflowsDirectory: "default",
+    maxModuleMb: "default",
   });
 });
 
@@ -66,7 +69,7 @@ Deno.test("resolveConfig() names the source of a bad value", async () => {
       flags: {},
       readTextFile: files({ "config.toml": `[execution]\nmax_parallel_steps = -1` }),
     }),
-    /config\.toml: execution\.max_parallel_steps must be a whole number \(0 = number of CPUs\), got -1/,
+    /config\.toml: execution\.max_parallel_steps must be a whole number from 0 to 1024 \(0 = number of CPUs\), got -1/,
   );
   await assert.rejects(
     resolveConfig({
@@ -107,6 +110,7 @@ Deno.test("effectiveParallelism(): 1 when sequential, the CPU count for 0", () =
     maxParallelSteps: 0,
     enableStepParallelism: false,
     workflowsDirectory: "w",
+    maxModuleMb: 256,
   };
   assert.equal(effectiveParallelism(base, 2), 2);
   assert.equal(effectiveParallelism({ ...base, maxParallelSteps: 6 }, 2), 6);
@@ -140,4 +144,112 @@ Deno.test("resolveConfig(): strategy from [execution], HWFE_EXECUTION_STRATEGY a
     }),
     /HWFE_EXECUTION_STRATEGY must be "levels" or "eager", got "greedy"/,
   );
+});
+
+Deno.test("resolveConfig() refuses max_parallel_steps beyond 1024 from a file, the environment and a flag", async () => {
+  const range = "a whole number from 0 to 1024 \\(0 = number of CPUs\\)";
+  await assert.rejects(
+    resolveConfig({
+      env: {},
+      flags: {},
+      readTextFile: files({ "config.toml": `[execution]\nmax_parallel_steps = 1e308` }),
+    }),
+    new RegExp(
+      `^ConfigError: config\\.toml: execution\\.max_parallel_steps must be ${range}, got 1e\\+308$`,
+    ),
+  );
+  await assert.rejects(
+    resolveConfig({
+      env: { HWFE_MAX_PARALLEL_STEPS: "999999999999999999999" },
+      flags: {},
+      readTextFile: files({}),
+    }),
+    new RegExp(`^ConfigError: HWFE_MAX_PARALLEL_STEPS="999999999999999999999" is not ${range}$`),
+  );
+  await assert.rejects(
+    resolveConfig({
+      env: {},
+      flags: { maxParallelSteps: 1025 },
+      flagNames: { maxParallelSteps: "-j/--max-parallel" },
+      readTextFile: files({}),
+    }),
+    new RegExp(`^ConfigError: -j/--max-parallel must be ${range}, got 1025$`),
+  );
+  const edge = await resolveConfig({
+    env: { HWFE_MAX_PARALLEL_STEPS: "1024" },
+    flags: {},
+    readTextFile: files({}),
+  });
+  assert.equal(edge.settings.maxParallelSteps, 1024);
+});
+
+Deno.test("resolveConfig() names a value that contains itself rather than failing to print it", async () => {
+  for (
+    const [name, text] of [
+      ["config.yaml", "execution: &a\n  mode: *a\n"],
+      ["config.yml", "execution:\n  max_parallel_steps: &b [*b]\n"],
+    ]
+  ) {
+    await assert.rejects(
+      resolveConfig({ env: {}, flags: {}, readTextFile: files({ [name]: text }) }),
+      (error) =>
+        error instanceof ConfigError &&
+        new RegExp(`^${name.replace(".", "\\.")}: execution\\.(mode|max_parallel_steps) must be `)
+          .test(error.message) &&
+        / got a (table|list)$/.test(error.message),
+    );
+  }
+});
+
+Deno.test("resolveConfig(): max_module_mb from [execution] and HWFE_MAX_MODULE_MB, 1 to 1024", async () => {
+  const fromFile = await resolveConfig({
+    env: {},
+    flags: {},
+    readTextFile: files({ "config.toml": `[execution]\nmax_module_mb = 16` }),
+  });
+  assert.equal(fromFile.settings.maxModuleMb, 16);
+  const fromEnv = await resolveConfig({
+    env: { HWFE_MAX_MODULE_MB: "512" },
+    flags: {},
+    readTextFile: files({}),
+  });
+  assert.deepEqual(
+    [fromEnv.settings.maxModuleMb, fromEnv.sources.maxModuleMb],
+    [512, "environment HWFE_MAX_MODULE_MB"],
+  );
+  await assert.rejects(
+    resolveConfig({ env: { HWFE_MAX_MODULE_MB: "2048" }, flags: {}, readTextFile: files({}) }),
+    /^ConfigError: HWFE_MAX_MODULE_MB must be a whole number of MiB from 1 to 1024, got "2048"$/,
+  );
+});
+
+Deno.test("resolveConfig() refuses a configuration path that is not a regular file, without reading it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "hwfe-config-" });
+  try {
+    const fifo = `${dir}/config.toml`;
+    const made = await new Deno.Command("mkfifo", { args: [fifo] }).output();
+    assert.ok(made.success, "mkfifo");
+    await assert.rejects(
+      resolveConfig({ configPath: fifo, env: {}, flags: {} }),
+      new RegExp(
+        `^ConfigError: ${fifo}: cannot read configuration: it is a FIFO; give a regular file$`,
+      ),
+    );
+    await assert.rejects(
+      resolveConfig({ configPath: "/dev/zero", env: {}, flags: {} }),
+      /^ConfigError: \/dev\/zero: cannot read configuration: it is a character device; give a regular file$/,
+    );
+    await assert.rejects(
+      resolveConfig({ configPath: dir, env: {}, flags: {} }),
+      /cannot read configuration: it is a directory; give a regular file$/,
+    );
+    const big = `${dir}/big.json`;
+    await Deno.writeTextFile(big, " ".repeat(1024 * 1024 + 1));
+    await assert.rejects(
+      resolveConfig({ configPath: big, env: {}, flags: {} }),
+      /cannot read configuration: it holds 1048577 bytes, more than the 1048576 a configuration may/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
