@@ -236,6 +236,8 @@ async function settle(
 /** Files for `hwfe.readTextFile` and friends: T<text>, K or E<name>|<message>. */
 function fileCall(op: string, path: string, text?: string): string {
   try {
+    const problem = trailingSlashProblem(op, path);
+    if (problem) return "E" + problem;
     switch (op) {
       case "read":
         return "T" + Deno.readTextFileSync(path);
@@ -252,6 +254,44 @@ function fileCall(op: string, path: string, text?: string): string {
     const kind = op === "read" ? "read" : "write";
     return "E" + hostError(error, `${kind} ${path}`, kind);
   }
+}
+
+/**
+ * POSIX's answer to a path ending in `/` (or `/.`), which names a directory:
+ * `a.txt/` is ENOTDIR, and no file can be created at `new.txt/` (EISDIR).
+ * Deno's permission checks normalise the path first, so without this
+ * `a.txt/` would read, overwrite or remove a.txt. `Name|message`, or
+ * undefined to go on.
+ */
+function trailingSlashProblem(op: string, path: string): string | undefined {
+  const named = path.replace(/(\/\.?)+$/, "");
+  if (named === path || named === "" || named === ".") return undefined;
+  const kind = op === "read" ? "read" : "write";
+  const what = `${op} ${path}`;
+  const noFile = `IsADirectory|${what}: a path ending in '/' names a directory, ` +
+    "so no file can be written there";
+  let isDirectory: boolean | undefined;
+  try {
+    isDirectory = Deno.statSync(named).isDirectory;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      // read and remove fail with NotFound themselves
+      return op === "write" || op === "append" ? noFile : undefined;
+    }
+    if (!(error instanceof Deno.errors.NotCapable)) return hostError(error, what, kind);
+  }
+  if (isDirectory === true) return undefined;
+  if (isDirectory === false) {
+    return `NotADirectory|${what}: not a directory (the path ends in '/', but ${named} is not one)`;
+  }
+  // The step may not read `named`: whether it is a directory is unknown.
+  if (Deno.permissions.querySync({ name: kind, path: named }).state !== "granted") {
+    return undefined; // the call itself is refused as not granted
+  }
+  return op === "remove"
+    ? `PermissionDenied|${what}: a path ending in '/' must name a directory, and this step ` +
+      `cannot read ${named} to check (declare it in permissions.read, or drop the '/')`
+    : noFile;
 }
 
 /** `Name|message` for a failed host call; not granted is PermissionDenied. */

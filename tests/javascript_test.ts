@@ -205,3 +205,86 @@ Deno.test("TypeScript: transpiled steps are cached per workflow, and a change or
   await Deno.writeFile(`${cache}/typescript/${name}`, bytes);
   assert.equal(await run(), 2, "a corrupt entry is ignored");
 });
+
+Deno.test("JavaScript and TypeScript: a path ending in '/' that names a file fails as POSIX says (ENOTDIR)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "hwfe-js-slash-" });
+  await Deno.writeTextFile(`${dir}/a.txt`, "kept");
+  await Deno.mkdir(`${dir}/empty`);
+  await Deno.mkdir(`${dir}/out`);
+  await Deno.writeTextFile(`${dir}/out/f.txt`, "kept too");
+  // Each call's error as `Name: message`, or what it returned.
+  const attempt = `const attempt = (call) => {
+  try {
+    return String(call());
+  } catch (e) {
+    return e.name + ": " + e.message;
+  }
+};`;
+  const file = await writeWorkflow("js_slash", {
+    js: {
+      language: "javascript",
+      permissions: { read: [dir], write: [dir] },
+      code: `${attempt}
+function run() {
+  const d = ${JSON.stringify(dir)};
+  return {
+    read: attempt(() => hwfe.readTextFile(d + "/a.txt/")),
+    read_dot: attempt(() => hwfe.readTextFile(d + "/a.txt/.")),
+    write: attempt(() => hwfe.writeTextFile(d + "/a.txt/", "lost")),
+    append: attempt(() => hwfe.writeTextFile(d + "/a.txt/", "lost", { append: true })),
+    remove: attempt(() => hwfe.remove(d + "/a.txt/")),
+    create: attempt(() => hwfe.writeTextFile(d + "/new.txt/", "lost")),
+    read_dir: attempt(() => hwfe.readTextFile(d + "/empty/")).split(":")[0],
+    remove_dir: attempt(() => hwfe.remove(d + "/empty/")),
+    still: attempt(() => hwfe.readTextFile(d + "/a.txt")),
+  };
+}`,
+    },
+    ts: {
+      language: "typescript",
+      permissions: { read: [dir], write: [dir] },
+      code: `${attempt}
+function run(): string {
+  return attempt(() => hwfe.readTextFile(${JSON.stringify(`${dir}/a.txt/`)}));
+}`,
+    },
+    // Cannot read out/, so cannot tell a file from a directory there.
+    write_only: {
+      language: "javascript",
+      permissions: { write: [`${dir}/out`] },
+      code: `${attempt}
+function run() {
+  const f = ${JSON.stringify(`${dir}/out/f.txt/`)};
+  return [attempt(() => hwfe.writeTextFile(f, "lost")), attempt(() => hwfe.remove(f))];
+}`,
+    },
+  });
+  const { result, run } = await runFile(file, `--allow-read=${dir}`, `--allow-write=${dir}`);
+  assert.equal(result.code, 0, result.stderr);
+  const notADirectory = (call: string, path: string) =>
+    `NotADirectory: ${call} ${dir}/${path}: not a directory ` +
+    `(the path ends in '/', but ${dir}/a.txt is not one)`;
+  assert.deepEqual(run.steps.js.result, {
+    read: notADirectory("read", "a.txt/"),
+    read_dot: notADirectory("read", "a.txt/."),
+    write: notADirectory("write", "a.txt/"),
+    append: notADirectory("append", "a.txt/"),
+    remove: notADirectory("remove", "a.txt/"),
+    create: `IsADirectory: write ${dir}/new.txt/: a path ending in '/' names a directory, ` +
+      "so no file can be written there",
+    read_dir: "IsADirectory",
+    remove_dir: "undefined",
+    still: "kept",
+  });
+  assert.equal(run.steps.ts.result, notADirectory("read", "a.txt/"));
+  assert.deepEqual(run.steps.write_only.result, [
+    `IsADirectory: write ${dir}/out/f.txt/: a path ending in '/' names a directory, ` +
+    "so no file can be written there",
+    `PermissionDenied: remove ${dir}/out/f.txt/: a path ending in '/' must name a directory, ` +
+    `and this step cannot read ${dir}/out/f.txt to check (declare it in permissions.read, ` +
+    "or drop the '/')",
+  ]);
+  assert.equal(await Deno.readTextFile(`${dir}/a.txt`), "kept");
+  assert.equal(await Deno.readTextFile(`${dir}/out/f.txt`), "kept too");
+  assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), ["a.txt", "out"]);
+});
