@@ -185,7 +185,15 @@ local function float_text(v)
   return format("%.17g", v)
 end
 
-local function child_path(path, key)
+-- Results and inputs nested deeper than this are refused, as Python's are:
+-- deeper ones overflowed the Lua stack inside hwfe's own encoder.
+local MAX_DEPTH = 500
+-- Paths in messages name this many levels, then "...".
+local SHOWN_DEPTH = 16
+
+local function child_path(path, key, depth)
+  if depth > SHOWN_DEPTH then return path end
+  if depth == SHOWN_DEPTH then return path .. "..." end
   if type(key) == "string" then
     if find(key, "^[%a_][%w_]*$") then return path .. "." .. key end
     return path .. "[" .. format("%q", key) .. "]"
@@ -204,7 +212,7 @@ end
 
 -- The next free index in the output of the encoding under way (faster than #out).
 local n = 0
-local function encode(value, path, lenient, out, seen)
+local function encode(value, path, lenient, out, seen, depth)
   local t = type(value)
   if t == "nil" then
     n = n + 1; out[n] = "null"
@@ -224,6 +232,7 @@ local function encode(value, path, lenient, out, seen)
     n = n + 1; out[n] = '"' .. value .. '"'
   elseif t == "table" then
     if seen[value] then fail_at(path, "a table that contains itself at ") end
+    if depth > MAX_DEPTH then fail_at(path, "a table nested deeper than " .. MAX_DEPTH .. " levels at ") end
     seen[value] = true
     local count, max, all_positive_integers = 0, 0, true
     for k in next, value do
@@ -238,7 +247,7 @@ local function encode(value, path, lenient, out, seen)
       n = n + 1; out[n] = "["
       for i = 1, max do
         if i > 1 then n = n + 1; out[n] = "," end
-        encode(rawget(value, i), path and path .. "[" .. i .. "]", lenient, out, seen)
+        encode(rawget(value, i), path and child_path(path, i, depth), lenient, out, seen, depth + 1)
       end
       n = n + 1; out[n] = "]"
     else
@@ -261,10 +270,10 @@ local function encode(value, path, lenient, out, seen)
       for i = 1, #keys do
         local key_name = keys[i]
         if i > 1 then n = n + 1; out[n] = "," end
-        encode(key_name, path, lenient, out, seen)
+        encode(key_name, path, lenient, out, seen, depth)
         n = n + 1; out[n] = ":"
         local k = names[key_name]
-        encode(rawget(value, k), path and child_path(path, k), lenient, out, seen)
+        encode(rawget(value, k), path and child_path(path, k, depth), lenient, out, seen, depth + 1)
       end
       n = n + 1; out[n] = "}"
     end
@@ -279,11 +288,11 @@ end
 local function to_json(value, path, lenient)
   local out = {}
   n = 0
-  local ok, problem = pcall(encode, value, nil, lenient, out, {})
+  local ok, problem = pcall(encode, value, nil, lenient, out, {}, 1)
   if ok then return concat(out) end
   if problem ~= NEEDS_PATH then error(problem, 0) end
   n = 0
-  encode(value, path, lenient, {}, {}) -- fails again, naming the path
+  encode(value, path, lenient, {}, {}, 1) -- fails again, naming the path
   error("hwfe: encoding failed without a path", 0)
 end
 
@@ -292,7 +301,14 @@ local JSON_ESCAPES = { ['"'] = '"', ["\\"] = "\\", ["/"] = "/", b = "\b", f = "\
 
 local function from_json(text)
   local pos = 1
+  -- The keys and indexes leading to the value being read, for a message.
+  local keys, depth = {}, 0
   local function fail(what) error("hwfe: bad JSON input at byte " .. pos .. ": " .. what, 0) end
+  local function too_deep()
+    local path = "inputs"
+    for i = 1, depth - 1 do path = child_path(path, keys[i], i) end
+    error("inputs nested deeper than " .. MAX_DEPTH .. " levels at " .. path, 0)
+  end
   local function skip() pos = find(text, "[^ \t\r\n]", pos) or #text + 1 end
   local value
   local function read_string()
@@ -323,11 +339,15 @@ local function from_json(text)
   value = function()
     skip()
     local c = byte(text, pos)
+    if c == 123 or c == 91 then
+      depth = depth + 1
+      if depth > MAX_DEPTH then too_deep() end
+    end
     if c == 123 then -- {
       local object = {}
       pos = pos + 1
       skip()
-      if byte(text, pos) == 125 then pos = pos + 1; return object end
+      if byte(text, pos) == 125 then pos = pos + 1; depth = depth - 1; return object end
       while true do
         skip()
         if byte(text, pos) ~= 34 then fail("expected a key") end
@@ -335,25 +355,27 @@ local function from_json(text)
         skip()
         if byte(text, pos) ~= 58 then fail("expected ':'") end
         pos = pos + 1
+        keys[depth] = key
         object[key] = value()
         skip()
         c = byte(text, pos)
         pos = pos + 1
-        if c == 125 then return object end
+        if c == 125 then depth = depth - 1; return object end
         if c ~= 44 then fail("expected ',' or '}'") end
       end
     elseif c == 91 then -- [
       local array, n = setmetatable({}, ARRAY), 0
       pos = pos + 1
       skip()
-      if byte(text, pos) == 93 then pos = pos + 1; return array end
+      if byte(text, pos) == 93 then pos = pos + 1; depth = depth - 1; return array end
       while true do
         n = n + 1
+        keys[depth] = n
         array[n] = value()
         skip()
         c = byte(text, pos)
         pos = pos + 1
-        if c == 93 then return array end
+        if c == 93 then depth = depth - 1; return array end
         if c ~= 44 then fail("expected ',' or ']'") end
       end
     elseif c == 34 then

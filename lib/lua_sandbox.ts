@@ -13,6 +13,7 @@ import { LuaFactory } from "npm:wasmoon@1.16.0";
 import { luaWasmPath } from "./lua_wasm.ts";
 import { LUA_PRELUDE } from "./_lua_prelude.ts";
 import type { JsonText } from "./json.ts";
+import { type PathFault, pathFault } from "./posix_paths.ts";
 
 /** What running a Lua chunk came to. */
 export type LuaOutcome =
@@ -179,6 +180,10 @@ function bytesFromLua(data: string): Uint8Array {
  * every call against the worker's permissions.
  */
 function fileSystem(op: string, path: string, arg?: string): string {
+  const writing = op === "write" || op === "append";
+  const fault = pathFault(path, writing) ??
+    (op === "rename" ? pathFault(arg ?? "", false) : undefined);
+  if (fault) return "E" + FAULTS[fault];
   try {
     switch (op) {
       case "read":
@@ -200,6 +205,13 @@ function fileSystem(op: string, path: string, arg?: string): string {
     return "E" + fileError(error, op === "read" ? "read" : "write");
   }
 }
+
+/** The errno and message of each fault Deno's path normalization would hide. */
+const FAULTS: Record<PathFault, string> = {
+  ENOTDIR: "20|Not a directory",
+  EISDIR: "21|Is a directory",
+  ENOENT: "2|No such file or directory",
+};
 
 /** An errno and message for a failed file call, as C would give them. */
 function fileError(error: unknown, kind: "read" | "write"): string {
