@@ -16,9 +16,16 @@
 import { Fd, wasi } from "npm:@bjorn3/browser_wasi_shim@0.4.2";
 import { join, normalize } from "node:path";
 import { within } from "../lib/grants.ts";
+import { type PathFault, pathFault } from "../lib/posix_paths.ts";
 
 /** WASI's lookupflags bit 0 (the shim does not name it). */
 const LOOKUP_SYMLINK_FOLLOW = 1;
+
+const FAULTS: Record<PathFault, number> = {
+  ENOTDIR: wasi.ERRNO_NOTDIR,
+  EISDIR: wasi.ERRNO_ISDIR,
+  ENOENT: wasi.ERRNO_NOENT,
+};
 
 /** A WASI errno for an error Deno threw. */
 function errno(error: unknown): number {
@@ -61,6 +68,15 @@ export class HostDirectory extends Fd {
     return within(target, this.root) ? target : undefined;
   }
 
+  /**
+   * The errno POSIX gives for `relative` (a file followed by `/`, `.` or
+   * `..`) that normalizing it would hide, or 0.
+   */
+  #fault(relative: string, forWriting = false): number {
+    const fault = pathFault(`${this.path}/${relative}`, forWriting);
+    return fault ? FAULTS[fault] : wasi.ERRNO_SUCCESS;
+  }
+
   override fd_prestat_get() {
     if (this.name === undefined) return { ret: wasi.ERRNO_BADF, prestat: null };
     return { ret: wasi.ERRNO_SUCCESS, prestat: wasi.Prestat.dir(this.name) };
@@ -99,6 +115,8 @@ export class HostDirectory extends Fd {
   override path_filestat_get(flags: number, relative: string) {
     const target = this.#resolve(relative);
     if (!target) return { ret: wasi.ERRNO_NOTCAPABLE, filestat: null };
+    const fault = this.#fault(relative);
+    if (fault) return { ret: fault, filestat: null };
     try {
       const follow = (flags & LOOKUP_SYMLINK_FOLLOW) !== 0;
       const info = follow ? Deno.statSync(target) : Deno.lstatSync(target);
@@ -118,6 +136,14 @@ export class HostDirectory extends Fd {
   ) {
     const target = this.#resolve(relative);
     if (!target) return { ret: wasi.ERRNO_NOTCAPABLE, fd_obj: null };
+    const writeRights = BigInt(
+      wasi.RIGHTS_FD_WRITE | wasi.RIGHTS_FD_ALLOCATE |
+        wasi.RIGHTS_FD_FILESTAT_SET_SIZE,
+    );
+    const write = (rights & writeRights) !== 0n || (oflags & wasi.OFLAGS_TRUNC) !== 0 ||
+      (fdFlags & wasi.FDFLAGS_APPEND) !== 0;
+    const fault = this.#fault(relative, write || (oflags & wasi.OFLAGS_CREAT) !== 0);
+    if (fault) return { ret: fault, fd_obj: null };
     let info: Deno.FileInfo | undefined;
     try {
       info = Deno.statSync(target);
@@ -133,12 +159,6 @@ export class HostDirectory extends Fd {
       if (!info.isDirectory) return { ret: wasi.ERRNO_NOTDIR, fd_obj: null };
       return { ret: wasi.ERRNO_SUCCESS, fd_obj: new HostDirectory(target, this.root) };
     }
-    const writeRights = BigInt(
-      wasi.RIGHTS_FD_WRITE | wasi.RIGHTS_FD_ALLOCATE |
-        wasi.RIGHTS_FD_FILESTAT_SET_SIZE,
-    );
-    const write = (rights & writeRights) !== 0n || (oflags & wasi.OFLAGS_TRUNC) !== 0 ||
-      (fdFlags & wasi.FDFLAGS_APPEND) !== 0;
     const read = (rights & BigInt(wasi.RIGHTS_FD_READ)) !== 0n || !write;
     try {
       const file = Deno.openSync(target, {
@@ -176,6 +196,8 @@ export class HostDirectory extends Fd {
   #change(relative: string, change: (target: string) => void): number {
     const target = this.#resolve(relative);
     if (!target) return wasi.ERRNO_NOTCAPABLE;
+    const fault = this.#fault(relative);
+    if (fault) return fault;
     try {
       change(target);
       return wasi.ERRNO_SUCCESS;
