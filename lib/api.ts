@@ -32,6 +32,8 @@ export interface ValidateOptions {
    * checks before it starts); without them only the languages are checked.
    */
   grants?: Partial<Grants>;
+  /** The largest wasm module file a step may name, in bytes; default 256 MiB. */
+  maxModuleBytes?: number;
 }
 
 /**
@@ -61,7 +63,7 @@ export function validateWorkflow(workflow: Workflow, options: ValidateOptions = 
   try {
     checkRunnable(
       workflow,
-      createRunners(host),
+      createRunners(host, { maxModuleBytes: options.maxModuleBytes }),
       options.grants && { run: false, ...options.grants },
     );
   } finally {

@@ -62,6 +62,8 @@ export interface RunOptions {
   stepMemoryMb?: number;
   /** Most output (characters) one step may write; default 64 Mi. */
   maxOutputChars?: number;
+  /** The largest wasm module file a step may name, in bytes; default 256 MiB. */
+  maxModuleBytes?: number;
   /**
    * Run Python steps in child processes (the default), so that a step that
    * exhausts its JavaScript heap or is stuck in C fails alone. false: in
@@ -137,6 +139,7 @@ export async function runWorkflow(
     runners = createRunners(host, {
       cacheDir: options.cacheDir === false ? undefined : options.cacheDir ?? defaultCacheDir(),
       isolate: options.isolate,
+      maxModuleBytes: options.maxModuleBytes,
       onWarning: (message) => emit({ type: "warning", message }),
       onRuntimeStarted: (start) => emit({ type: "runtime_started", ...start }),
     });

@@ -10,12 +10,13 @@
  * @module
  */
 
-import { PermissionError, StepError, WorkflowError } from "./errors.ts";
+import { ConfigError, PermissionError, StepError, WorkflowError } from "./errors.ts";
 import type { ExecutionMode, RunEvent, RunResult, StepReport, Strategy } from "./events.ts";
 import { compactJson, jsonObjectOf, type JsonText, stringifyJson } from "./json.ts";
 import type { Plan } from "./plan.ts";
 import { Semaphore } from "./semaphore.ts";
-import type { Step, Workflow } from "./workflow.ts";
+import { MAX_MEMORY_MB, MAX_TIMEOUT_SECONDS, type Step, type Workflow } from "./workflow.ts";
+import { MAX_PARALLEL_STEPS } from "./config.ts";
 import type { RunnerRegistry } from "../runners/types.ts";
 import { checkGrants, covers, type Grants, type MissingGrant, stepAccess } from "./grants.ts";
 
@@ -54,6 +55,12 @@ export const DEFAULT_MAX_RESULT_BYTES = 64 * 1024 * 1024;
  * forever must be stopped.
  */
 export const DEFAULT_MAX_OUTPUT_CHARS = 64 * 1024 * 1024;
+/**
+ * The largest cap on a result and on a step's output, in MiB: both are kept
+ * as strings, and V8's longest string is about 512 Mi characters.
+ */
+export const MAX_RESULT_MB = 512;
+export const MAX_OUTPUT_MB = 512;
 /** The longest wait between two attempts. */
 const MAX_RETRY_DELAY_MS = 5 * 60 * 1000;
 
@@ -129,7 +136,7 @@ export function checkRunnable(
       );
       continue;
     }
-    for (const problem of runner.problems?.(step) ?? []) {
+    for (const problem of runner.problems?.(step, workflow) ?? []) {
       unsupported.push(`${where}step '${step.name}' (${step.language}): ${problem}`);
     }
     for (const need of grants ? runner.needs?.(step) ?? [] : []) {
@@ -184,6 +191,52 @@ class LineSplitter {
   }
 }
 
+/**
+ * Refuses limits out of their range (the CLI checks its flags the same
+ * way): a timeout beyond what a timer holds fired at once, and a cap
+ * larger than memory can hold is no cap.
+ */
+export function checkLimits(options: ScheduleOptions): void {
+  const MiB = 1024 * 1024;
+  const limits: [string, number | undefined, (n: number) => boolean, string][] = [
+    [
+      "maxParallel",
+      options.maxParallel,
+      (n) => Number.isInteger(n) && n >= 0 && n <= MAX_PARALLEL_STEPS,
+      `a whole number from 0 to ${MAX_PARALLEL_STEPS}`,
+    ],
+    [
+      "stepTimeout",
+      options.stepTimeout,
+      (n) => n > 0 && n <= MAX_TIMEOUT_SECONDS,
+      `more than 0 and at most ${MAX_TIMEOUT_SECONDS} seconds`,
+    ],
+    [
+      "stepMemoryMb",
+      options.stepMemoryMb,
+      (n) => n > 0 && n <= MAX_MEMORY_MB,
+      `more than 0 and at most ${MAX_MEMORY_MB} MiB`,
+    ],
+    [
+      "maxResultBytes",
+      options.maxResultBytes,
+      (n) => n >= 0 && n <= MAX_RESULT_MB * MiB,
+      `from 0 to ${MAX_RESULT_MB * MiB} bytes (${MAX_RESULT_MB} MiB)`,
+    ],
+    [
+      "maxOutputChars",
+      options.maxOutputChars,
+      (n) => n >= 0 && n <= MAX_OUTPUT_MB * MiB,
+      `from 0 to ${MAX_OUTPUT_MB * MiB} characters (${MAX_OUTPUT_MB} Mi)`,
+    ],
+  ];
+  for (const [name, value, valid, range] of limits) {
+    if (value !== undefined && !(typeof value === "number" && valid(value))) {
+      throw new ConfigError(`RunOptions.${name} must be ${range}, got ${value}`);
+    }
+  }
+}
+
 /** Runs a validated, planned workflow. Never throws for a failing step. */
 export async function schedule(
   workflow: Workflow,
@@ -191,6 +244,7 @@ export async function schedule(
   runners: RunnerRegistry,
   options: ScheduleOptions,
 ): Promise<RunResult> {
+  checkLimits(options);
   const now = options.now ?? (() => performance.now());
   const random = options.random ?? Math.random;
   const maxResultBytes = options.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES;

@@ -30,6 +30,8 @@ export interface RunnerOptions extends RunnerEvents {
   cacheDir?: string;
   /** Run Python workers in child processes (default true; wasm always runs in one). */
   isolate?: boolean;
+  /** The largest wasm module file read, in bytes; default 256 MiB. */
+  maxModuleBytes?: number;
 }
 
 /** Creates the runners of every language this build supports. */
@@ -41,7 +43,7 @@ export function createRunners(host: StepHost, options: RunnerOptions = {}): Runn
     ["javascript", javascriptRunner(host, quickjs)],
     ["typescript", typescriptRunner(host, quickjs, options)],
     ["shell", shellRunner],
-    ["wasm", wasmRunner(host)],
+    ["wasm", wasmRunner(host, { maxModuleBytes: options.maxModuleBytes })],
   ]);
 }
 

@@ -73,8 +73,11 @@ export interface Runner {
   readonly reportsStart?: boolean;
   /** Grants a step needs to run at all (checked before the run starts). */
   needs?(step: Step): GrantNeed[];
-  /** What this runtime cannot do with a step as declared (checked before the run starts). */
-  problems?(step: Step): string[];
+  /**
+   * What this runtime cannot do with a step as declared, in its workflow
+   * (checked before the run starts, and by validation).
+   */
+  problems?(step: Step, workflow: Workflow): string[];
   /**
    * Starts loading the runtime ahead of need, for `count` steps at once
    * (and, for TypeScript, transpiling the workflow's steps).

@@ -75,7 +75,9 @@ serveSteps({
       }
       module = await WebAssembly.compile(capped as Uint8Array<ArrayBuffer>);
     } catch (error) {
-      return fail(`${wasm.moduleName} is not a valid WebAssembly module: ${text(error)}`);
+      return fail(
+        `${wasm.moduleName} is not a valid WebAssembly module: ${withoutBytes(text(error))}`,
+      );
     }
     const exports = WebAssembly.Module.exports(module);
     const imports = WebAssembly.Module.imports(module);
@@ -271,6 +273,14 @@ function joined(chunks: Uint8Array[]): string {
 
 function fail(message: string): WorkerOutcome {
   return { kind: "error", message: `(wasm): ${message}` };
+}
+
+/**
+ * A compile error without the bytes V8 quotes ("expected magic word 00 61
+ * 73 6d, found 72 6f 6f 74"): a message must not show a file's content.
+ */
+function withoutBytes(message: string): string {
+  return message.replace(/,? found(?: [0-9a-f]{2})+/gi, "");
 }
 
 function text(error: unknown): string {

@@ -71,15 +71,24 @@ Deno.test("wasm: the three calling conventions, modules found next to the workfl
   assert.equal(lines.wasi?.length, 1, "WASI stdout is the step's output");
 });
 
-Deno.test("wasm: a module path falls back to the working directory", async () => {
+Deno.test("wasm: a module path falls back to the working directory when the step may read it there", async () => {
   const modules = await fixture();
   const elsewhere = await Deno.makeTempDir({ prefix: "hwfe-wasm-flow-" });
   const file = `${elsewhere}/flow.lua`;
-  await Deno.writeTextFile(
-    file,
-    `workflow = { name = "cwd", steps = { s = { language = "wasm", module = "status.wasm" } } }\n`,
+  const flow = (permissions: string) =>
+    `workflow = { name = "cwd", steps = { s = { language = "wasm", module = "status.wasm"${permissions} } } }\n`;
+  await Deno.writeTextFile(file, flow(""));
+  const refused = await hwfe(["run", file], { cwd: modules });
+  assert.equal(refused.code, 1);
+  assert.match(
+    refused.stderr,
+    new RegExp(
+      `step 's' failed: module 'status\\.wasm' not found \\(looked for ${elsewhere}/status\\.wasm\\); ` +
+        `${modules}/status\\.wasm lies outside the workflow's directory`,
+    ),
   );
-  const result = await hwfe(["run", "--json", file], { cwd: modules });
+  await Deno.writeTextFile(file, flow(`, permissions = { read = { "status.wasm" } }`));
+  const result = await hwfe(["run", "--json", "--allow-read=status.wasm", file], { cwd: modules });
   assert.equal(result.code, 0, result.stderr);
   assert.equal(
     (runJson(result).steps.s.result as { wasm_execution: { status: string } }).wasm_execution
@@ -113,11 +122,14 @@ Deno.test("wasm: bad modules, exports, codes, traps and WASI exits fail with cle
   const e = Object.fromEntries(Object.entries(run.steps).map(([k, v]) => [k, v.error]));
   assert.equal(
     e.missing,
-    `step 'missing' (wasm): module 'nope.wasm' not found (looked for ${dir}/nope.wasm and ${ROOT.pathname}nope.wasm)`,
+    `step 'missing' (wasm): module 'nope.wasm' not found (looked for ${dir}/nope.wasm); ` +
+      `${ROOT.pathname}nope.wasm lies outside the workflow's directory (${dir}), so hwfe did not ` +
+      `look there (declare it in the step's permissions.read and grant it)`,
   );
-  assert.match(
-    e.not_wasm!,
-    /^step 'not_wasm' \(wasm\): text\.wasm is not a valid WebAssembly module: /,
+  assert.equal(
+    e.not_wasm,
+    `step 'not_wasm' (wasm): module 'text.wasm' (${dir}/text.wasm) is not a WebAssembly module ` +
+      "(a .wasm file starts with \\0asm)",
   );
   assert.equal(
     e.no_export,
