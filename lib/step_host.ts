@@ -69,13 +69,15 @@ export interface JobContext {
 }
 
 /**
- * What a worker reports when a job ends. `retire`: the runtime is no longer
- * usable (it crashed or exited); the host replaces the worker.
+ * What a worker reports when a job ends. `retire`: the worker must not run
+ * another step (its runtime crashed or exited, or the step changed what the
+ * worker cannot undo); the host replaces it.
  */
 export type WorkerOutcome =
-  | { kind: "result"; json: JsonText }
-  | { kind: "error"; message: string; retire?: boolean }
-  | { kind: "interrupted" };
+  & ({ kind: "result"; json: JsonText } | { kind: "error"; message: string } | {
+    kind: "interrupted";
+  })
+  & { retire?: boolean };
 
 /**
  * Messages from the host to a worker. `interrupt` holds two Int32 slots:
@@ -340,7 +342,7 @@ class PooledWorker {
       case "done":
         if (this.#job?.id !== message.id) return;
         this.#job.resolve(message.outcome);
-        if (message.outcome.kind === "error" && message.outcome.retire) {
+        if (message.outcome.retire) {
           this.#die(`the ${this.runtime.id} runtime retired itself`);
         }
         return;
@@ -379,19 +381,19 @@ export function parseWorkerMessage(data: unknown): WorkerMessage | undefined {
     case "done": {
       if (!isText(m.id) || typeof m.outcome !== "object" || m.outcome === null) return undefined;
       const o = m.outcome as Record<string, unknown>;
+      const retire = o.retire === true ? { retire: true } : {};
       if (o.kind === "result" && isText(o.json)) {
-        return { type: "done", id: m.id, outcome: { kind: "result", json: o.json } };
+        return { type: "done", id: m.id, outcome: { kind: "result", json: o.json, ...retire } };
       }
       if (o.kind === "error" && isText(o.message)) {
-        const outcome = { kind: "error" as const, message: o.message };
         return {
           type: "done",
           id: m.id,
-          outcome: o.retire === true ? { ...outcome, retire: true } : outcome,
+          outcome: { kind: "error", message: o.message, ...retire },
         };
       }
       if (o.kind === "interrupted") {
-        return { type: "done", id: m.id, outcome: { kind: "interrupted" } };
+        return { type: "done", id: m.id, outcome: { kind: "interrupted", ...retire } };
       }
       return undefined;
     }
@@ -479,8 +481,8 @@ export class StepHost {
   /** `size`: most workers per runtime (the run's parallelism). */
   constructor(readonly size: number) {}
 
-  #pool(runtime: WorkerRuntime, access?: StepAccess): Pool {
-    const key = `${runtime.id}\n${accessKey(access)}`;
+  #pool(runtime: WorkerRuntime, access?: StepAccess, tenant = ""): Pool {
+    const key = `${runtime.id}\n${accessKey(access)}\n${tenant}`;
     let pool = this.#pools.get(key);
     if (!pool) {
       pool = new Pool(runtime, access, this.size, (idle) => this.#onIdle(idle));
@@ -510,15 +512,18 @@ export class StepHost {
    * Runs a job on a worker of `runtime` whose permissions are `access`
    * (none besides the runtime's own files when undefined), and returns what the worker
    * reported; "interrupted" at once when `ctx.signal` aborts, even while
-   * waiting for a worker.
+   * waiting for a worker. Jobs of different `tenant`s never share a worker
+   * (steps granted different environment variables, which reach the
+   * worker in the job rather than as a permission).
    */
   async execute(
     runtime: WorkerRuntime,
     job: WorkerJob,
     ctx: JobContext,
     access?: StepAccess,
+    tenant?: string,
   ): Promise<WorkerOutcome> {
-    const pool = this.#pool(runtime, access);
+    const pool = this.#pool(runtime, access, tenant);
     const acquired = pool.acquire();
     const worker = await untilAborted(acquired, ctx.signal);
     if (!worker) {

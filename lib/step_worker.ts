@@ -43,6 +43,8 @@ export interface WorkerHandler {
   language: string;
   setup(init: unknown): Promise<SetupReport | void> | SetupReport | void;
   run(run: JobRun): Promise<WorkerOutcome> | WorkerOutcome;
+  /** Called once the outcome is posted, before the next job starts. */
+  afterJob?(outcome: WorkerOutcome): void;
 }
 
 /**
@@ -58,6 +60,7 @@ const OUTPUT_BATCH_MS = 20;
 /** Serves jobs from the host until the worker is terminated. */
 export function serveSteps(handler: WorkerHandler): void {
   hideRemoteLocation();
+  removeSharedState();
   const scope = self as unknown as {
     postMessage(message: WorkerMessage, transfer?: Transferable[]): void;
     onmessage: ((event: MessageEvent<HostMessage>) => void) | null;
@@ -118,6 +121,7 @@ export function serveSteps(handler: WorkerHandler): void {
       }
       flush();
       post({ type: "done", id: message.id, outcome });
+      handler.afterJob?.(outcome);
     });
   };
 }
@@ -132,6 +136,47 @@ export function serveSteps(handler: WorkerHandler): void {
 function hideRemoteLocation(): void {
   if (globalThis.location?.protocol === "file:") return;
   Object.defineProperty(globalThis, "location", { value: undefined, configurable: true });
+}
+
+/**
+ * What a worker offers that outlives a step or reaches other workers
+ * without a permission: the Cache API writes under Deno's directory and a
+ * later run reads it back; BroadcastChannel and navigator.locks reach every
+ * worker of the process (other steps, with --no-isolate); a nested Worker
+ * would outlive its step. Step code reaches worker globals only from Python
+ * (Pyodide's bridge), but every runtime's worker loses them, before any
+ * step runs. (localStorage, sessionStorage, indexedDB and Deno.openKv do
+ * not exist in a worker without --location or --unstable-kv; they are
+ * removed in case they do.)
+ */
+export const SHARED_STATE_GLOBALS = [
+  "caches",
+  "Cache",
+  "CacheStorage",
+  "BroadcastChannel",
+  "Lock",
+  "LockManager",
+  "Worker",
+  "SharedWorker",
+  "localStorage",
+  "sessionStorage",
+  "indexedDB",
+  "IDBFactory",
+  "Storage",
+] as const;
+
+function removeSharedState(): void {
+  const scope = globalThis as Record<string, unknown>;
+  for (const name of SHARED_STATE_GLOBALS) delete scope[name];
+  for (let proto = Object.getPrototypeOf(navigator); proto; proto = Object.getPrototypeOf(proto)) {
+    delete (proto as Record<string, unknown>).locks;
+    delete (proto as Record<string, unknown>).storage;
+  }
+  delete (Deno as unknown as Record<string, unknown>).openKv;
+  for (const name of SHARED_STATE_GLOBALS) {
+    if (name in scope) throw new Error(`cannot remove ${name} from the worker`);
+  }
+  if ("locks" in navigator) throw new Error("cannot remove navigator.locks from the worker");
 }
 
 function errorText(error: unknown): string {

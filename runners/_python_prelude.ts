@@ -1,8 +1,10 @@
 /**
  * The Python side of the Python runner, run once in every Pyodide
  * interpreter (and so saved in its memory snapshot). It must not hold
- * JavaScript objects: a snapshot cannot carry them. What needs JavaScript
- * (the interruptible sleep) is wired by `_hwfe_attach` after each start.
+ * JavaScript objects: a snapshot cannot carry them. The interruptible sleep
+ * is wired by `_hwfe_attach` after each start. The worker rewinds the
+ * interpreter to its state before the first step after every step
+ * (python_worker.ts), so nothing here needs to undo what a step did.
  *
  * `_hwfe_run_step(name, code, inputs_json, env_json)` returns a tagged string:
  * R<json> the result, B<what> a result that is not JSON data, N no run(),
@@ -20,6 +22,7 @@ import json as _json
 import linecache as _linecache
 import math as _math
 import os as _os
+import random as _random
 import re as _re
 import sys as _sys
 import traceback as _traceback
@@ -27,11 +30,6 @@ import traceback as _traceback
 # Pyodide's defaults include the host path of the JS entry point; steps see none of it.
 for _name in ("_", "PYTHONINSPECT"):
     _os.environ.pop(_name, None)
-_HOME = _os.getcwd()
-_BASE_ENV = dict(_os.environ)
-_BASE_PATH = list(_sys.path)
-_BASE_ARGV = list(_sys.argv)
-_BASE_RECURSION_LIMIT = _sys.getrecursionlimit()
 # Deeper values are refused: json.dumps of a 100,000-deep list overflows
 # Pyodide's stack and kills the interpreter.
 _MAX_DEPTH = 500
@@ -180,25 +178,13 @@ def _describe_error(error, filename):
     return "E" + only + "\n" + body
 
 
-def _reset():
-    for stream in (_sys.stdout, _sys.stderr):
+def _flush():
+    """Sends what the step printed before it ends: the worker rewinds the interpreter after it."""
+    for stream in (_sys.stdout, _sys.stderr, _sys.__stdout__, _sys.__stderr__):
         try:
             stream.flush()
         except Exception:
             pass
-    _sys.stdout, _sys.stderr = _sys.__stdout__, _sys.__stderr__
-    _sys.stdout.flush()
-    _sys.stderr.flush()
-    try:
-        _os.chdir(_HOME)
-    except OSError:
-        pass
-    if dict(_os.environ) != _BASE_ENV:
-        _os.environ.clear()
-        _os.environ.update(_BASE_ENV)
-    _sys.path[:] = _BASE_PATH
-    _sys.argv[:] = _BASE_ARGV
-    _sys.setrecursionlimit(_BASE_RECURSION_LIMIT)
 
 
 def _takes_inputs(run):
@@ -220,7 +206,7 @@ async def _finish_async(awaitable, filename):
     except BaseException as error:
         return _describe_error(error, filename)
     finally:
-        _reset()
+        _flush()
 
 
 def _hwfe_run_step(name, code, inputs_json, env_json="{}"):
@@ -232,8 +218,11 @@ def _hwfe_run_step(name, code, inputs_json, env_json="{}"):
             compiled = compile(code, filename, "exec", dont_inherit=True)
         except SyntaxError as error:
             return _describe_syntax_error(error)
-        # The environment variables the run granted this step; _reset removes them.
+        # The environment variables the run granted this step (gone when the worker rewinds).
         _os.environ.update(_json.loads(env_json))
+        # Every step starts from the same interpreter state: without a new seed each would draw the
+        # same random numbers.
+        _random.seed()
         namespace = {"__name__": "__hwfe_step__", "__builtins__": _builtins}
         try:
             exec(compiled, namespace)
@@ -253,15 +242,20 @@ def _hwfe_run_step(name, code, inputs_json, env_json="{}"):
         return _encode_result(result)
     finally:
         if finish:
-            _reset()
+            _flush()
 
 
-def _hwfe_attach(js_sleep):
-    """Per interpreter start (not in the snapshot): fresh randomness, a sleep hwfe can interrupt."""
-    import random
+def _hwfe_attach(sleep_device):
+    """Per interpreter start (not in the snapshot): fresh randomness, a sleep hwfe can interrupt.
+
+    The sleep is a write to a device the worker provides, not a call through Pyodide's JavaScript
+    bridge: a step that uses the bridge cannot be rewound, and sleeping is common.
+    """
     import time
 
-    random.seed()
+    _random.seed()
+    fd = _os.open(sleep_device, _os.O_WRONLY)
+    write = _os.write
 
     def sleep(seconds, /):
         if not isinstance(seconds, (int, float)):
@@ -270,7 +264,7 @@ def _hwfe_attach(js_sleep):
             raise ValueError("Invalid value NaN (not a number)")
         if seconds < 0:
             raise ValueError("sleep length must be non-negative")
-        if js_sleep(seconds * 1000.0):
+        if write(fd, repr(seconds * 1000.0).encode()) == 0:
             raise KeyboardInterrupt
 
     sleep.__doc__ = time.sleep.__doc__

@@ -24,6 +24,18 @@ import { sha256Hex } from "../lib/cache.ts";
 import { serveSteps } from "../lib/step_worker.ts";
 import type { WorkerOutcome } from "../lib/step_host.ts";
 import { PYTHON_PRELUDE } from "./_python_prelude.ts";
+import {
+  type Baseline,
+  beyond,
+  restoreFs,
+  rewind,
+  startWatching,
+  stopWatching,
+  takeBaseline,
+  takeFsBaseline,
+  unrewindable,
+  watchBridge,
+} from "./python_rewind.ts";
 
 /** What the host sends to start a worker. */
 export interface PythonInit {
@@ -165,6 +177,7 @@ function capHeap(imports: Imports): void {
   if (!env || typeof grow !== "function") return;
   env.emscripten_resize_heap = (requested: number) =>
     (requested >>> 0) > heapLimitBytes ? false : grow(requested);
+  watchBridge(env);
 }
 const instantiate = WebAssembly.instantiate;
 WebAssembly.instantiate = ((source: never, imports: Imports) => {
@@ -323,6 +336,75 @@ function mountGrants(mounts: string[], cwd: string): string | undefined {
 
 /** The heap's size once started: a step's limit is counted on top of it. */
 let baseHeapBytes = 0;
+/** The interpreter before any step, which every step leaves it as (python_rewind.ts). */
+let baseline: Baseline;
+/** The bridge calls hwfe's own call into the interpreter makes. */
+let ownCalls: Map<string, number>;
+
+// deno-lint-ignore no-explicit-any
+const moduleOf = (py: PyodideInterface) => (py as any)._module;
+
+/**
+ * POSIX refuses `a.txt/` when a.txt is not a directory (ENOTDIR); Emscripten
+ * drops the slash and opens the file. Path calls are checked here, the way
+ * Python's os functions reach them.
+ */
+function refuseSlashOnFiles(py: PyodideInterface): void {
+  const FS = py.FS as unknown as Record<string, unknown> & {
+    stat(path: string): { mode: number };
+    isDir(mode: number): boolean;
+    ErrnoError: new (errno: number) => Error;
+  };
+  const ENOTDIR = 54; // Emscripten's number
+  for (const name of ["open", "stat", "lstat", "unlink", "rmdir", "rename", "truncate", "chmod"]) {
+    const call = FS[name];
+    if (typeof call !== "function") continue;
+    FS[name] = function (this: unknown, path: unknown, ...rest: unknown[]) {
+      if (typeof path === "string" && path.length > 1 && path.endsWith("/")) {
+        let isDir = false;
+        try {
+          isDir = FS.isDir(FS.stat(path.replace(/\/+$/, "") || "/").mode);
+        } catch { /* missing: the call itself says so */ }
+        if (!isDir) {
+          try {
+            FS.stat(path.replace(/\/+$/, ""));
+          } catch {
+            return call.call(this, path, ...rest);
+          }
+          throw new FS.ErrnoError(ENOTDIR);
+        }
+      }
+      return call.call(this, path, ...rest);
+    };
+  }
+}
+
+/**
+ * A device whose writes sleep (the milliseconds written) until the host
+ * interrupts; a write of 0 bytes reports an interruption. Python's
+ * time.sleep uses it (the prelude's _hwfe_attach) rather than a call
+ * through the JavaScript bridge, which would make every sleeping step
+ * retire its worker.
+ */
+function sleepDevice(py: PyodideInterface): string {
+  const path = "/dev/hwfe-sleep";
+  const FS = py.FS as unknown as {
+    makedev(major: number, minor: number): number;
+    registerDevice(dev: number, ops: Record<string, unknown>): void;
+    mkdev(path: string, mode: number, dev: number): void;
+  };
+  const dev = FS.makedev(64, 0);
+  const decoder = new TextDecoder();
+  FS.registerDevice(dev, {
+    read: () => 0,
+    write(_stream: unknown, buffer: Uint8Array, offset: number, length: number) {
+      const ms = Number(decoder.decode(buffer.subarray(offset, offset + length)));
+      return interruptibleSleep(Number.isFinite(ms) ? ms : 0) ? 0 : length;
+    },
+  });
+  FS.mkdev(path, 0o200, dev);
+  return path;
+}
 let runStep: (name: string, code: string, inputs: string, env: string) => unknown;
 
 serveSteps({
@@ -331,10 +413,17 @@ serveSteps({
     const { py, ready } = await start(init as PythonInit);
     py.setStdout(sink("stdout"));
     py.setStderr(sink("stderr"));
-    py.globals.get("_hwfe_attach")(interruptibleSleep);
+    py.globals.get("_hwfe_attach")(sleepDevice(py));
+    refuseSlashOnFiles(py);
     python = py;
-    baseHeapBytes = (py as unknown as { _module: { HEAP8: Int8Array } })._module.HEAP8.length;
     runStep = py.globals.get("_hwfe_run_step");
+    // hwfe's own call into the interpreter, counted once: what a step's
+    // call makes beyond it is the step's use of the JavaScript bridge.
+    startWatching();
+    runStep("hwfe", "def run(inputs):\n    return inputs", '{"a":["\u00e9"]}', "{}");
+    ownCalls = stopWatching();
+    baseline = takeBaseline(moduleOf(py));
+    baseHeapBytes = baseline.memory.length;
     return {
       report: ready,
       transfer: ready.snapshot ? [ready.snapshot.buffer as ArrayBuffer] : [],
@@ -347,6 +436,7 @@ serveSteps({
       const problem = mountGrants(mounts, cwd);
       if (problem) return { kind: "error", message: `(python): ${problem}` };
     }
+    const fsBaseline = takeFsBaseline(python.FS as never);
     heapLimitBytes = baseHeapBytes + memoryMb * 1024 * 1024;
     current = {
       flag: interruptFlag,
@@ -356,30 +446,38 @@ serveSteps({
     };
     // Slot 0 is Pyodide's signal slot: the host stores 2 (SIGINT) there.
     python.setInterruptBuffer(new Int32Array(interruptFlag.buffer, 0, 1));
+    let outcome: WorkerOutcome;
+    let stopped = false;
+    startWatching();
     try {
       let tagged = runStep(job.step, job.code, job.inputs, JSON.stringify(env ?? {}));
       if (typeof tagged !== "string") tagged = await awaitTask(tagged, interruptFlag, flush);
-      if (interrupted()) return { kind: "interrupted" };
-      const outcome = decode(String(tagged));
-      if (outcome.kind === "error" && outcome.message.startsWith("(python): MemoryError")) {
-        outcome.message = outcome.message.replace(
-          "MemoryError",
-          `MemoryError: out of memory (the step's limit is ${memoryMb} MiB; raise it with memory_mb)`,
-        );
+      if (interrupted()) {
+        outcome = { kind: "interrupted" };
+      } else {
+        outcome = decode(String(tagged));
+        if (outcome.kind === "error" && outcome.message.startsWith("(python): MemoryError")) {
+          outcome.message = outcome.message.replace(
+            "MemoryError",
+            `MemoryError: out of memory (the step's limit is ${memoryMb} MiB; raise it with memory_mb)`,
+          );
+        }
       }
-      return outcome;
     } catch (error) {
-      if (interrupted()) return { kind: "interrupted" };
-      // The prelude catches every Python exception, so an error here means
-      // the interpreter itself failed (a stack overflow in C, os._exit):
-      // it cannot run another step.
-      const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
-      return {
-        kind: "error",
-        message:
-          `(python): the Python interpreter stopped (${reason}); hwfe starts a new one for later steps`,
-        retire: true,
-      };
+      stopped = true;
+      if (interrupted()) {
+        outcome = { kind: "interrupted" };
+      } else {
+        // The prelude catches every Python exception, so an error here means
+        // the interpreter itself failed (a stack overflow in C, os._exit):
+        // it cannot run another step.
+        const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
+        outcome = {
+          kind: "error",
+          message:
+            `(python): the Python interpreter stopped (${reason}); hwfe starts a new one for later steps`,
+        };
+      }
     } finally {
       heapLimitBytes = Infinity;
       for (const stream of ["stdout", "stderr"] as const) {
@@ -388,6 +486,18 @@ serveSteps({
       }
       current = undefined;
     }
+    const bridge = beyond(stopWatching(), ownCalls);
+    // Whatever the step changed is undone before the next step, or the worker goes.
+    const kept = !stopped && bridge.length === 0 &&
+      restoreFs(python.FS as never, fsBaseline) === undefined &&
+      unrewindable(moduleOf(python), baseline) === undefined;
+    return kept ? outcome : { ...outcome, retire: true };
+  },
+
+  // After the outcome is posted, so that the step's time does not include
+  // it (about 2 ms for 30 MB); before the next job, which waits for it.
+  afterJob(outcome) {
+    if (!outcome.retire) rewind(moduleOf(python), baseline);
   },
 });
 

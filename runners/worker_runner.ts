@@ -35,6 +35,9 @@ export async function runOnWorker(
       },
       ctx,
       ctx.access,
+      // A worker never serves steps granted different variables: what one
+      // step leaves in a runtime must not meet another's secrets.
+      Object.keys(ctx.env ?? {}).sort().join("\n"),
     );
   } catch (error) {
     // The worker died under the step (a crash, a lost process).

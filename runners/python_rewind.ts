@@ -1,0 +1,314 @@
+/**
+ * Isolation between the Python steps that share a worker: after every step
+ * the interpreter is put back exactly as it was before the first one.
+ *
+ * Resetting Python from Python cannot be complete: a step can change
+ * modules, classes, closures, C-level registries (codecs, audit hooks) and
+ * objects' `__del__` run whenever hwfe drops them. Everything Python is
+ * lives in Pyodide's wasm memory, though, so the worker copies that memory
+ * once (about 30 MB) and copies it back after each step (about 2 ms).
+ * What lives outside it is checked or restored here:
+ *
+ * - the in-memory file system (JavaScript objects): files and directories
+ *   a step made are removed, changed modes restored, file descriptors it
+ *   opened closed;
+ * - Pyodide's table of JavaScript references (hiwire) and the wasm
+ *   function table: a step that changed them cannot be rewound;
+ * - JavaScript itself: a step that used Pyodide's JavaScript bridge
+ *   (`import js`, `pyodide.code.run_js`, `pyodide.ffi`, asyncio's event
+ *   loop, `pyfetch`) may have changed the worker's JavaScript realm, which
+ *   no copy restores. Every bridge import of the wasm module is counted
+ *   while a step runs; a step that called any beyond what hwfe's own call
+ *   makes retires the worker, and a fresh one takes the next step.
+ *
+ * @module
+ */
+
+/** Pyodide's wasm imports through which Python reaches JavaScript values. */
+const BRIDGE_IMPORT =
+  /^(_?Jsv|_?Js[A-Z]|_?js2python|_?python2js|_?pyproxy|_?JsProxy|_?hiwire|__hiwire|raw_call_js|destroy_prox|proxy_cache|array_to_js|_agen|handle_next_result|get_async_js|is_comlink|jslib_|pyodide_js|ffi_|_dlopen|_emscripten_dlopen|_dlsym|_mmap|_munmap|_msync|emscripten_set_up_async)/;
+
+/** The string conversions differ only by the width of the result's characters. */
+function importClass(name: string): string {
+  return name.replace(/^_python2js_(ascii|ucs1|ucs2|ucs4)$/, "_python2js_string");
+}
+
+let watching = false;
+const bridgeCalls = new Map<string, number>();
+
+/**
+ * Wraps the bridge imports of Pyodide's wasm module (called from
+ * `WebAssembly.instantiate`) so that calls made while a step runs are
+ * counted. Properties such as `sig`, which Emscripten reads when it puts an
+ * import in the function table, are kept.
+ */
+export function watchBridge(env: Record<string, unknown>): void {
+  for (const [name, fn] of Object.entries(env)) {
+    if (typeof fn !== "function" || !BRIDGE_IMPORT.test(name)) continue;
+    const kind = importClass(name);
+    const wrapped = function (this: unknown, ...args: unknown[]) {
+      if (watching) bridgeCalls.set(kind, (bridgeCalls.get(kind) ?? 0) + 1);
+      return fn.apply(this, args);
+    };
+    env[name] = Object.assign(wrapped, fn);
+  }
+}
+
+/** Runs `call` (a step) while counting bridge calls; returns its value and the counts. */
+export function watched<T>(call: () => T): { value: T; calls: Map<string, number> } {
+  bridgeCalls.clear();
+  watching = true;
+  try {
+    return { value: call(), calls: new Map(bridgeCalls) };
+  } finally {
+    watching = false;
+  }
+}
+
+/** Starts counting (for a step that goes on asynchronously); `stopWatching` ends it. */
+export function startWatching(): void {
+  bridgeCalls.clear();
+  watching = true;
+}
+
+/** Ends counting; returns what was called. */
+export function stopWatching(): Map<string, number> {
+  watching = false;
+  return new Map(bridgeCalls);
+}
+
+/** What the parts of Pyodide used here look like (internal, hence loosely typed). */
+interface Module {
+  HEAPU8: Uint8Array;
+  __hiwire_get(index: number): unknown;
+  _hiwire_num_refs?(): number;
+  wasmTable: WebAssembly.Table;
+  ___stack_pointer?: WebAssembly.Global;
+}
+
+interface FsNode {
+  name: string;
+  mode: number;
+  contents?: unknown;
+  usedBytes?: number;
+  link?: string;
+  mount: { type: unknown };
+  mounted?: unknown;
+  timestamp?: number;
+  mtime?: number;
+}
+
+interface FsStream {
+  position?: number;
+}
+
+interface Fs {
+  lookupPath(path: string): { node: FsNode };
+  isDir(mode: number): boolean;
+  isFile(mode: number): boolean;
+  unlink(path: string): void;
+  rmdir(path: string): void;
+  close(stream: FsStream): void;
+  chdir(path: string): void;
+  cwd(): string;
+  streams: (FsStream | null)[];
+  ignorePermissions: boolean;
+  filesystems: { MEMFS: unknown };
+}
+
+/** One node of the in-memory file system as it was. */
+interface NodeState {
+  mode: number;
+  /** Files: the byte array and its length; a write that fits changes neither, hence `changed`. */
+  contents: unknown;
+  usedBytes: number | undefined;
+  changed: number | undefined;
+  /** Directories: their entries. */
+  entries: Set<string> | undefined;
+}
+
+/** The interpreter as it was before any step ran. */
+export interface Baseline {
+  memory: Uint8Array;
+  stackPointer: number | bigint | undefined;
+  hiwire: unknown[];
+  hiwireRefs: number | undefined;
+  tableLength: number;
+}
+
+/** How the interpreter's state outside its memory stands at the start of a step. */
+export interface FsBaseline {
+  nodes: Map<FsNode, NodeState>;
+  streams: (FsStream | null)[];
+  positions: (number | undefined)[];
+  cwd: string;
+}
+
+/** Most references Pyodide's table holds before any step; more would mean a leak of hwfe's own. */
+const MAX_HIWIRE = 100_000;
+
+/** Copies what a rewind restores. Called once, after start-up and before the first step. */
+export function takeBaseline(module: Module): Baseline {
+  const hiwire: unknown[] = [];
+  for (let i = 0; i < MAX_HIWIRE; i++) {
+    try {
+      hiwire.push(module.__hiwire_get(i));
+    } catch {
+      break;
+    }
+  }
+  return {
+    memory: module.HEAPU8.slice(),
+    stackPointer: module.___stack_pointer?.value,
+    hiwire,
+    hiwireRefs: module._hiwire_num_refs?.(),
+    tableLength: module.wasmTable.length,
+  };
+}
+
+/** Records the in-memory file system (not the host directories mounted in it). */
+export function takeFsBaseline(fs: Fs): FsBaseline {
+  const nodes = new Map<FsNode, NodeState>();
+  walk(fs, "/", (node) => {
+    nodes.set(node, {
+      mode: node.mode,
+      contents: fs.isDir(node.mode) ? undefined : node.contents,
+      usedBytes: node.usedBytes,
+      changed: node.mtime ?? node.timestamp,
+      entries: fs.isDir(node.mode) ? new Set(Object.keys(node.contents as object)) : undefined,
+    });
+  });
+  return {
+    nodes,
+    streams: fs.streams.slice(),
+    positions: fs.streams.map((s) => s?.position),
+    cwd: fs.cwd(),
+  };
+}
+
+/** Visits every in-memory node under `path`, not descending into mounts. */
+function walk(fs: Fs, path: string, visit: (node: FsNode, path: string) => void): void {
+  const node = fs.lookupPath(path).node;
+  if (node.mount.type !== fs.filesystems.MEMFS) return;
+  visit(node, path);
+  if (!fs.isDir(node.mode) || node.mounted) return;
+  for (const name of Object.keys(node.contents as object)) {
+    walk(fs, path === "/" ? `/${name}` : `${path}/${name}`, visit);
+  }
+}
+
+/**
+ * Puts the file system back as `base` recorded it: removes what was added,
+ * restores modes, closes descriptors the step opened. Returns why it could
+ * not (a file of the base changed, a node was removed or replaced).
+ */
+export function restoreFs(fs: Fs, base: FsBaseline): string | undefined {
+  const seen = new Set<FsNode>();
+  const added: string[] = [];
+  let problem: string | undefined;
+  walk(fs, "/", (node, path) => {
+    const was = base.nodes.get(node);
+    if (!was) return; // under a directory added by the step: removed with it
+    seen.add(node);
+    if (node.mode !== was.mode) node.mode = was.mode;
+    if (was.entries) {
+      for (const name of Object.keys(node.contents as object)) {
+        if (!was.entries.has(name)) added.push(path === "/" ? `/${name}` : `${path}/${name}`);
+      }
+    } else if (
+      node.contents !== was.contents || node.usedBytes !== was.usedBytes ||
+      (node.mtime ?? node.timestamp) !== was.changed
+    ) {
+      problem ??= `${path} changed`;
+    }
+  });
+  if (problem) return problem;
+  if (seen.size !== base.nodes.size) return "a file or directory of the interpreter was removed";
+  const ignored = fs.ignorePermissions;
+  fs.ignorePermissions = true;
+  try {
+    for (const path of added) remove(fs, path);
+  } catch (error) {
+    return `cannot remove what the step wrote (${error instanceof Error ? error.message : error})`;
+  } finally {
+    fs.ignorePermissions = ignored;
+  }
+  for (let fd = 0; fd < fs.streams.length; fd++) {
+    const stream = fs.streams[fd];
+    if (stream && stream !== base.streams[fd]) {
+      try {
+        fs.close(stream);
+      } catch { /* closed for good either way */ }
+    }
+  }
+  base.streams.forEach((stream, fd) => {
+    fs.streams[fd] = stream;
+    if (stream && base.positions[fd] !== undefined) stream.position = base.positions[fd];
+  });
+  fs.streams.length = Math.max(base.streams.length, 0);
+  try {
+    if (fs.cwd() !== base.cwd) fs.chdir(base.cwd);
+  } catch (error) {
+    return `cannot return to ${base.cwd} (${error instanceof Error ? error.message : error})`;
+  }
+  return undefined;
+}
+
+function remove(fs: Fs, path: string): void {
+  const node = fs.lookupPath(path).node;
+  if (fs.isDir(node.mode) && !node.mounted) {
+    for (const name of Object.keys(node.contents as object)) remove(fs, `${path}/${name}`);
+    fs.rmdir(path);
+  } else {
+    fs.unlink(path);
+  }
+}
+
+/** Why a copy of memory would not restore the interpreter, if it would not. */
+export function unrewindable(module: Module, base: Baseline): string | undefined {
+  if (module.wasmTable.length !== base.tableLength) return "the wasm function table grew";
+  const grown = module.HEAPU8.length - base.memory.length;
+  if (grown > MAX_REWOUND_GROWTH) {
+    return `its memory grew by ${Math.round(grown / 2 ** 20)} MiB, more than a rewind zeroes`;
+  }
+  if (module._hiwire_num_refs?.() !== base.hiwireRefs) {
+    return "the interpreter's JavaScript references were released or leaked";
+  }
+  for (let i = 0; i < base.hiwire.length; i++) {
+    let value: unknown;
+    try {
+      value = module.__hiwire_get(i);
+    } catch {
+      return "a JavaScript reference of the interpreter was released";
+    }
+    if (value !== base.hiwire[i]) return "a JavaScript reference of the interpreter changed";
+  }
+  return undefined;
+}
+
+/**
+ * Most growth of the interpreter's memory a rewind zeroes (about 5 ms);
+ * past it the worker retires instead.
+ */
+const MAX_REWOUND_GROWTH = 64 * 2 ** 20;
+
+/** Copies the interpreter's memory back (after {@link unrewindable} found nothing). */
+export function rewind(module: Module, base: Baseline): void {
+  const heap = module.HEAPU8;
+  heap.set(base.memory);
+  // Memory grown during the step is zeroed whole, not up to the
+  // allocator's current top, which falls again when it frees: the next
+  // step must find neither this one's data (ctypes reads any address) nor
+  // dirty memory the allocator believes fresh.
+  if (heap.length > base.memory.length) heap.fill(0, base.memory.length);
+  if (module.___stack_pointer && base.stackPointer !== undefined) {
+    module.___stack_pointer.value = base.stackPointer;
+  }
+}
+
+/** Bridge calls beyond what `allowed` (hwfe's own call into the interpreter) makes. */
+export function beyond(calls: Map<string, number>, allowed: Map<string, number>): string[] {
+  return [...calls].filter(([name, count]) => count > (allowed.get(name) ?? 0)).map(([name]) =>
+    name
+  );
+}
