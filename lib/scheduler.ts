@@ -101,6 +101,33 @@ function overLimit(text: string, max: number): number | undefined {
   return bytes > max ? bytes : undefined;
 }
 
+/**
+ * Most levels of nesting in a result, as the Lua, Python and JavaScript
+ * runtimes allow: a shell or wasm step could return JSON nested so deep
+ * that printing it (`--json`) overflowed the stack.
+ */
+export const MAX_RESULT_DEPTH = 500;
+
+/** Whether JSON text nests arrays and objects more than `max` levels deep. */
+export function nestedDeeper(text: string, max: number): boolean {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) { // a string: skip to its closing quote
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 0x5c) i++;
+        else if (d === 0x22) break;
+      }
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--;
+    }
+  }
+  return false;
+}
+
 function formatBytes(bytes: number): string {
   return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${bytes} bytes`;
 }
@@ -412,6 +439,12 @@ export async function schedule(
         result = compactJson(json);
       } catch {
         throw new StepError(`step '${name}' (${step.language}) produced a result that is not JSON`);
+      }
+      if (nestedDeeper(result, MAX_RESULT_DEPTH)) {
+        throw new StepError(
+          `step '${name}' (${step.language}) returned a value nested more than ` +
+            `${MAX_RESULT_DEPTH} levels deep`,
+        );
       }
       const bytes = overLimit(result, maxResultBytes);
       if (bytes !== undefined) {

@@ -104,9 +104,13 @@ function findModule(
     );
   }
   const readable = candidates.filter((path) => !denied(path, denyRules));
+  const refused = candidates.filter((path) => !readable.includes(path));
+  const deniedNote = refused.length
+    ? `; ${refused.join(" and ")} is denied by the run's deny-read rules`
+    : "";
   if (readable.length === 0) {
     throw new ModuleProblem(
-      `module '${module}' (${candidates[0]}) is denied by the run's deny-read rules`,
+      `module '${module}' (${refused.join(" and ")}) is denied by the run's deny-read rules`,
     );
   }
   for (const path of readable) {
@@ -147,7 +151,7 @@ function findModule(
   }
   const others = tried.filter((path) => !candidates.includes(path));
   const missing = new ModuleProblem(
-    `module '${module}' not found (looked for ${readable.join(" and ")})` +
+    `module '${module}' not found (looked for ${readable.join(" and ")})${deniedNote}` +
       (others.length
         ? `; ${others.join(" and ")} lies outside ${where}, so hwfe did not look there ` +
           `(declare it in the step's permissions.read and grant it)`
@@ -158,7 +162,7 @@ function findModule(
 }
 
 function tooLarge(module: string, path: string, size: number, maxBytes: number): string {
-  return `module '${module}' (${path}) holds ${formatMib(size)}, more than the ${
+  return `module '${module}' (${path}) holds ${size} bytes, more than the ${
     formatMib(maxBytes)
   } a module may (raise execution.max_module_mb or HWFE_MAX_MODULE_MB, up to 1024)`;
 }
