@@ -16,6 +16,7 @@
  */
 
 export const PYTHON_PRELUDE = String.raw`
+import asyncio as _asyncio
 import builtins as _builtins
 import inspect as _inspect
 import json as _json
@@ -24,7 +25,9 @@ import math as _math
 import os as _os
 import random as _random
 import re as _re
+import selectors as _selectors
 import sys as _sys
+import time as _time
 import traceback as _traceback
 
 # Pyodide's defaults include the host path of the JS entry point; steps see none of it.
@@ -209,6 +212,49 @@ async def _finish_async(awaitable, filename):
         _flush()
 
 
+# A step whose code names JavaScript may await it, which only Pyodide's own event loop (driven by
+# JavaScript) can do; it retires its worker anyway. Any other async step runs on _StepLoop.
+_JAVASCRIPT = _re.compile(r"\b(js|pyodide|pyodide_js|_pyodide|_pyodide_core)\b")
+
+
+class _StepSelector(_selectors.BaseSelector):
+    """No I/O: waiting for the next timer is a sleep hwfe can interrupt."""
+
+    def register(self, fileobj, events, data=None):
+        raise NotImplementedError("hwfe's Python steps have no sockets or pipes to wait on")
+
+    def unregister(self, fileobj):
+        raise KeyError(fileobj)
+
+    def select(self, timeout=None):
+        if timeout is None:
+            raise RuntimeError(
+                "the step awaits something that nothing will complete (a JavaScript value? "
+                "then its code must name js or pyodide)"
+            )
+        if timeout > 0:
+            _time.sleep(timeout)
+        return []
+
+    def get_map(self):
+        return {}
+
+
+class _StepLoop(_asyncio.BaseEventLoop):
+    """An event loop run inside the step's call, without JavaScript: Pyodide's own loop is driven
+    by JavaScript timers, and a step that calls JavaScript cannot be rewound (its worker retires)."""
+
+    def __init__(self):
+        super().__init__()
+        self._selector = _StepSelector()
+
+    def _process_events(self, event_list):
+        pass
+
+    def _write_to_self(self):
+        pass
+
+
 def _hwfe_run_step(name, code, inputs_json, env_json="{}"):
     filename = "<step " + name + ">"
     _linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
@@ -235,10 +281,22 @@ def _hwfe_run_step(name, code, inputs_json, env_json="{}"):
         except BaseException as error:
             return _describe_error(error, filename)
         if _inspect.isawaitable(result):
-            import asyncio
+            if _JAVASCRIPT.search(code):
+                import asyncio
 
-            finish = False
-            return asyncio.ensure_future(_finish_async(result, filename))
+                finish = False
+                return asyncio.ensure_future(_finish_async(result, filename))
+            # Pyodide marks its own loop as always running.
+            pyodide_loop = _asyncio.events._get_running_loop()
+            _asyncio.events._set_running_loop(None)
+            loop = _StepLoop()
+            try:
+                result = loop.run_until_complete(result)
+            except BaseException as error:
+                return _describe_error(error, filename)
+            finally:
+                loop.close()
+                _asyncio.events._set_running_loop(pyodide_loop)
         return _encode_result(result)
     finally:
         if finish:

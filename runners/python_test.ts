@@ -93,3 +93,45 @@ Deno.test("an unwritable cache warns; parallel workers share the first one's sna
     await Deno.remove(file);
   }
 });
+
+Deno.test("Python steps are rewound on their worker; one that used the JavaScript bridge retires it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "hwfe-pycache-" });
+  const steps = {
+    plain: "def run():\n    return 1\n",
+    sleeps: "import time\ndef run():\n    time.sleep(0.001)\n    return 2\n",
+    awaits: "import asyncio\nasync def run():\n    await asyncio.sleep(0.001)\n    return 3\n",
+    bridge: "from pyodide.code import run_js\ndef run():\n    return run_js('4')\n",
+    after: "def run():\n    return 5\n",
+  };
+  try {
+    const { workflow } = defineWorkflow({
+      name: "rewind",
+      steps: Object.fromEntries(
+        Object.entries(steps).map(([name, code], i, all) => [name, {
+          language: "python",
+          code,
+          depends_on: i ? [all[i - 1][0]] : [],
+        }]),
+      ),
+    });
+    const starts: RuntimeStart[] = [];
+    const result = await runWorkflow(workflow, {
+      cacheDir: dir,
+      onEvent: (event: RunEvent) => {
+        if (event.type === "runtime_started") starts.push(event);
+      },
+    });
+    assert.deepEqual(result.steps.map((s) => [s.name, s.status, s.result]), [
+      ["plain", "succeeded", "1"],
+      ["sleeps", "succeeded", "2"],
+      ["awaits", "succeeded", "3"],
+      ["bridge", "succeeded", "4"],
+      ["after", "succeeded", "5"],
+    ]);
+    // One worker for the first four steps (sleeping and asyncio need no JavaScript), a new one after
+    // the bridge.
+    assert.equal(starts.length, 2, JSON.stringify(starts));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
