@@ -16,7 +16,15 @@ import { type GrantList, type Grants, hostProblem } from "./lib/grants.ts";
 import { ConfigError, ExitCode, HwfeError, PermissionError, WorkflowError } from "./lib/errors.ts";
 import { formatPlan } from "./lib/plan.ts";
 import { planWorkflow, validateWorkflow } from "./lib/api.ts";
-import { palette, renderEvent, renderRecap, renderSummary, resultToJson } from "./lib/render.ts";
+import {
+  escapeMessage,
+  escapeTerminal,
+  palette,
+  renderEvent,
+  renderRecap,
+  renderSummary,
+  resultToJson,
+} from "./lib/render.ts";
 import { runWorkflow } from "./lib/run.ts";
 import { shellQuote } from "./lib/quote.ts";
 import { defaultCacheDir } from "./lib/cache.ts";
@@ -31,12 +39,21 @@ function writeAll(file: { writeSync(p: Uint8Array): number }, text: string): voi
   let bytes = encoder.encode(text);
   while (bytes.length) bytes = bytes.subarray(file.writeSync(bytes));
 }
-const out = (text: string) => writeAll(Deno.stdout, text + "\n");
-const err = (text: string) => writeAll(Deno.stderr, text + "\n");
-
 const colour = Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR");
 const p = palette(colour);
 const errColour = palette(Deno.stderr.isTerminal() && !Deno.env.get("NO_COLOR"));
+
+// Text from a workflow or a step is escaped where it is put into a line
+// (lib/render.ts); a line is escaped again as it is written, keeping only
+// colour and only on a colour terminal, for anything put in unescaped.
+const out = (text: string) =>
+  writeAll(Deno.stdout, escapeTerminal(text, { newlines: true, colour }) + "\n");
+const err = (text: string) =>
+  writeAll(
+    Deno.stderr,
+    escapeTerminal(text, { newlines: true, colour: errColour.enabled }) + "\n",
+  );
+const warn = (message: string) => err(`${errColour.yellow("warning:")} ${escapeMessage(message)}`);
 
 function wholeNumber(flag: string) {
   return (value: string): number => {
@@ -80,7 +97,7 @@ async function settingsFor(
     },
     flagNames: { mode: "--mode", strategy: "--strategy", maxParallelSteps: "-j/--max-parallel" },
   });
-  for (const warning of config.warnings) err(`${errColour.yellow("warning:")} ${warning}`);
+  for (const warning of config.warnings) warn(warning);
   return config;
 }
 
@@ -104,7 +121,7 @@ async function load(arg: string, config: ResolvedConfig): Promise<LoadedWorkflow
   const loaded = await loadWorkflowFile(await findWorkflow(arg, config), {
     cacheDir: defaultCacheDir(),
   });
-  for (const warning of loaded.warnings) err(`${errColour.yellow("warning:")} ${warning}`);
+  for (const warning of loaded.warnings) warn(warning);
   return loaded;
 }
 
@@ -234,7 +251,7 @@ async function runCommand(arg: string, flags: RunFlags): Promise<number> {
                 : ""),
           );
         }
-        if (event.type === "warning") err(`${errColour.yellow("warning:")} ${event.message}`);
+        if (event.type === "warning") warn(event.message);
         if (flags.quiet) {
           // Quiet is never silent about a failure.
           if (event.type === "step_finished" && event.report.status === "failed") {
@@ -279,7 +296,8 @@ async function validateCommand(arg: string, flags: CommonOptions): Promise<numbe
   // Grants are checked by `run`; here only whether every language can run.
   const plan = validateWorkflow(workflow);
   out(
-    `${p.green("✓")} ${workflow.file}: workflow '${workflow.name}' is valid ` +
+    `${p.green("✓")} ${escapeTerminal(workflow.file ?? arg)}: ` +
+      `workflow '${escapeTerminal(workflow.name)}' is valid ` +
       `(${workflow.steps.size} steps in ${plan.levels.length} levels)`,
   );
   return ExitCode.ok;
@@ -302,16 +320,17 @@ async function listCommand(flags: CommonOptions): Promise<number> {
   }
   files.sort();
   if (files.length === 0) {
-    out(`No workflows (*.lua) in '${dir}'`);
+    out(`No workflows (*.lua) in '${escapeTerminal(dir)}'`);
     return ExitCode.ok;
   }
   const rows: [string, string][] = [];
   for (const name of files) {
     try {
       const { workflow } = await loadWorkflowFile(`${dir}/${name}`);
-      rows.push([name, workflow.description ?? ""]);
+      rows.push([escapeTerminal(name), escapeTerminal(workflow.description ?? "")]);
     } catch (error) {
-      rows.push([name, p.red(`invalid: ${(error as Error).message.split("\n")[0]}`)]);
+      const why = escapeTerminal((error as Error).message.split("\n")[0]);
+      rows.push([escapeTerminal(name), p.red(`invalid: ${why}`)]);
     }
   }
   const width = Math.max(...rows.map(([name]) => name.length));
@@ -321,14 +340,15 @@ async function listCommand(flags: CommonOptions): Promise<number> {
 
 async function configCommand(flags: CommonOptions): Promise<number> {
   const config = await settingsFor(flags);
-  out(`Configuration file: ${config.file ?? "none (defaults apply)"}`);
+  out(`Configuration file: ${escapeTerminal(config.file ?? "none (defaults apply)")}`);
   const rows = Object.entries(SETTING_KEYS).map(([setting, key]) => {
     const value = config.settings[setting as keyof ResolvedConfig["settings"]];
     let shown = String(value);
     if (setting === "maxParallelSteps" && value === 0) {
       shown = `0 (= ${navigator.hardwareConcurrency} CPUs)`;
     }
-    return [key, shown, config.sources[setting as keyof ResolvedConfig["sources"]]];
+    const source = config.sources[setting as keyof ResolvedConfig["sources"]];
+    return [key, escapeTerminal(shown), escapeTerminal(source)];
   });
   const w0 = Math.max(...rows.map((r) => r[0].length));
   const w1 = Math.max(...rows.map((r) => r[1].length));
@@ -347,7 +367,8 @@ function buildProgram(setExit: (code: number) => void): Command {
     .showHelpAfterError("(run 'hwfe --help' for usage)")
     .configureOutput({
       writeOut: (s) => writeAll(Deno.stdout, s),
-      writeErr: (s) => writeAll(Deno.stderr, s),
+      // Its errors quote the arguments as given.
+      writeErr: (s) => writeAll(Deno.stderr, escapeTerminal(s, { newlines: true })),
     });
   const configOption = () =>
     new Option(
@@ -462,11 +483,15 @@ export async function main(args: string[]): Promise<number> {
     }
     if (error instanceof HwfeError) {
       const problems = error instanceof WorkflowError ? error.problems : [error.message];
-      for (const problem of problems) err(`${errColour.red("error:")} ${problem}`);
+      for (const problem of problems) err(`${errColour.red("error:")} ${escapeMessage(problem)}`);
       return error.exitCode;
     }
     err(
-      `${errColour.red("internal error:")} ${error instanceof Error ? error.stack : String(error)}`,
+      `${errColour.red("internal error:")} ${
+        escapeTerminal(error instanceof Error ? error.stack ?? String(error) : String(error), {
+          newlines: true,
+        })
+      }`,
     );
     err("This is a bug in hwfe; please report it with the workflow that caused it.");
     return 70;

@@ -9,8 +9,87 @@
 import type { RunEvent, RunResult, StepReport } from "./events.ts";
 import { parseJson, stringifyJson } from "./json.ts";
 
+/**
+ * What a terminal may act on rather than show: C0 controls but tab, then
+ * DEL, C1 controls (some terminals take U+009B as CSI), the line and
+ * paragraph separators, and the bidi embeddings, overrides and isolates
+ * that reorder text on screen (U+202A-U+202E, U+2066-U+2069: "Trojan
+ * Source"). JSON.stringify escapes C0 itself, and nothing but these.
+ */
+const C0 = "\\x00-\\x08\\x0a-\\x1f";
+const BEYOND_C0 = "\\x7f-\\x9f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069";
+const HAS_UNSAFE = new RegExp(`[${C0}${BEYOND_C0}]`);
+/** An SGR sequence (colour and style: ESC [ params m) or one unsafe character. */
+const SGR_OR_UNSAFE = new RegExp(`\\x1b\\[[0-9;:]{0,64}m|[${C0}${BEYOND_C0}]`, "g");
+const JSON_UNSAFE = new RegExp(`[${BEYOND_C0}]`, "g");
+
+const hex = (c: string, digits: number) => c.charCodeAt(0).toString(16).padStart(digits, "0");
+/** `\x1b` for characters below U+0100, `\u202e` above. */
+const escapeCharacter = (c: string) =>
+  c.charCodeAt(0) < 0x100 ? `\\x${hex(c, 2)}` : `\\u${hex(c, 4)}`;
+
+/**
+ * Whether SGR parameters only colour or style text: all but conceal (8),
+ * which would hide text that a copy and paste still takes.
+ */
+function harmlessSgr(params: string): boolean {
+  const list = params.split(";");
+  for (let i = 0; i < list.length; i++) {
+    const code = Number(list[i].split(":")[0] || "0");
+    if (code === 8) return false;
+    // 38;5;n and 38;2;r;g;b (and 48, 58): the numbers after are a colour, not codes.
+    if ((code === 38 || code === 48 || code === 58) && !list[i].includes(":")) {
+      i += list[i + 1] === "5" ? 2 : list[i + 1] === "2" ? 4 : 0;
+    }
+  }
+  return true;
+}
+
+/** Options of {@link escapeTerminal}. */
+export interface EscapeOptions {
+  /** Keep line feeds (a message of several lines); otherwise `\x0a`. */
+  newlines?: boolean;
+  /** Keep colour and style sequences (SGR, conceal excepted): step output on a colour terminal. */
+  colour?: boolean;
+}
+
+/**
+ * Text from a workflow or a step (names, output lines, error messages,
+ * warnings) as hwfe prints it for people: every character a terminal would
+ * act on is shown escaped (`\x1b`, `\u202e`), so a workflow cannot move
+ * the cursor, erase lines, set the title, write the clipboard (OSC 52) or
+ * reorder text. Tab is kept. Backslashes are not doubled: an escape is for
+ * reading, and output with backslashes stays as written.
+ *
+ * Hand-written: libraries strip escape sequences (strip-ansi, Node's
+ * stripVTControlCharacters) or quote whole strings (jsesc); none shows
+ * them while keeping colour.
+ */
+export function escapeTerminal(text: string, options: EscapeOptions = {}): string {
+  if (!HAS_UNSAFE.test(text)) return text;
+  return text.replace(SGR_OR_UNSAFE, (match) => {
+    if (match.length === 1) {
+      return options.newlines && match === "\n" ? match : escapeCharacter(match);
+    }
+    return options.colour && harmlessSgr(match.slice(2, -1))
+      ? match
+      : escapeCharacter("\x1b") + match.slice(1);
+  });
+}
+
+/**
+ * A message of one or more lines (an error) for a terminal: escaped, and
+ * every line after the first indented, so that none can pass for one of
+ * hwfe's own lines (a fake `✓ deploy succeeded`).
+ */
+export function escapeMessage(text: string): string {
+  return escapeTerminal(text, { newlines: true }).replaceAll("\n", "\n    ");
+}
+
 /** Colour helpers; identity functions when colour is off. */
 export interface Palette {
+  /** Whether colour is on: step output keeps its own colours then. */
+  enabled: boolean;
   green(s: string): string;
   red(s: string): string;
   yellow(s: string): string;
@@ -23,6 +102,7 @@ export function palette(enabled: boolean): Palette {
   const wrap = (code: number, reset: number) => (s: string) =>
     enabled ? `\x1b[${code}m${s}\x1b[${reset}m` : s;
   return {
+    enabled,
     green: wrap(32, 39),
     red: wrap(31, 39),
     yellow: wrap(33, 39),
@@ -50,24 +130,28 @@ const MARK: Record<string, string> = {
 export function renderEvent(event: RunEvent, p: Palette): string | undefined {
   switch (event.type) {
     case "step_started":
-      return `${p.dim("▶")} ${event.step} started ${
+      return `${p.dim("▶")} ${escapeTerminal(event.step)} started ${
         p.dim(`(${event.language}, level ${event.level})`)
       }`;
-    case "step_output":
-      return `${p.dim(`[${event.step}]`)} ${event.line}`;
+    case "step_output": {
+      const line = escapeTerminal(event.line, { colour: p.enabled });
+      // A colour the step leaves on must not run into the next line.
+      const reset = line.includes("\x1b") ? "\x1b[0m" : "";
+      return `${p.dim(`[${escapeTerminal(event.step)}]`)} ${line}${reset}`;
+    }
     case "step_finished":
       return renderFinished(event.report, p);
     case "step_retrying":
       return p.yellow(
-        `↻ ${event.step} failed (attempt ${event.attempt} of ${event.attempts}), ` +
-          `retrying in ${formatDuration(event.delayMs)}: ${event.error}`,
+        `↻ ${escapeTerminal(event.step)} failed (attempt ${event.attempt} of ${event.attempts}), ` +
+          `retrying in ${formatDuration(event.delayMs)}: ${escapeMessage(event.error)}`,
       );
     case "runtime_started":
       // Only the slow case is worth a line: it explains a first run's pause.
       return event.from === "cold"
         ? p.dim(
           `· ${event.runtime} started cold in ${formatDuration(event.ms)}` +
-            (event.note ? ` (${event.note})` : ""),
+            (event.note ? ` (${escapeMessage(event.note)})` : ""),
         )
         : undefined;
     default:
@@ -87,8 +171,8 @@ function renderFinished(report: StepReport, p: Palette): string {
   const colour = colourFor(report.continued ? "continued" : report.status, p);
   const took = report.durationMs === undefined ? "" : ` in ${formatDuration(report.durationMs)}`;
   const tries = report.attempts && report.attempts > 1 ? ` after ${report.attempts} attempts` : "";
-  const why = report.error ? `: ${report.error}` : "";
-  return `${colour(MARK[report.status] ?? "?")} ${report.name} ${
+  const why = report.error ? `: ${escapeMessage(report.error)}` : "";
+  return `${colour(MARK[report.status] ?? "?")} ${escapeTerminal(report.name)} ${
     colour(statusText(report))
   }${took}${tries}${why}`;
 }
@@ -96,7 +180,7 @@ function renderFinished(report: StepReport, p: Palette): string {
 /** The final summary table and verdict line. */
 export function renderSummary(result: RunResult, p: Palette): string {
   const rows = result.steps.map((s) => [
-    s.name,
+    escapeTerminal(s.name),
     s.language,
     String(s.level),
     statusText(s),
@@ -118,7 +202,9 @@ export function renderSummary(result: RunResult, p: Palette): string {
     line(header),
     ...rows.map((row) => line(row, row[3])),
     "",
-    `Workflow '${result.workflow}' ${verdict} in ${formatDuration(result.durationMs)} ` +
+    `Workflow '${escapeTerminal(result.workflow)}' ${verdict} in ${
+      formatDuration(result.durationMs)
+    } ` +
     `(${result.mode}${result.mode === "parallel" ? `, up to ${result.maxParallel} at once` : ""}${
       result.strategy === "eager" ? ", eager" : ""
     })`,
@@ -142,10 +228,11 @@ export function renderRecap(result: RunResult, p: Palette): string | undefined {
     const again = `step '${s.name}' `;
     let error = s.error ?? "no error message";
     if (error.startsWith(again)) error = error.slice(again.length).replace(/^\([\w-]+\): /, "");
-    const lines = error.split("\n");
+    const lines = escapeTerminal(error, { newlines: true }).split("\n");
     const more = lines.length - RECAP_LINES;
+    const name = escapeTerminal(s.name);
     return [
-      p.red(`*** step '${s.name}' ${s.continued ? "failed (continued)" : "failed"}: `) + lines[0],
+      p.red(`*** step '${name}' ${s.continued ? "failed (continued)" : "failed"}: `) + lines[0],
       ...lines.slice(1, RECAP_LINES).map((line) => `    ${line}`),
       ...(more > 0 ? [p.dim(`    ... ${more} more line${more > 1 ? "s" : ""}`)] : []),
     ].join("\n");
@@ -157,7 +244,8 @@ const seconds = (ms: number | undefined) => ms === undefined ? undefined : Math.
 /**
  * The `--json` form of a result: durations and start offsets in seconds,
  * steps keyed by name, results as JSON with integers of any size exact.
- * The same document as `hwfe run --json`.
+ * The same document as `hwfe run --json`. Characters a terminal may act
+ * on are `\u` escapes even where JSON allows them raw (C1, bidi controls).
  *
  * @example
  * ```ts
@@ -196,5 +284,5 @@ export function resultToJson(result: RunResult): string {
       steps,
     },
     2,
-  );
+  ).replace(JSON_UNSAFE, (c) => `\\u${hex(c, 4)}`); // only strings hold these: same value
 }
