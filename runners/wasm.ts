@@ -215,7 +215,9 @@ async function readModule(
     }
     return bytes;
   } finally {
-    if (!signal.aborted) file.close();
+    try {
+      file.close();
+    } catch { /* closed already */ }
   }
 }
 
