@@ -4,15 +4,18 @@
  * `parse_input <step>` helper, and `run` called when the code defines it.
  *
  * Inputs go through the environment, never into the script text, so any
- * bytes arrive intact. The step runs in its own process group, and the
- * whole group is killed on timeout, cancellation, and when the step ends,
- * so nothing it started outlives it.
+ * bytes arrive intact. The step ends when bash exits, or at its timeout or
+ * cancellation; then everything it started is stopped, including processes
+ * that left its process group (lib/orphans.ts), and its process group is
+ * killed. A process still holding the step's output after that does not
+ * hold up the step.
  *
  * @module
  */
 
 import { StepError } from "../lib/errors.ts";
 import { compactJson, type JsonText, stringifyJson } from "../lib/json.ts";
+import { closeReaper, trackStepProcesses } from "../lib/orphans.ts";
 import type { Runner, StepContext } from "./types.ts";
 
 const PRELUDE = `set -e
@@ -63,10 +66,19 @@ export function shellResult(stdout: string, stderr: string, exitCode: number): J
 /** Most output kept for the result; the engine stops a step that writes more. */
 const MAX_KEPT_CHARS = 256 * 1024 * 1024;
 
-async function collect(
+/**
+ * How long the step's pipes may stay open once bash and everything marked
+ * as the step's are gone: only a process that shed the mark (`env -i`)
+ * can hold them then, and the step does not wait for it.
+ */
+const PIPES_GRACE_MS = 1000;
+
+/** A pipe's text so far, read until it closes or `cancel()` is called. */
+function collect(
   stream: ReadableStream<Uint8Array>,
   onText: (text: string) => void,
-): Promise<string> {
+): { text: Promise<string>; cancel(): void } {
+  const reader = stream.getReader();
   const chunks: string[] = [];
   let kept = 0;
   // A decoder of our own rather than a TextDecoderStream: one stream fewer
@@ -80,15 +92,43 @@ async function collect(
     }
     onText(text);
   };
-  for await (const bytes of stream) take(decoder.decode(bytes, { stream: true }));
-  take(decoder.decode());
-  return chunks.join("");
+  const text = (async () => {
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        take(decoder.decode(value, { stream: true }));
+      }
+    } catch { /* the pipe failed: keep what was read */ }
+    take(decoder.decode());
+    return chunks.join("");
+  })();
+  return { text, cancel: () => void reader.cancel().catch(() => {}) };
 }
 
 function killGroup(pid: number): void {
   try {
     Deno.kill(-pid, "SIGKILL");
   } catch { /* the group is already gone */ }
+}
+
+/** Resolves when `signal` aborts; `dispose` removes the listener. */
+function abortOf(signal: AbortSignal): { aborted: Promise<void>; dispose(): void } {
+  let onAbort = () => {};
+  const aborted = new Promise<void>((resolve) => (onAbort = resolve));
+  if (signal.aborted) onAbort();
+  else signal.addEventListener("abort", onAbort, { once: true });
+  return { aborted, dispose: () => signal.removeEventListener("abort", onAbort) };
+}
+
+/** Resolves after `ms`, or at once when `until` settles first. */
+async function waitAtMost(ms: number, until: Promise<unknown>): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([until, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function runShell(ctx: StepContext): Promise<JsonText> {
@@ -112,34 +152,47 @@ async function runShell(ctx: StepContext): Promise<JsonText> {
     ? ""
     : `ulimit -d ${Math.floor(ctx.memoryMb * 1024)} || exit 125\n`;
   const script = limit + PRELUDE + (step.code ?? "") + EPILOGUE;
+  const processes = trackStepProcesses();
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command("bash", {
       args: ["-c", script, `hwfe:${step.name}`],
-      env,
+      env: { ...env, ...processes.env },
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
       detached: true, // own process group, killed as a whole
     }).spawn();
   } catch (error) {
+    await processes.stop(undefined);
     throw new StepError(
       `step '${step.name}' (shell): cannot start bash: ${
         error instanceof Error ? error.message : String(error)
       }`,
     );
   }
-  const onAbort = () => killGroup(child.pid);
-  ctx.signal.addEventListener("abort", onAbort, { once: true });
+  const abort = abortOf(ctx.signal);
+  const stdout = collect(child.stdout, (text) => ctx.write("stdout", text));
+  const stderr = collect(child.stderr, (text) => ctx.write("stderr", text));
   try {
-    const stdout = collect(child.stdout, (text) => ctx.write("stdout", text));
-    const stderr = collect(child.stderr, (text) => ctx.write("stderr", text));
-    const status = await child.status;
-    // Whatever the script left running in the background goes too; that
-    // also closes the pipes they held.
+    // The step ends when bash exits or the step is stopped, whoever holds
+    // its pipes: a background process may keep them open for hours.
+    const status = await Promise.race([child.status, abort.aborted.then(() => undefined)]);
+    // Whatever the step started goes now, whichever group or session it
+    // moved to; bash too, when stopped. That also closes the pipes they held.
+    await processes.stop(child.pid);
     killGroup(child.pid);
-    const [out, err] = await Promise.all([stdout, stderr]);
-    if (ctx.signal.aborted) throw new StepError(`step '${step.name}' was interrupted`);
+    const pipes = Promise.all([stdout.text, stderr.text]);
+    if (status !== undefined && !ctx.signal.aborted) {
+      await waitAtMost(PIPES_GRACE_MS, Promise.race([pipes, abort.aborted]));
+    }
+    stdout.cancel();
+    stderr.cancel();
+    const [out, err] = await pipes;
+    if (status === undefined || ctx.signal.aborted) {
+      await child.status; // killed above
+      throw new StepError(`step '${step.name}' was interrupted`);
+    }
     if (!status.success) {
       const tail = err.trim().split("\n").slice(-STDERR_TAIL_LINES).join("\n");
       const how = status.signal
@@ -149,7 +202,7 @@ async function runShell(ctx: StepContext): Promise<JsonText> {
     }
     return shellResult(out, err, status.code);
   } finally {
-    ctx.signal.removeEventListener("abort", onAbort);
+    abort.dispose();
   }
 }
 
@@ -158,4 +211,5 @@ export const shellRunner: Runner = {
   language: "shell",
   needs: () => [{ grant: "run", flag: "--allow-run" }],
   run: runShell,
+  close: closeReaper,
 };

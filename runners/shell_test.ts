@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { inputVariable, shellResult } from "./shell.ts";
+import { defineWorkflow } from "../lib/workflow.ts";
+import { inputVariable, shellResult, shellRunner } from "./shell.ts";
+import type { StepContext } from "./types.ts";
 
 Deno.test("shellResult() takes the whole stdout when it is JSON, compacted", () => {
   assert.equal(
@@ -28,4 +30,154 @@ Deno.test("shellResult() otherwise returns stdout, stderr and the exit code, tri
 Deno.test("inputVariable() upper-cases the step name and replaces other characters", () => {
   assert.equal(inputVariable("task_a"), "INPUT_TASK_A");
   assert.equal(inputVariable("fetch-data.v2"), "INPUT_FETCH_DATA_V2");
+});
+
+/** A shell step's context, with its output gathered in `output`. */
+function shellContext(code: string, signal = new AbortController().signal) {
+  const { workflow } = defineWorkflow({ steps: { sh: { language: "shell", code } } });
+  const output: string[] = [];
+  const ctx: StepContext = {
+    step: workflow.steps.get("sh")!,
+    workflow,
+    inputs: "{}",
+    inputsByName: new Map(),
+    signal,
+    started: () => {},
+    write: (_stream, text) => output.push(text),
+    grants: { run: true },
+  };
+  return { ctx, output };
+}
+
+/** The pids of processes whose command line contains `text`. */
+async function pidsWith(text: string): Promise<number[]> {
+  const { stdout } = await new Deno.Command("pgrep", { args: ["-f", text], stdout: "piped" })
+    .output();
+  return new TextDecoder().decode(stdout).split("\n").filter((line) => line).map(Number);
+}
+
+/** A unique sleep argument, so a test finds only its own processes. */
+function marker(): string {
+  return `${40 + Math.floor(Math.random() * 10)}.${Math.floor(Math.random() * 1e9)}`;
+}
+
+/** Runs `test`, then kills whatever `sleep <mark>` processes are left. */
+async function withCleanup(mark: string, test: () => Promise<void>): Promise<void> {
+  try {
+    await test();
+  } finally {
+    for (const pid of await pidsWith(`sleep ${mark}`)) {
+      try {
+        Deno.kill(pid, "SIGKILL");
+      } catch { /* gone meanwhile */ }
+    }
+    await shellRunner.close?.();
+  }
+}
+
+const linux = Deno.build.os === "linux";
+
+/** `promise`, or a rejection if it has not settled within `seconds`. */
+async function within<T>(promise: Promise<T>, seconds: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) =>
+        timer = setTimeout(() => reject(new Error(`not done within ${seconds} s`)), seconds * 1000)
+      ),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Bash code that starts `command` (a `setsid sleep ...`) in the background
+ * and waits until it is the sleep, past setsid: the step must not end
+ * before its process has left the group.
+ */
+function inBackground(command: string): string {
+  return `${command} &\n` +
+    `for ((i = 0; i < 100000; i++)); do\n` +
+    `  { read -r -d '' arg0 < "/proc/$!/cmdline"; } 2>/dev/null && [ "$arg0" = sleep ] && break\n` +
+    `done\n`;
+}
+
+Deno.test({
+  name: "shellRunner.run() stops a process that left the step's group when bash exits",
+  ignore: !linux,
+  fn: () => {
+    const mark = marker();
+    return withCleanup(mark, async () => {
+      const { ctx } = shellContext(
+        inBackground(`setsid sleep ${mark} >/dev/null 2>&1 </dev/null`) +
+          inBackground(`setsid sleep ${mark}`) + `echo '{"bg":1}'`,
+      );
+      assert.equal(await within(shellRunner.run(ctx), 15), '{"bg":1}');
+      assert.deepEqual(await pidsWith(`sleep ${mark}`), []);
+    });
+  },
+});
+
+Deno.test({
+  name: "shellRunner.run() kills a leftover that ignores SIGTERM, after the grace",
+  ignore: !linux,
+  fn: () => {
+    const mark = marker();
+    return withCleanup(mark, async () => {
+      const { ctx } = shellContext(
+        // The loop says when it is ready, through a file: it ignores SIGTERM from then on.
+        `ready=$(mktemp)\n` +
+          `setsid bash -c 'trap "" TERM; echo >"$0"; while :; do sleep ${mark}; done' "$ready" &\n` +
+          `for ((i = 0; i < 100000; i++)); do [ -s "$ready" ] && break; done\n` +
+          `rm "$ready"\necho '{"ok":1}'`,
+      );
+      assert.equal(await within(shellRunner.run(ctx), 15), '{"ok":1}');
+      assert.deepEqual(await pidsWith(`sleep ${mark}`), []);
+    });
+  },
+});
+
+Deno.test({
+  name: "shellRunner.run() ends at its abort while a process that left its group holds its pipes",
+  ignore: !linux,
+  fn: () => {
+    const mark = marker();
+    return withCleanup(mark, async () => {
+      const controller = new AbortController();
+      const { ctx, output } = shellContext(
+        inBackground(`setsid sleep ${mark}`) + `echo started; sleep ${mark}`,
+        controller.signal,
+      );
+      const running = shellRunner.run(ctx);
+      while (!output.join("").includes("started")) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      const abortedAt = performance.now();
+      controller.abort();
+      await assert.rejects(within(running, 15), /step 'sh' was interrupted/);
+      const ms = performance.now() - abortedAt;
+      assert.ok(ms < 5000, `the step ended ${ms.toFixed(0)} ms after its abort`);
+      assert.deepEqual(await pidsWith(`sleep ${mark}`), []);
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "shellRunner.run() does not wait for a process that shed the step's mark but holds its pipes",
+  ignore: !linux,
+  fn: () => {
+    const mark = marker();
+    return withCleanup(mark, async () => {
+      // env -i drops every variable, the mark too: such a process cannot be
+      // found, and the step ends anyway once bash has exited.
+      const { ctx } = shellContext(inBackground(`env -i setsid sleep ${mark}`) + `echo '{"n":2}'`);
+      const started = performance.now();
+      assert.equal(await within(shellRunner.run(ctx), 15), '{"n":2}');
+      const ms = performance.now() - started;
+      assert.ok(ms < 5000, `the step took ${ms.toFixed(0)} ms`);
+    });
+  },
 });
