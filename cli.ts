@@ -8,6 +8,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "npm:commander@15.1.0";
 import {
   effectiveParallelism,
+  MAX_PARALLEL_STEPS,
   resolveConfig,
   type ResolvedConfig,
   SETTING_KEYS,
@@ -29,7 +30,13 @@ import { runWorkflow } from "./lib/run.ts";
 import { shellQuote } from "./lib/quote.ts";
 import { defaultCacheDir } from "./lib/cache.ts";
 import { serveAsStepChild, STEP_CHILD_COMMAND } from "./lib/step_child.ts";
-import { type LoadedWorkflow, loadWorkflowFile } from "./lib/workflow.ts";
+import {
+  type LoadedWorkflow,
+  loadWorkflowFile,
+  MAX_MEMORY_MB,
+  MAX_TIMEOUT_SECONDS,
+} from "./lib/workflow.ts";
+import { MAX_OUTPUT_MB, MAX_RESULT_MB } from "./lib/scheduler.ts";
 import denoJson from "./deno.json" with { type: "json" };
 
 const encoder = new TextEncoder();
@@ -55,26 +62,28 @@ const err = (text: string) =>
   );
 const warn = (message: string) => err(`${errColour.yellow("warning:")} ${escapeMessage(message)}`);
 
-function wholeNumber(flag: string) {
+function wholeNumber(flag: string, max: number) {
   return (value: string): number => {
-    if (!/^\d+$/.test(value)) {
-      throw new InvalidArgumentError(`${flag} "${value}" is not a whole number`);
+    if (!/^\d+$/.test(value) || Number(value) > max) {
+      throw new InvalidArgumentError(`${flag} "${value}" is not a whole number from 0 to ${max}`);
     }
     return Number(value);
   };
 }
 
-function positiveNumber(unit: string): (value: string) => number {
+function positiveNumber(unit: string, max: number): (value: string) => number {
   return (value) => {
     const n = Number(value);
-    if (!Number.isFinite(n) || n <= 0) {
-      throw new InvalidArgumentError(`"${value}" is not a positive number of ${unit}`);
+    if (!Number.isFinite(n) || n <= 0 || n > max) {
+      throw new InvalidArgumentError(
+        `"${value}" is not a positive number of ${unit}, at most ${max}`,
+      );
     }
     return n;
   };
 }
 
-const positiveSeconds = positiveNumber("seconds");
+const positiveSeconds = positiveNumber("seconds", MAX_TIMEOUT_SECONDS);
 
 interface CommonOptions {
   config?: string;
@@ -235,6 +244,7 @@ async function runCommand(arg: string, flags: RunFlags): Promise<number> {
         : Math.floor(flags.maxResultMb * 1024 * 1024),
       stepMemoryMb: flags.stepMemory,
       isolate: flags.isolate,
+      maxModuleBytes: settings.maxModuleMb * 1024 * 1024,
       maxOutputChars: flags.maxOutputMb === undefined
         ? undefined
         : Math.floor(flags.maxOutputMb * 1024 * 1024),
@@ -294,7 +304,9 @@ async function validateCommand(arg: string, flags: CommonOptions): Promise<numbe
   const config = await settingsFor(flags);
   const { workflow } = await load(arg, config);
   // Grants are checked by `run`; here only whether every language can run.
-  const plan = validateWorkflow(workflow);
+  const plan = validateWorkflow(workflow, {
+    maxModuleBytes: config.settings.maxModuleMb * 1024 * 1024,
+  });
   out(
     `${p.green("✓")} ${escapeTerminal(workflow.file ?? arg)}: ` +
       `workflow '${escapeTerminal(workflow.name)}' is valid ` +
@@ -407,7 +419,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option(
       "-j, --max-parallel <n>",
       "most steps at once in parallel mode (0 = CPUs)",
-      wholeNumber("-j/--max-parallel"),
+      wholeNumber("-j/--max-parallel", MAX_PARALLEL_STEPS),
     )
     .option("-k, --keep-going", "after a failure, let independent steps finish")
     .option("--isolate", "run Python steps in child processes (the default)")
@@ -420,17 +432,17 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option(
       "--step-memory <MiB>",
       "memory limit for steps without memory_mb (default 1024 in Lua, Python, JS and wasm; none in shell)",
-      positiveNumber("MiB"),
+      positiveNumber("MiB", MAX_MEMORY_MB),
     )
     .option(
       "--max-output-mb <MiB>",
       "most output a step may write before it is stopped (default 64)",
-      positiveNumber("MiB"),
+      positiveNumber("MiB", MAX_OUTPUT_MB),
     )
     .option(
       "--max-result-mb <MiB>",
       "largest result a step may return (default 64)",
-      positiveNumber("MiB"),
+      positiveNumber("MiB", MAX_RESULT_MB),
     )
     .addOption(configOption())
     .option("--json", "print the result as JSON on stdout (progress goes to stderr)")
