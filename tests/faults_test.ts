@@ -17,17 +17,23 @@ import {
 } from "./_helpers.ts";
 
 Deno.test("retries: each attempt shows in the output and the JSON; continue_on_error runs on", async () => {
+  // The counter lives in a granted host directory: every attempt of a Python
+  // step starts from a fresh interpreter, in-memory files included.
+  const counter = await Deno.makeTempDir({ prefix: "hwfe-attempts-" });
   const file = await writeWorkflow("faults", {
     flaky: {
-      // Pyodide's in-memory files outlive an attempt on the same worker: a counter.
       code: `import os
 def run():
-    n = int(open("/tmp/attempts").read()) if os.path.exists("/tmp/attempts") else 0
-    open("/tmp/attempts", "w").write(str(n + 1))
+    fresh = not os.path.exists("/tmp/seen")
+    open("/tmp/seen", "w").write("x")
+    path = ${JSON.stringify(counter + "/attempts")}
+    n = int(open(path).read()) if os.path.exists(path) else 0
+    open(path, "w").write(str(n + 1))
     if n < 2:
         raise RuntimeError(f"not yet ({n + 1})")
-    return n + 1
+    return n + 1 if fresh else "an earlier attempt's /tmp survived"
 `,
+      permissions: { read: [counter], write: [counter] },
       retries: 3,
       retry_delay: 0.01,
     },
@@ -44,7 +50,13 @@ def run():
       code: "function run(inputs) {\n  return { flaky: inputs.flaky, broken: inputs.broken };\n}\n",
     },
   });
-  const result = await hwfe(["run", "--json", file]);
+  const result = await hwfe([
+    "run",
+    "--json",
+    `--allow-read=${counter}`,
+    `--allow-write=${counter}`,
+    file,
+  ]);
   assert.equal(result.code, 0, result.stderr);
   const run = runJson(result);
   assert.equal(run.status, "succeeded");
