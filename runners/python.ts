@@ -19,7 +19,7 @@ import { canStartChildren } from "../lib/child_worker.ts";
 import type { StepHost, WorkerRuntime } from "../lib/step_host.ts";
 import { PYTHON_PRELUDE } from "./_python_prelude.ts";
 import type { PythonInit, PythonJob, PythonReady } from "./python_worker.ts";
-import { type Runner, type RunnerEvents, stepMemoryMb } from "./types.ts";
+import { DEFAULT_STEP_MEMORY_MB, type Runner, type RunnerEvents, stepMemoryMb } from "./types.ts";
 import { runOnWorker } from "./worker_runner.ts";
 import { dirname } from "node:path";
 import { absolutePath, within } from "../lib/grants.ts";
@@ -165,7 +165,11 @@ export function pythonRunner(host: StepHost, options: PythonRunnerOptions = {}):
         env: ctx.env ?? {},
         mounts: ctx.access && mountRoots([...ctx.access.read, ...ctx.access.write]),
       };
-      return runOnWorker(host, runtime, ctx, job);
+      // The heap a step grew stays as large for the next, whose limit it
+      // would then not reach: a worker serves steps of one limit only (the
+      // default's pool is the one warmUp fills).
+      const tenant = job.memoryMb === DEFAULT_STEP_MEMORY_MB ? "" : `memory ${job.memoryMb}`;
+      return runOnWorker(host, runtime, ctx, job, tenant);
     },
   };
 }

@@ -19,14 +19,36 @@
  *   loop, `pyfetch`) may have changed the worker's JavaScript realm, which
  *   no copy restores. Every bridge import of the wasm module is counted
  *   while a step runs; a step that called any beyond what hwfe's own call
- *   makes retires the worker, and a fresh one takes the next step.
+ *   makes retires the worker, and a fresh one takes the next step. So do
+ *   the imports whose state Emscripten keeps in JavaScript: sockets, the
+ *   made-up DNS table, the protocol table (which caches pointers into the
+ *   memory a rewind replaces), interval timers, promises and suspenders;
+ * - the rest of that JavaScript state is put back: the umask (emulated
+ *   here: Emscripten's would set hwfe's own process's), the inode and pipe
+ *   counters, the flags and positions of the descriptors open before the
+ *   step.
  *
  * @module
  */
 
-/** Pyodide's wasm imports through which Python reaches JavaScript values. */
-const BRIDGE_IMPORT =
-  /^(_?Jsv|_?Js[A-Z]|_?js2python|_?python2js|_?pyproxy|_?JsProxy|_?hiwire|__hiwire|raw_call_js|destroy_prox|proxy_cache|array_to_js|_agen|handle_next_result|get_async_js|is_comlink|jslib_|pyodide_js|ffi_|_dlopen|_emscripten_dlopen|_dlsym|_mmap|_munmap|_msync|emscripten_set_up_async)/;
+/**
+ * Pyodide's wasm imports through which Python reaches JavaScript values,
+ * and those whose state lives in JavaScript where a rewind cannot reach it.
+ */
+const RETIRING_IMPORT = new RegExp(
+  "^(" + [
+    // The bridge.
+    "_?Jsv|_?Js[A-Z]|_?js2python|_?python2js|_?pyproxy|_?JsProxy|_?hiwire|__hiwire|raw_call_js",
+    "destroy_prox|proxy_cache|array_to_js|_agen|handle_next_result|get_async_js|is_comlink",
+    "jslib_|pyodide_js|ffi_|_dlopen|_emscripten_dlopen|_dlsym|_mmap|_munmap|_msync",
+    "emscripten_set_up_async|emscripten_promise_|create_promise_handles|create_once_callable",
+    "saveState$|restoreState$|syncifyHandler$|[sg]et_suspender$|can_run_sync",
+    // Sockets (what their calls change belongs to a socket), names and timers.
+    "__syscall_(socket|bind|connect|listen|accept4|getpeername|getsockname|getsockopt)$",
+    "__syscall_(recvfrom|recvmsg|sendmsg|sendto)$",
+    "getaddrinfo$|getnameinfo$|_emscripten_lookup_name$|getproto|_setitimer_js$",
+  ].join("|") + ")",
+);
 
 /** The string conversions differ only by the width of the result's characters. */
 function importClass(name: string): string {
@@ -35,16 +57,27 @@ function importClass(name: string): string {
 
 let watching = false;
 const bridgeCalls = new Map<string, number>();
+/** The umask steps see: Emscripten's import would set the process's, hwfe's own. */
+let umask = 0o022;
 
 /**
- * Wraps the bridge imports of Pyodide's wasm module (called from
- * `WebAssembly.instantiate`) so that calls made while a step runs are
- * counted. Properties such as `sig`, which Emscripten reads when it puts an
- * import in the function table, are kept.
+ * Wraps the imports of Pyodide's wasm module (called from
+ * `WebAssembly.instantiate`) that a rewind cannot undo, so that calls made
+ * while a step runs are counted, and emulates the umask. Properties such
+ * as `sig`, which Emscripten reads when it puts an import in the function
+ * table, are kept.
  */
-export function watchBridge(env: Record<string, unknown>): void {
+export function watchImports(env: Record<string, unknown>): void {
+  const setUmask = env.__syscall_umask_js;
+  if (typeof setUmask === "function") {
+    env.__syscall_umask_js = Object.assign((mask: number) => {
+      const old = umask;
+      umask = mask & 0o777;
+      return old;
+    }, setUmask);
+  }
   for (const [name, fn] of Object.entries(env)) {
-    if (typeof fn !== "function" || !BRIDGE_IMPORT.test(name)) continue;
+    if (typeof fn !== "function" || !RETIRING_IMPORT.test(name)) continue;
     const kind = importClass(name);
     const wrapped = function (this: unknown, ...args: unknown[]) {
       if (watching) bridgeCalls.set(kind, (bridgeCalls.get(kind) ?? 0) + 1);
@@ -89,20 +122,35 @@ interface Module {
 interface FsNode {
   name: string;
   mode: number;
+  parent: FsNode;
   contents?: unknown;
   usedBytes?: number;
   link?: string;
+  rdev?: number;
   mount: { type: unknown };
   mounted?: unknown;
-  timestamp?: number;
+  atime?: number;
   mtime?: number;
+  ctime?: number;
+  timestamp?: number;
 }
 
+/** An open file description; `flags` and `position` live in a part dup() shares. */
 interface FsStream {
-  position?: number;
+  fd: number | null;
+  node: FsNode;
+  flags: number;
+  position: number;
 }
 
-interface Fs {
+interface MemFs {
+  expandFileStorage(node: FsNode, capacity: number): void;
+  resizeFileStorage(node: FsNode, size: number): void;
+  ops_table: { file: { stream: { write(stream: FsStream, ...rest: unknown[]): number } } };
+}
+
+/** Emscripten's FS, as much of it as is used here (the worker's `pyodide.FS`). */
+export interface Fs {
   lookupPath(path: string): { node: FsNode };
   isDir(mode: number): boolean;
   isFile(mode: number): boolean;
@@ -113,18 +161,32 @@ interface Fs {
   cwd(): string;
   streams: (FsStream | null)[];
   ignorePermissions: boolean;
-  filesystems: { MEMFS: unknown };
+  nextInode: number;
+  filesystems: { MEMFS: MemFs };
+  ErrnoError: new (errno: number) => Error;
 }
 
 /** One node of the in-memory file system as it was. */
 interface NodeState {
+  path: string;
+  parent: FsNode;
+  name: string;
   mode: number;
-  /** Files: the byte array and its length; a write that fits changes neither, hence `changed`. */
+  rdev: number | undefined;
+  link: string | undefined;
+  /** Files: the byte array and its length (a write in place is caught by {@link watchFiles}). */
   contents: unknown;
   usedBytes: number | undefined;
-  changed: number | undefined;
+  times: (number | undefined)[];
   /** Directories: their entries. */
-  entries: Set<string> | undefined;
+  entries: Map<string, FsNode> | undefined;
+}
+
+interface StreamState {
+  stream: FsStream;
+  node: FsNode;
+  flags: number;
+  position: number;
 }
 
 /** The interpreter as it was before any step ran. */
@@ -139,9 +201,11 @@ export interface Baseline {
 /** How the interpreter's state outside its memory stands at the start of a step. */
 export interface FsBaseline {
   nodes: Map<FsNode, NodeState>;
-  streams: (FsStream | null)[];
-  positions: (number | undefined)[];
+  streams: (StreamState | undefined)[];
   cwd: string;
+  nextInode: number;
+  nextPipe: number | undefined;
+  umask: number;
 }
 
 /** Most references Pyodide's table holds before any step; more would mean a leak of hwfe's own. */
@@ -166,24 +230,119 @@ export function takeBaseline(module: Module): Baseline {
   };
 }
 
+const times = (node: FsNode) => [node.atime, node.mtime, node.ctime, node.timestamp];
+
+/** Emscripten's errno for "no space left on device". */
+const ENOSPC = 51;
+
+/** Nodes of the interpreter's in-memory files written to during the current step. */
+const written = new Set<FsNode>();
+/** The bytes held by in-memory files the current step grew. */
+const grown = new Map<FsNode, number>();
+
+/** The bytes in-memory files the current step wrote hold (those still linked). */
+export function fileBytes(): number {
+  let total = 0;
+  for (const [node, bytes] of grown) {
+    if ((node.parent?.contents as Record<string, FsNode> | undefined)?.[node.name] === node) {
+      total += bytes;
+    } else {
+      grown.delete(node);
+    }
+  }
+  return total;
+}
+
+/**
+ * Watches the in-memory file system's writes: which nodes a step wrote
+ * (a write in place changes neither a file's array nor its length, and
+ * `os.utime` can put its time back), and how much memory its files hold,
+ * which `room()` (the step's memory limit less its heap) caps: past it a
+ * write fails with ENOSPC. Otherwise a step could fill /tmp far beyond
+ * its memory_mb, in JavaScript arrays outside the wasm heap.
+ */
+export function watchFiles(fs: Fs, room: () => number): void {
+  const memfs = fs.filesystems.MEMFS;
+  const claim = (node: FsNode, bytes: number) => {
+    const had = grown.get(node) ?? (node.contents as Uint8Array | undefined)?.length ?? 0;
+    if (bytes > had && fileBytes() - (grown.get(node) ?? 0) + bytes > room()) {
+      throw new fs.ErrnoError(ENOSPC);
+    }
+  };
+  const settle = (node: FsNode) =>
+    grown.set(node, (node.contents as Uint8Array | undefined)?.length ?? 0);
+  const expand = memfs.expandFileStorage;
+  memfs.expandFileStorage = function (node, capacity) {
+    claim(node, capacity);
+    expand.call(this, node, capacity);
+    settle(node);
+  };
+  const resize = memfs.resizeFileStorage;
+  memfs.resizeFileStorage = function (node, size) {
+    claim(node, size);
+    resize.call(this, node, size);
+    settle(node);
+  };
+  const ops = memfs.ops_table.file.stream;
+  const write = ops.write;
+  ops.write = function (stream, ...rest) {
+    written.add(stream.node);
+    // A first write at 0 copies the buffer without expandFileStorage.
+    const [, , length, position] = rest as number[];
+    if (!stream.node.usedBytes && position === 0) claim(stream.node, length);
+    const count = write.call(this, stream, ...rest);
+    settle(stream.node);
+    return count;
+  };
+}
+
 /** Records the in-memory file system (not the host directories mounted in it). */
-export function takeFsBaseline(fs: Fs): FsBaseline {
+export function takeFsBaseline(
+  fs: Fs,
+  module: { PIPEFS?: { nextname?: { current?: number } } },
+): FsBaseline {
+  written.clear();
+  grown.clear();
   const nodes = new Map<FsNode, NodeState>();
-  walk(fs, "/", (node) => {
-    nodes.set(node, {
-      mode: node.mode,
-      contents: fs.isDir(node.mode) ? undefined : node.contents,
-      usedBytes: node.usedBytes,
-      changed: node.mtime ?? node.timestamp,
-      entries: fs.isDir(node.mode) ? new Set(Object.keys(node.contents as object)) : undefined,
-    });
-  });
+  withoutPermissions(fs, () =>
+    walk(fs, "/", (node, path) => {
+      const dir = fs.isDir(node.mode);
+      nodes.set(node, {
+        path,
+        parent: node.parent,
+        name: node.name,
+        mode: node.mode,
+        rdev: node.rdev,
+        link: node.link,
+        contents: dir ? undefined : node.contents,
+        usedBytes: node.usedBytes,
+        times: times(node),
+        entries: dir ? new Map(Object.entries(node.contents as Record<string, FsNode>)) : undefined,
+      });
+    }));
   return {
     nodes,
-    streams: fs.streams.slice(),
-    positions: fs.streams.map((s) => s?.position),
+    streams: fs.streams.map((stream) =>
+      stream
+        ? { stream, node: stream.node, flags: stream.flags, position: stream.position }
+        : undefined
+    ),
     cwd: fs.cwd(),
+    nextInode: fs.nextInode,
+    nextPipe: module.PIPEFS?.nextname?.current,
+    umask,
   };
+}
+
+/** Runs `call` with Emscripten's permission checks off: a step's chmod 0 must not hide its files. */
+function withoutPermissions<T>(fs: Fs, call: () => T): T {
+  const ignored = fs.ignorePermissions;
+  fs.ignorePermissions = true;
+  try {
+    return call();
+  } finally {
+    fs.ignorePermissions = ignored;
+  }
 }
 
 /** Visits every in-memory node under `path`, not descending into mounts. */
@@ -198,11 +357,29 @@ function walk(fs: Fs, path: string, visit: (node: FsNode, path: string) => void)
 }
 
 /**
- * Puts the file system back as `base` recorded it: removes what was added,
- * restores modes, closes descriptors the step opened. Returns why it could
- * not (a file of the base changed, a node was removed or replaced).
+ * Puts the file system and the JavaScript state beside it back as `base`
+ * recorded it: removes what was added, restores modes and times, closes
+ * descriptors the step opened. Returns why it could not (a file of the
+ * base written, renamed, removed or replaced; a descriptor of the base
+ * closed), in which case the worker retires and nothing is put back.
  */
-export function restoreFs(fs: Fs, base: FsBaseline): string | undefined {
+export function restoreFs(
+  fs: Fs,
+  module: { PIPEFS?: { nextname?: { current?: number } } },
+  base: FsBaseline,
+): string | undefined {
+  try {
+    return withoutPermissions(fs, () => restore(fs, module, base));
+  } catch (error) {
+    return `its files could not be checked (${errorText(error)})`;
+  }
+}
+
+function restore(
+  fs: Fs,
+  module: { PIPEFS?: { nextname?: { current?: number } } },
+  base: FsBaseline,
+): string | undefined {
   const seen = new Set<FsNode>();
   const added: string[] = [];
   let problem: string | undefined;
@@ -210,48 +387,66 @@ export function restoreFs(fs: Fs, base: FsBaseline): string | undefined {
     const was = base.nodes.get(node);
     if (!was) return; // under a directory added by the step: removed with it
     seen.add(node);
-    if (node.mode !== was.mode) node.mode = was.mode;
-    if (was.entries) {
-      for (const name of Object.keys(node.contents as object)) {
+    if (
+      path !== was.path || node.parent !== was.parent || node.name !== was.name ||
+      node.rdev !== was.rdev || node.link !== was.link
+    ) {
+      problem ??= `${was.path} was moved or changed`;
+    } else if (was.entries) {
+      const entries = node.contents as Record<string, FsNode>;
+      for (const [name, child] of was.entries) {
+        if (entries[name] !== child) problem ??= `${path} lost or replaced ${name}`;
+      }
+      for (const name of Object.keys(entries)) {
         if (!was.entries.has(name)) added.push(path === "/" ? `/${name}` : `${path}/${name}`);
       }
     } else if (
-      node.contents !== was.contents || node.usedBytes !== was.usedBytes ||
-      (node.mtime ?? node.timestamp) !== was.changed
+      written.has(node) || node.contents !== was.contents || node.usedBytes !== was.usedBytes
     ) {
-      problem ??= `${path} changed`;
+      problem ??= `${path} was written`;
     }
   });
   if (problem) return problem;
   if (seen.size !== base.nodes.size) return "a file or directory of the interpreter was removed";
-  const ignored = fs.ignorePermissions;
-  fs.ignorePermissions = true;
-  try {
-    for (const path of added) remove(fs, path);
-  } catch (error) {
-    return `cannot remove what the step wrote (${error instanceof Error ? error.message : error})`;
-  } finally {
-    fs.ignorePermissions = ignored;
+  for (const [fd, was] of base.streams.entries()) {
+    if (
+      was && (fs.streams[fd] !== was.stream || was.stream.fd !== fd || was.stream.node !== was.node)
+    ) {
+      return `descriptor ${fd} was closed or replaced`;
+    }
   }
+  for (const [node, was] of base.nodes) {
+    node.mode = was.mode;
+    [node.atime, node.mtime, node.ctime, node.timestamp] = was.times;
+  }
+  for (const path of added) remove(fs, path);
   for (let fd = 0; fd < fs.streams.length; fd++) {
     const stream = fs.streams[fd];
-    if (stream && stream !== base.streams[fd]) {
+    if (stream && stream !== base.streams[fd]?.stream) {
       try {
         fs.close(stream);
       } catch { /* closed for good either way */ }
     }
   }
-  base.streams.forEach((stream, fd) => {
-    fs.streams[fd] = stream;
-    if (stream && base.positions[fd] !== undefined) stream.position = base.positions[fd];
-  });
-  fs.streams.length = Math.max(base.streams.length, 0);
-  try {
-    if (fs.cwd() !== base.cwd) fs.chdir(base.cwd);
-  } catch (error) {
-    return `cannot return to ${base.cwd} (${error instanceof Error ? error.message : error})`;
+  for (const was of base.streams) {
+    if (!was) continue;
+    was.stream.flags = was.flags;
+    was.stream.position = was.position;
   }
+  fs.streams.length = base.streams.length;
+  fs.nextInode = base.nextInode;
+  const pipes = module.PIPEFS?.nextname;
+  if (pipes) pipes.current = base.nextPipe;
+  umask = base.umask;
+  if (fs.cwd() !== base.cwd) fs.chdir(base.cwd);
   return undefined;
+}
+
+/** An error's message; Emscripten's ErrnoError has none but its number. */
+function errorText(error: unknown): string {
+  if (error instanceof Error && error.message) return error.message;
+  const errno = (error as { errno?: unknown } | null)?.errno;
+  return errno === undefined ? String(error) : `errno ${errno}`;
 }
 
 function remove(fs: Fs, path: string): void {
@@ -267,9 +462,9 @@ function remove(fs: Fs, path: string): void {
 /** Why a copy of memory would not restore the interpreter, if it would not. */
 export function unrewindable(module: Module, base: Baseline): string | undefined {
   if (module.wasmTable.length !== base.tableLength) return "the wasm function table grew";
-  const grown = module.HEAPU8.length - base.memory.length;
-  if (grown > MAX_REWOUND_GROWTH) {
-    return `its memory grew by ${Math.round(grown / 2 ** 20)} MiB, more than a rewind zeroes`;
+  const growth = module.HEAPU8.length - base.memory.length;
+  if (growth > MAX_REWOUND_GROWTH) {
+    return `its memory grew by ${Math.round(growth / 2 ** 20)} MiB, more than a rewind zeroes`;
   }
   if (module._hiwire_num_refs?.() !== base.hiwireRefs) {
     return "the interpreter's JavaScript references were released or leaked";

@@ -27,6 +27,8 @@ import { PYTHON_PRELUDE } from "./_python_prelude.ts";
 import {
   type Baseline,
   beyond,
+  fileBytes,
+  type Fs,
   restoreFs,
   rewind,
   startWatching,
@@ -34,7 +36,8 @@ import {
   takeBaseline,
   takeFsBaseline,
   unrewindable,
-  watchBridge,
+  watchFiles,
+  watchImports,
 } from "./python_rewind.ts";
 
 /** What the host sends to start a worker. */
@@ -168,7 +171,7 @@ for (const [name, fn] of Object.entries(nodeFs)) {
 // Memory: Pyodide's heap is one wasm memory that grows through
 // emscripten_resize_heap. Wrapping that import (when Pyodide instantiates
 // its module) caps the heap per step: past the cap, malloc fails and
-// Python raises MemoryError.
+// Python raises MemoryError. In-memory files count too (watchFiles).
 let heapLimitBytes = Infinity;
 type Imports = Record<string, Record<string, unknown>> | undefined;
 function capHeap(imports: Imports): void {
@@ -176,8 +179,8 @@ function capHeap(imports: Imports): void {
   const grow = env?.emscripten_resize_heap;
   if (!env || typeof grow !== "function") return;
   env.emscripten_resize_heap = (requested: number) =>
-    (requested >>> 0) > heapLimitBytes ? false : grow(requested);
-  watchBridge(env);
+    (requested >>> 0) + fileBytes() > heapLimitBytes ? false : grow(requested);
+  watchImports(env);
 }
 const instantiate = WebAssembly.instantiate;
 WebAssembly.instantiate = ((source: never, imports: Imports) => {
@@ -413,6 +416,13 @@ serveSteps({
     const { py, ready } = await start(init as PythonInit);
     py.setStdout(sink("stdout"));
     py.setStderr(sink("stderr"));
+    // Reading stdin is at its end at once: the worker's own would be hwfe's
+    // terminal, or in a child process the pipe its messages come through.
+    py.setStdin({ stdin: () => null });
+    watchFiles(
+      py.FS as unknown as Fs,
+      () => heapLimitBytes - moduleOf(py).HEAPU8.length,
+    );
     py.globals.get("_hwfe_attach")(sleepDevice(py));
     refuseSlashOnFiles(py);
     python = py;
@@ -436,7 +446,7 @@ serveSteps({
       const problem = mountGrants(mounts, cwd);
       if (problem) return { kind: "error", message: `(python): ${problem}` };
     }
-    const fsBaseline = takeFsBaseline(python.FS as never);
+    const fsBaseline = takeFsBaseline(python.FS as unknown as Fs, moduleOf(python));
     heapLimitBytes = baseHeapBytes + memoryMb * 1024 * 1024;
     current = {
       flag: interruptFlag,
@@ -461,6 +471,9 @@ serveSteps({
             "MemoryError",
             `MemoryError: out of memory (the step's limit is ${memoryMb} MiB; raise it with memory_mb)`,
           );
+        } else if (outcome.kind === "error" && /No space left on device/.test(outcome.message)) {
+          outcome.message += `\n(files in memory, such as /tmp, count towards the step's ` +
+            `limit of ${memoryMb} MiB: raise it with memory_mb, or write to a granted directory)`;
         }
       }
     } catch (error) {
@@ -489,7 +502,7 @@ serveSteps({
     const bridge = beyond(stopWatching(), ownCalls);
     // Whatever the step changed is undone before the next step, or the worker goes.
     const kept = !stopped && bridge.length === 0 &&
-      restoreFs(python.FS as never, fsBaseline) === undefined &&
+      restoreFs(python.FS as unknown as Fs, moduleOf(python), fsBaseline) === undefined &&
       unrewindable(moduleOf(python), baseline) === undefined;
     return kept ? outcome : { ...outcome, retire: true };
   },

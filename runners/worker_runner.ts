@@ -13,13 +13,15 @@ import type { StepContext } from "./types.ts";
 /**
  * Runs a step on a worker of `runtime`; resolves to its result as JSON
  * text. Calls `ctx.started()` once a ready worker takes the step (runners
- * using this set `reportsStart`).
+ * using this set `reportsStart`). Steps of different `tenant`s never share
+ * a worker.
  */
 export async function runOnWorker(
   host: StepHost,
   runtime: WorkerRuntime,
   ctx: StepContext,
   extra?: unknown,
+  tenant = "",
 ): Promise<JsonText> {
   let outcome;
   try {
@@ -37,7 +39,7 @@ export async function runOnWorker(
       ctx.access,
       // A worker never serves steps granted different variables: what one
       // step leaves in a runtime must not meet another's secrets.
-      Object.keys(ctx.env ?? {}).sort().join("\n"),
+      [tenant, ...Object.keys(ctx.env ?? {}).sort()].join("\n"),
     );
   } catch (error) {
     // The worker died under the step (a crash, a lost process).
