@@ -28,6 +28,8 @@ export interface CliResult {
 export interface CliOptions {
   cwd?: string;
   env?: Record<string, string>;
+  /** What hwfe reads on its stdin (none when absent). */
+  stdin?: string;
 }
 
 function command(args: string[], options: CliOptions): Deno.Command {
@@ -35,7 +37,7 @@ function command(args: string[], options: CliOptions): Deno.Command {
     args: ["run", "--quiet", "--unstable-worker-options", ...PERMISSIONS, CLI, ...args],
     cwd: options.cwd ?? ROOT.pathname,
     env: { NO_COLOR: "1", HWFE_CACHE_DIR: SUITE_CACHE, ...options.env },
-    stdin: "null",
+    stdin: options.stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
   });
@@ -43,7 +45,17 @@ function command(args: string[], options: CliOptions): Deno.Command {
 
 /** Runs `hwfe <args>` to completion. */
 export async function hwfe(args: string[], options: CliOptions = {}): Promise<CliResult> {
-  const output = await command(args, options).output();
+  let output: Deno.CommandOutput;
+  if (options.stdin === undefined) {
+    output = await command(args, options).output();
+  } else {
+    const child = command(args, options).spawn();
+    const writer = child.stdin.getWriter();
+    // hwfe may never read it: a closed pipe is no failure here.
+    await writer.write(new TextEncoder().encode(options.stdin)).catch(() => {});
+    await writer.close().catch(() => {});
+    output = await child.output();
+  }
   const decoder = new TextDecoder();
   return {
     code: output.code,

@@ -221,3 +221,194 @@ def run():
     dir: true,
   });
 });
+
+/**
+ * What a step sees of the interpreter's surroundings: its files (bytes,
+ * names, descriptors and their flags), the counters and tables Emscripten
+ * keeps in JavaScript, the umask, stdin. Every probe of a run must see the
+ * same, whatever ran before it on its worker.
+ */
+const PROBE = `import fcntl, hashlib, os, socket, sys, time
+# Names go through Emscripten's tables, which retire a worker: only after the attacks on them.
+NAMES = False
+def flags(fd):
+    try:
+        return fcntl.fcntl(fd, fcntl.F_GETFL)
+    except OSError as error:
+        return type(error).__name__
+def attempt(call):
+    try:
+        return call()
+    except Exception as error:
+        return type(error).__name__
+def planted():
+    import planted
+    return planted.VALUE
+def run():
+    open("/tmp/probe", "w").write("x")
+    reader, writer = os.pipe()
+    old = os.umask(0o22)
+    os.umask(old)
+    time.sleep(0.01)
+    print("printed")
+    zip_stat = os.stat("/lib/python314.zip")
+    return {
+        "inode": os.stat("/tmp/probe").st_ino,
+        "pipe": attempt(lambda: os.readlink(f"/proc/self/fd/{reader}")),
+        "zip": hashlib.sha256(open("/lib/python314.zip", "rb").read()).hexdigest(),
+        "zip_stat": [zip_stat.st_size, zip_stat.st_mode],
+        "tree": {d: sorted(os.listdir(d)) for d in ["/", "/lib", "/lib/python3.14", "/dev", "/tmp"]},
+        "planted": attempt(planted),
+        "umask": old,
+        "flags": [flags(fd) for fd in range(8)],
+        "stdin": attempt(lambda: repr(os.read(0, 100))),
+        **({"host": attempt(lambda: socket.gethostbyname("probe.example")),
+            "proto": attempt(lambda: socket.getprotobyname("udp"))} if NAMES else {}),
+    }
+`;
+/** What the names read on a fresh worker. */
+const FRESH_NAMES = { host: "172.29.1.0", proto: 17 };
+
+/** Attacks on what lies outside the interpreter's memory, each followed by a probe. */
+const ATTACKS: Record<string, string> = {
+  dns: `import socket
+def run():
+    socket.gethostbyname("secret-one.example")
+    socket.gethostbyname("secret-two.example")
+`,
+  zip_in_place: `import os
+def run():
+    path = "/lib/python314.zip"
+    st = os.stat(path)
+    with open(path, "r+b") as f:
+        f.seek(1000)
+        f.write(b"TAMPERED")
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+`,
+  swap_directory: `import os
+def run():
+    os.rename("/lib/python3.14", "/tmp/moved")
+    os.makedirs("/lib/python3.14/site-packages")
+    for name in os.listdir("/tmp/moved"):
+        os.rename(f"/tmp/moved/{name}", f"/lib/python3.14/{name}") if name != "site-packages" else None
+    open("/lib/python3.14/site-packages/planted.py", "w").write("VALUE = 'TAMPERED'")
+`,
+  close: `import os
+def run():
+    os.close(3)
+    os.close(1)
+    os.open("/tmp/spy", os.O_CREAT | os.O_WRONLY)
+`,
+  fcntl: `import fcntl, os
+def run():
+    for fd in (0, 1, 2, 3):
+        fcntl.fcntl(fd, fcntl.F_SETFL, os.O_NONBLOCK | os.O_APPEND)
+`,
+  locked: `import os
+def run():
+    os.makedirs("/tmp/d/e")
+    open("/tmp/d/e/f", "w").write("x")
+    os.chmod("/tmp/d/e", 0)
+    os.chmod("/tmp/d", 0)
+    os.chmod("/tmp", 0)
+    os.chmod("/lib", 0)
+`,
+  counters: `import os
+def run():
+    for i in range(5):
+        open(f"/tmp/f{i}", "w").close()
+        os.pipe()
+`,
+  umask: `import os
+def run():
+    os.umask(0o777)
+`,
+  protocols: `import socket
+def run():
+    return socket.getprotobyname("tcp")
+`,
+  stdin: `import os
+def run():
+    return repr(os.read(0, 100))
+`,
+};
+
+Deno.test("a Python step cannot leave a trace outside the interpreter's memory for a later step", async () => {
+  const steps: Record<string, { code: string; depends_on?: string[]; timeout?: number }> = {
+    probe: { code: PROBE },
+  };
+  let last = "probe";
+  for (const [name, code] of Object.entries(ATTACKS)) {
+    steps[name] = { code: `${code}    return "done"\n`, depends_on: [last], timeout: 10 };
+    const names = name === "dns" || name === "protocols";
+    steps[`after_${name}`] = {
+      code: names ? PROBE.replace("NAMES = False", "NAMES = True") : PROBE,
+      depends_on: [name],
+      timeout: 10,
+    };
+    last = `after_${name}`;
+  }
+  const file = await writeWorkflow("traces", steps);
+  for (const mode of [[], ["--no-isolate"]]) {
+    const result = await hwfe(["run", ...mode, "--json", file], { stdin: "SECRET ON STDIN\n" });
+    const run = runJson(result);
+    const clean = run.steps.probe.result as Record<string, unknown>;
+    assert.equal(clean.stdin, "b''", String(mode));
+    assert.equal(clean.planted, "ModuleNotFoundError", String(mode));
+    for (const name of Object.keys(ATTACKS)) {
+      const after = run.steps[`after_${name}`];
+      assert.equal(after.status, "succeeded", `${mode} after ${name}: ${after.error}`);
+      const { host, proto, ...rest } = after.result as Record<string, unknown>;
+      assert.deepEqual(rest, clean, `${mode}: ${name} left a trace`);
+      if (name === "dns" || name === "protocols") {
+        assert.deepEqual({ host, proto }, FRESH_NAMES, `${mode}: ${name} left a trace`);
+      }
+    }
+    assert.equal(run.status, "succeeded", `${mode}: ${result.stderr}`);
+    assert.equal(result.stdout.match(/SECRET/g), null);
+  }
+});
+
+Deno.test("a Python step's memory limit holds after a step with a larger one grew the heap, and covers its files in memory", async () => {
+  const file = await writeWorkflow("memory", {
+    grow: { memory_mb: 200, code: `def run():\n    return len(bytearray(50 * 2**20))\n` },
+    small: {
+      depends_on: ["grow"],
+      memory_mb: 16,
+      continue_on_error: true,
+      code: `def run():\n    return len(bytearray(40 * 2**20))\n`,
+    },
+    files: {
+      depends_on: ["small"],
+      memory_mb: 64,
+      continue_on_error: true,
+      code: `def run():
+    chunk = b"x" * 2**20
+    with open("/tmp/big", "wb") as f:
+        for _ in range(300):
+            f.write(chunk)
+    return "wrote 300 MiB"
+`,
+    },
+    within: {
+      depends_on: ["files"],
+      memory_mb: 64,
+      code: `def run():
+    open("/tmp/fits", "wb").write(b"x" * 8 * 2**20)
+    return "fits"
+`,
+    },
+  });
+  for (const mode of [[], ["--no-isolate"]]) {
+    const result = await hwfe(["run", ...mode, "--json", "--keep-going", file]);
+    const run = runJson(result);
+    assert.equal(run.steps.grow.result, 50 * 2 ** 20, String(mode));
+    assert.match(
+      String(run.steps.small.error),
+      /MemoryError: out of memory \(the step's limit is 16 MiB/,
+    );
+    assert.match(String(run.steps.files.error), /No space left on device/);
+    assert.match(String(run.steps.files.error), /count towards the step's limit of 64 MiB/);
+    assert.equal(run.steps.within.result, "fits", String(mode));
+  }
+});
