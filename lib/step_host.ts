@@ -195,6 +195,8 @@ class PooledWorker {
   #setup!: { resolve(): void; reject(error: Error): void };
   /** Called once the worker is free again after draining an interrupted job. */
   onFree?: () => void;
+  /** Set when the worker ended because a step changed what it cannot undo. */
+  retired = false;
 
   constructor(
     readonly runtime: WorkerRuntime,
@@ -343,6 +345,7 @@ class PooledWorker {
         if (this.#job?.id !== message.id) return;
         this.#job.resolve(message.outcome);
         if (message.outcome.retire) {
+          this.retired = true;
           this.#die(`the ${this.runtime.id} runtime retired itself`);
         }
         return;
@@ -406,6 +409,13 @@ class Pool {
   readonly workers = new Set<PooledWorker>();
   readonly idle: PooledWorker[] = [];
   readonly waiters: ((w: PooledWorker) => void)[] = [];
+  /**
+   * Whether a worker of this pool has retired after a step (a Python step
+   * that used the JavaScript bridge): from then on a spare is kept
+   * starting while a job runs, so that the next step does not wait for a
+   * start-up (0.7-1.5 s for Python) when this one retires too.
+   */
+  #retiring = false;
 
   constructor(
     readonly runtime: WorkerRuntime,
@@ -418,6 +428,7 @@ class Pool {
   #spawn(): PooledWorker {
     const worker = new PooledWorker(this.runtime, this.access, (dead) => {
       this.workers.delete(dead);
+      if (dead.retired) this.#retiring = true;
       const at = this.idle.indexOf(dead);
       if (at >= 0) this.idle.splice(at, 1);
       // Replace the lost capacity for whoever waits.
@@ -434,9 +445,15 @@ class Pool {
 
   acquire(): Promise<PooledWorker> {
     const idle = this.idle.pop();
-    if (idle) return Promise.resolve(idle);
-    if (this.workers.size < this.size) return Promise.resolve(this.#spawn());
-    return new Promise((resolve) => this.waiters.push(resolve));
+    const worker = idle ??
+      (this.workers.size < this.size ? this.#spawn() : undefined);
+    if (!worker) return new Promise((resolve) => this.waiters.push(resolve));
+    // One spare beyond the pool's size at most; the most recently released
+    // worker is taken first (pop), so the spare stays warm until needed.
+    if (this.#retiring && this.idle.length === 0 && this.workers.size <= this.size) {
+      this.idle.push(this.#spawn());
+    }
+    return Promise.resolve(worker);
   }
 
   release(worker: PooledWorker): void {
@@ -539,6 +556,15 @@ export class StepHost {
     } finally {
       pool.release(worker);
     }
+  }
+
+  /** How many workers of `runtime` are alive (starting, idle or busy), across its pools. */
+  liveWorkers(runtime: WorkerRuntime): number {
+    let count = 0;
+    for (const pool of this.#pools.values()) {
+      if (pool.runtime.id === runtime.id) count += pool.workers.size;
+    }
+    return count;
   }
 
   /** Terminates every worker. */

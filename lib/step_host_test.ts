@@ -246,3 +246,26 @@ Deno.test("StepHost: a flooding step's output keeps flowing while the host reads
     host.dispose();
   }
 });
+
+Deno.test("StepHost: once a worker retired, a spare starts while each job runs, one beyond the pool's size at most", async () => {
+  const runtime = fake();
+  const host = new StepHost(1);
+  try {
+    const run = async (code: string) => {
+      const { job: j, ctx } = job(code);
+      return await host.execute(runtime, j, ctx);
+    };
+    assert.deepEqual(await run("result 1"), { kind: "result", json: "1" });
+    assert.equal(host.liveWorkers(runtime), 1, "no spare before any worker retired");
+    assert.deepEqual(await run("retire 2"), { kind: "result", json: "2", retire: true });
+    assert.equal(host.liveWorkers(runtime), 0);
+    // From now on a spare starts beside the worker that takes a job.
+    assert.deepEqual(await run("retire 3"), { kind: "result", json: "3", retire: true });
+    assert.equal(host.liveWorkers(runtime), 1, "the spare outlives the retired worker");
+    assert.deepEqual(await run("result 4"), { kind: "result", json: "4" });
+    assert.deepEqual(await run("result 5"), { kind: "result", json: "5" });
+    assert.equal(host.liveWorkers(runtime), 2, "one spare beyond the pool's size");
+  } finally {
+    host.dispose();
+  }
+});

@@ -115,10 +115,13 @@ Deno.test("Python steps are rewound on their worker; one that used the JavaScrip
       ),
     });
     const starts: RuntimeStart[] = [];
+    /** Workers started when each step finished. */
+    const startedBy: Record<string, number> = {};
     const result = await runWorkflow(workflow, {
       cacheDir: dir,
       onEvent: (event: RunEvent) => {
         if (event.type === "runtime_started") starts.push(event);
+        if (event.type === "step_finished") startedBy[event.report.name] = starts.length;
       },
     });
     assert.deepEqual(result.steps.map((s) => [s.name, s.status, s.result]), [
@@ -129,8 +132,10 @@ Deno.test("Python steps are rewound on their worker; one that used the JavaScrip
       ["after", "succeeded", "5"],
     ]);
     // One worker for the first four steps (sleeping and asyncio need no JavaScript), a new one after
-    // the bridge.
-    assert.equal(starts.length, 2, JSON.stringify(starts));
+    // the bridge; from then on the pool keeps a spare starting, which the run may end before.
+    const { after, ...before } = startedBy;
+    assert.deepEqual(before, { plain: 1, sleeps: 1, awaits: 1, bridge: 1 });
+    assert.ok(after === 2 || after === 3, JSON.stringify(starts));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -3,7 +3,8 @@
  * `result <json>`, `spin` (busy until interrupted), `stubborn <ms>` (busy
  * for that long, ignoring interrupts), `forge` (posts a second "ready", as
  * hostile step code could), `read <path>` (what reading the file came to),
- * `flood` (prints until interrupted).
+ * `flood` (prints until interrupted), `retire <json>` (a result, after
+ * which the worker must not run another job).
  */
 
 import { serveSteps } from "../step_worker.ts";
@@ -21,6 +22,8 @@ serveSteps({
     switch (command) {
       case "result":
         return Promise.resolve({ kind: "result", json: arg });
+      case "retire":
+        return Promise.resolve({ kind: "result", json: arg, retire: true });
       case "spin":
         while (!interrupted()) busy(1);
         return Promise.resolve({ kind: "interrupted" });
