@@ -384,38 +384,38 @@ await hwfe([
   }
 }
 
-// 4. 2,000 trivial Lua and JavaScript steps: steps per second.
+// 4. Trivial Lua, JavaScript and Python steps: steps per second. Python's
+// steps are rewound on their worker after each one (issue 14), which is
+// most of what a warm Python step costs.
 for (
-  const [language, code] of [["lua", "function run() return 1 end"], [
-    "javascript",
-    "function run() { return 1; }",
-  ]]
+  const [language, code, count, perSecond] of [
+    ["lua", "function run() return 1 end", 2000, 2000],
+    ["javascript", "function run() { return 1; }", 2000, 2000],
+    ["python", "def run(): return 1", 500, 200],
+  ] as const
 ) {
+  const workload = `4. trivial ${language} steps, -j 0 (CPUs)`;
   const one = await luaWorkflow(`one_${language}`, [{ name: "s0", deps: [], language, code }]);
   const many = await luaWorkflow(
     `many_${language}`,
-    Array.from({ length: 2000 }, (_, i) => ({ name: `s${i}`, deps: [], language, code })),
+    Array.from({ length: count }, (_, i) => ({ name: `s${i}`, deps: [], language, code })),
   );
   const base = row(
-    `4. trivial ${language} steps, -j 0 (CPUs)`,
+    workload,
     "hwfe, 1 step",
     await repeat(() => hwfe(["run", "-q", "--mode", "parallel", "-j", "0", one])),
   );
   const all = row(
-    `4. trivial ${language} steps, -j 0 (CPUs)`,
-    "hwfe, 2,000 steps",
+    workload,
+    `hwfe, ${count.toLocaleString("en")} steps`,
     await repeat(() => hwfe(["run", "-q", "--mode", "parallel", "-j", "0", many])),
   );
-  const rate = 1999 / (all.median - base.median);
-  rows.push({
-    workload: `4. trivial ${language} steps, -j 0 (CPUs)`,
-    tool: "steps per second (beyond the first)",
-    value: rate.toFixed(0),
-  });
+  const rate = (count - 1) / (all.median - base.median);
+  rows.push({ workload, tool: "steps per second (beyond the first)", value: rate.toFixed(0) });
   target(
-    `${language}: at least 2,000 trivial steps per second`,
+    `${language}: at least ${perSecond.toLocaleString("en")} trivial steps per second`,
     `${rate.toFixed(0)} per second`,
-    rate >= 2000,
+    rate >= perSecond,
   );
 }
 
