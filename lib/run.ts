@@ -146,7 +146,7 @@ export async function runWorkflow(
     checkRunnable(workflow, runners, grants);
     // Runtimes start loading now, in the background, overlapping earlier levels.
     for (const [language, count] of widestLevels(workflow, plan, maxParallel)) {
-      runners.get(language)?.warmUp?.(count, workflow);
+      runners.get(language)?.warmUp?.(count, workflow, options.stepMemoryMb);
     }
     return await schedule(workflow, plan, runners, {
       mode,

@@ -520,9 +520,9 @@ export class StepHost {
     }
   }
 
-  /** Starts `count` workers of a runtime ahead of need. */
-  warmUp(runtime: WorkerRuntime, count = 1): void {
-    this.#pool(runtime).warmUp(count);
+  /** Starts `count` workers of a runtime ahead of need, for jobs of `tenant` without access. */
+  warmUp(runtime: WorkerRuntime, count = 1, tenant = ""): void {
+    this.#pool(runtime, undefined, tenant).warmUp(count);
   }
 
   /**

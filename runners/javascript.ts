@@ -68,7 +68,8 @@ export function javascriptRunner(
 ): Runner {
   return {
     language: "javascript",
-    warmUp: (count) => host.warmUp(runtimes(DEFAULT_STEP_MEMORY_MB), count),
+    warmUp: (count, _workflow, memoryMb) =>
+      host.warmUp(runtimes(memoryMb ?? DEFAULT_STEP_MEMORY_MB), count),
     reportsStart: true,
     run: (ctx) => runOnWorker(host, runtimes(stepMemoryMb(ctx)), ctx, { env: ctx.env ?? {} }),
   };
@@ -142,8 +143,8 @@ export function typescriptRunner(
 
   return {
     language: "typescript",
-    warmUp(count, workflow) {
-      host.warmUp(runtimes(DEFAULT_STEP_MEMORY_MB), count);
+    warmUp(count, workflow, memoryMb) {
+      host.warmUp(runtimes(memoryMb ?? DEFAULT_STEP_MEMORY_MB), count);
       transpileAll(workflow).catch(() => {}); // reported by the steps
     },
     async close() {

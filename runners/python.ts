@@ -140,7 +140,8 @@ export function pythonRunner(host: StepHost, options: PythonRunnerOptions = {}):
 
   return {
     language: "python",
-    warmUp: (count) => host.warmUp(runtime, count),
+    warmUp: (count, _workflow, memoryMb) =>
+      host.warmUp(runtime, count, memoryTenant(memoryMb ?? DEFAULT_STEP_MEMORY_MB)),
     async close() {
       await Promise.all(writes);
     },
@@ -165,13 +166,17 @@ export function pythonRunner(host: StepHost, options: PythonRunnerOptions = {}):
         env: ctx.env ?? {},
         mounts: ctx.access && mountRoots([...ctx.access.read, ...ctx.access.write]),
       };
-      // The heap a step grew stays as large for the next, whose limit it
-      // would then not reach: a worker serves steps of one limit only (the
-      // default's pool is the one warmUp fills).
-      const tenant = job.memoryMb === DEFAULT_STEP_MEMORY_MB ? "" : `memory ${job.memoryMb}`;
-      return runOnWorker(host, runtime, ctx, job, tenant);
+      return runOnWorker(host, runtime, ctx, job, memoryTenant(job.memoryMb));
     },
   };
+}
+
+/**
+ * The heap a step grew stays as large for the next, whose limit it would
+ * then not reach: a worker serves steps of one memory limit only.
+ */
+function memoryTenant(memoryMb: number): string {
+  return `memory ${memoryMb}`;
 }
 
 /**

@@ -7,10 +7,12 @@
 
 import assert from "node:assert/strict";
 import type { RunEvent } from "../lib/events.ts";
-import { parseJson } from "../lib/json.ts";
 import { runWorkflow } from "../lib/run.ts";
 import { defineWorkflow } from "../lib/workflow.ts";
-import type { RuntimeStart } from "./types.ts";
+import { jsonObjectOf, parseJson } from "../lib/json.ts";
+import { StepHost, type WorkerRuntime } from "../lib/step_host.ts";
+import { pythonRunner } from "./python.ts";
+import type { RuntimeStart, StepContext } from "./types.ts";
 
 const { workflow } = defineWorkflow({
   name: "py",
@@ -138,5 +140,34 @@ Deno.test("Python steps are rewound on their worker; one that used the JavaScrip
     assert.ok(after === 2 || after === 3, JSON.stringify(starts));
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the worker warmed up for the run's memory limit is the one its steps use", async () => {
+  const host = new StepHost(1);
+  try {
+    const runner = pythonRunner(host, {});
+    const { workflow: one } = defineWorkflow({
+      name: "one",
+      steps: { s: { language: "python", code: "def run():\n    return 1\n" } },
+    });
+    runner.warmUp?.(1, one, 512);
+    const ctx: StepContext = {
+      step: one.steps.get("s")!,
+      workflow: one,
+      inputs: jsonObjectOf(new Map()),
+      inputsByName: new Map(),
+      signal: new AbortController().signal,
+      started: () => {},
+      write: () => {},
+      grants: { run: false },
+      memoryMb: 512,
+    };
+    assert.equal(await runner.run(ctx), "1");
+    // Python's pools are keyed by memory limit: a warm-up for another limit
+    // would have left a second worker.
+    assert.equal(host.liveWorkers({ id: "python" } as WorkerRuntime), 1);
+  } finally {
+    host.dispose();
   }
 });

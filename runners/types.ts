@@ -80,9 +80,10 @@ export interface Runner {
   problems?(step: Step, workflow: Workflow): string[];
   /**
    * Starts loading the runtime ahead of need, for `count` steps at once
-   * (and, for TypeScript, transpiling the workflow's steps).
+   * (and, for TypeScript, transpiling the workflow's steps), for steps
+   * with the run's memory limit (`memoryMb`; the default when undefined).
    */
-  warmUp?(count: number, workflow: Workflow): void;
+  warmUp?(count: number, workflow: Workflow, memoryMb?: number): void;
   /** Finishes background work (cache writes) once the run is over. */
   close?(): Promise<void>;
   /** Runs a step; resolves to its result as JSON text, rejects with a StepError. */
