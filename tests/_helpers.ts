@@ -110,6 +110,19 @@ export async function workflowCopy(
   return { dir, file, marker };
 }
 
+/**
+ * Live processes of the process group `pgid` (pgrep -g); zombies, which a
+ * container's init may never reap, are not running and not counted.
+ */
+export async function processesInGroup(pgid: number): Promise<string> {
+  const output = await new Deno.Command("pgrep", {
+    args: ["-a", "-g", String(pgid)],
+    stdout: "piped",
+  }).output();
+  return new TextDecoder().decode(output.stdout).split("\n")
+    .filter((line) => line.trim() && !line.endsWith("<defunct>")).join("\n");
+}
+
 /** Processes whose command line contains `pattern` (pgrep -f). */
 export async function processesMatching(pattern: string): Promise<string> {
   const output = await new Deno.Command("pgrep", { args: ["-af", pattern], stdout: "piped" })
