@@ -158,6 +158,14 @@ def _describe_syntax_error(error):
 
 
 def _describe_error(error, filename):
+    try:
+        return _describe(error, filename)
+    except BaseException as failure:
+        # Describing copies the message: one of hundreds of MiB can exhaust the step's memory.
+        return "E" + type(error).__name__ + " (not shown: describing it failed with " + type(failure).__name__ + ")"
+
+
+def _describe(error, filename):
     te = _traceback.TracebackException(type(error), error, error.__traceback__, compact=True)
     _only_step_frames(te, filename)
     only = "".join(te.format_exception_only()).rstrip()

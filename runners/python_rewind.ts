@@ -146,12 +146,17 @@ interface FsStream {
 interface MemFs {
   expandFileStorage(node: FsNode, capacity: number): void;
   resizeFileStorage(node: FsNode, size: number): void;
-  ops_table: { file: { stream: { write(stream: FsStream, ...rest: unknown[]): number } } };
+  ops_table: {
+    file: { stream: { write(stream: FsStream, ...rest: unknown[]): number } };
+    dir: { node: { symlink(parent: FsNode, name: string, target: string): FsNode } };
+  };
 }
 
 /** Emscripten's FS, as much of it as is used here (the worker's `pyodide.FS`). */
 export interface Fs {
   lookupPath(path: string): { node: FsNode };
+  createNode(parent: FsNode, name: string, mode: number, rdev: number): FsNode;
+  isChrdev(mode: number): boolean;
   isDir(mode: number): boolean;
   isFile(mode: number): boolean;
   unlink(path: string): void;
@@ -178,8 +183,9 @@ interface NodeState {
   contents: unknown;
   usedBytes: number | undefined;
   times: (number | undefined)[];
-  /** Directories: their entries. */
+  /** Directories: their entries, and their names in the order a listing shows them. */
   entries: Map<string, FsNode> | undefined;
+  order: string[];
 }
 
 interface StreamState {
@@ -232,68 +238,165 @@ export function takeBaseline(module: Module): Baseline {
 
 const times = (node: FsNode) => [node.atime, node.mtime, node.ctime, node.timestamp];
 
-/** Emscripten's errno for "no space left on device". */
+/** Emscripten's errno numbers. */
 const ENOSPC = 51;
+const ENAMETOOLONG = 37;
+/** The longest file name and link target, Linux's NAME_MAX and PATH_MAX. */
+const NAME_MAX = 255;
+const PATH_MAX = 4096;
+/** Most nodes (files, directories, links, pipes) a step may hold at once: its "inodes". */
+const MAX_NEW_NODES = 100_000;
+/** What a node costs besides its bytes: a JavaScript object, its name and its hash-table entry. */
+const NODE_BYTES = 512;
 
 /** Nodes of the interpreter's in-memory files written to during the current step. */
 const written = new Set<FsNode>();
-/** The bytes held by in-memory files the current step grew. */
-const grown = new Map<FsNode, number>();
+/**
+ * What the current step holds outside the wasm heap, counted against its
+ * memory limit: per node it created or grew, and per pipe it filled.
+ */
+const held = new Map<FsNode | Pipe, number>();
+let heldBytes = 0;
+let newNodes = 0;
 
-/** The bytes in-memory files the current step wrote hold (those still linked). */
+interface Pipe {
+  buckets: { buffer: Uint8Array }[] | null;
+}
+
+/** The bytes what the current step created in memory holds: files, links, pipes. */
 export function fileBytes(): number {
-  let total = 0;
-  for (const [node, bytes] of grown) {
-    if ((node.parent?.contents as Record<string, FsNode> | undefined)?.[node.name] === node) {
-      total += bytes;
-    } else {
-      grown.delete(node);
-    }
-  }
-  return total;
+  return heldBytes;
+}
+
+function hold(key: FsNode | Pipe, bytes: number): void {
+  heldBytes += bytes - (held.get(key) ?? 0);
+  held.set(key, bytes);
+}
+
+const isPipe = (key: FsNode | Pipe): key is Pipe => "buckets" in key;
+
+const pipeBytes = (pipe: Pipe) => (pipe.buckets ?? []).reduce((n, b) => n + b.buffer.length, 0);
+
+function nodeBytes(node: FsNode): number {
+  const contents = node.contents;
+  const data = ArrayBuffer.isView(contents)
+    ? contents.byteLength
+    : Array.isArray(contents)
+    ? contents.length
+    : 0;
+  return NODE_BYTES + 2 * node.name.length + 2 * (node.link?.length ?? 0) + data;
 }
 
 /**
- * Watches the in-memory file system's writes: which nodes a step wrote
- * (a write in place changes neither a file's array nor its length, and
- * `os.utime` can put its time back), and how much memory its files hold,
- * which `room()` (the step's memory limit less its heap) caps: past it a
- * write fails with ENOSPC. Otherwise a step could fill /tmp far beyond
- * its memory_mb, in JavaScript arrays outside the wasm heap.
+ * Watches the in-memory file system: which nodes a step wrote (a write in
+ * place changes neither a file's array nor its length, and `os.utime` can
+ * put its time back), and what it holds there, which `room()` (the step's
+ * memory limit less its heap) caps: past it a write or a new file fails
+ * with ENOSPC. Files, links and pipes live in JavaScript, outside the wasm
+ * heap the limit otherwise covers, and in a worker in hwfe's own process
+ * they would fill hwfe's heap. Names and link targets are as long as
+ * Linux allows, no longer (ENAMETOOLONG).
  */
-export function watchFiles(fs: Fs, room: () => number): void {
-  const memfs = fs.filesystems.MEMFS;
-  const claim = (node: FsNode, bytes: number) => {
-    const had = grown.get(node) ?? (node.contents as Uint8Array | undefined)?.length ?? 0;
-    if (bytes > had && fileBytes() - (grown.get(node) ?? 0) + bytes > room()) {
-      throw new fs.ErrnoError(ENOSPC);
+export function watchFiles(fs: Fs, room: () => number, pipefs?: PipeFs): void {
+  const ErrnoError = fs.ErrnoError;
+  /**
+   * Drops what the step no longer holds: nodes neither linked nor open,
+   * pipes whose ends are closed. Run only when a claim would fail, so that
+   * unlinking is not tracked through Emscripten's every path.
+   */
+  const sweep = () => {
+    const open = new Set(fs.streams.map((stream) => stream?.node));
+    newNodes = 0;
+    for (const key of held.keys()) {
+      const alive = isPipe(key) ? key.buckets !== null : open.has(key) ||
+        (key.parent?.contents as Record<string, FsNode> | undefined)?.[key.name] === key;
+      if (!alive) {
+        heldBytes -= held.get(key)!;
+        held.delete(key);
+      } else if (!isPipe(key)) newNodes++;
     }
   };
-  const settle = (node: FsNode) =>
-    grown.set(node, (node.contents as Uint8Array | undefined)?.length ?? 0);
+  const claim = (key: FsNode | Pipe | undefined, bytes: number) => {
+    const had = key ? held.get(key) ?? 0 : 0;
+    if (bytes <= had || heldBytes - had + bytes <= room()) return;
+    sweep();
+    if (heldBytes - (key ? held.get(key) ?? 0 : 0) + bytes > room()) throw new ErrnoError(ENOSPC);
+  };
+  const createNode = fs.createNode;
+  fs.createNode = function (parent, name, mode, rdev) {
+    // Devices are Pyodide's own (it makes one to capture stderr, outside
+    // any system call, where an error would stop the interpreter): Python
+    // cannot make them.
+    if (fs.isChrdev(mode)) return createNode.call(this, parent, name, mode, rdev);
+    if (typeof name === "string" && name.length > NAME_MAX) throw new ErrnoError(ENAMETOOLONG);
+    if (newNodes >= MAX_NEW_NODES) {
+      sweep();
+      if (newNodes >= MAX_NEW_NODES) throw new ErrnoError(ENOSPC);
+    }
+    claim(undefined, NODE_BYTES + 2 * String(name).length);
+    const node = createNode.call(this, parent, name, mode, rdev);
+    newNodes++;
+    hold(node, nodeBytes(node));
+    return node;
+  };
+  const memfs = fs.filesystems.MEMFS;
+  const data = (node: FsNode, bytes: number) => claim(node, nodeBytes(node) + bytes);
   const expand = memfs.expandFileStorage;
   memfs.expandFileStorage = function (node, capacity) {
-    claim(node, capacity);
+    data(node, capacity);
     expand.call(this, node, capacity);
-    settle(node);
+    hold(node, nodeBytes(node));
   };
   const resize = memfs.resizeFileStorage;
   memfs.resizeFileStorage = function (node, size) {
-    claim(node, size);
+    data(node, size);
     resize.call(this, node, size);
-    settle(node);
+    hold(node, nodeBytes(node));
   };
-  const ops = memfs.ops_table.file.stream;
-  const write = ops.write;
-  ops.write = function (stream, ...rest) {
+  const file = memfs.ops_table.file.stream;
+  const write = file.write;
+  file.write = function (stream, ...rest) {
     written.add(stream.node);
     // A first write at 0 copies the buffer without expandFileStorage.
     const [, , length, position] = rest as number[];
-    if (!stream.node.usedBytes && position === 0) claim(stream.node, length);
+    if (!stream.node.usedBytes && position === 0) data(stream.node, length);
     const count = write.call(this, stream, ...rest);
-    settle(stream.node);
+    hold(stream.node, nodeBytes(stream.node));
     return count;
   };
+  const dir = memfs.ops_table.dir.node;
+  const symlink = dir.symlink;
+  dir.symlink = function (parent, name, target) {
+    if (target.length >= PATH_MAX) throw new ErrnoError(ENAMETOOLONG);
+    claim(undefined, NODE_BYTES + 2 * (name.length + target.length));
+    const node = symlink.call(this, parent, name, target);
+    hold(node, nodeBytes(node));
+    return node;
+  };
+  if (!pipefs) return;
+  const pipe = pipefs.stream_ops;
+  const pipeWrite = pipe.write;
+  pipe.write = function (stream, ...rest) {
+    const buffer = stream.node.pipe;
+    claim(buffer, pipeBytes(buffer) + (rest[2] as number));
+    const count = pipeWrite.call(this, stream, ...rest);
+    hold(buffer, pipeBytes(buffer));
+    return count;
+  };
+  const pipeRead = pipe.read;
+  pipe.read = function (stream, ...rest) {
+    const count = pipeRead.call(this, stream, ...rest);
+    hold(stream.node.pipe, pipeBytes(stream.node.pipe));
+    return count;
+  };
+}
+
+/** Emscripten's file system for pipes. */
+export interface PipeFs {
+  stream_ops: Record<
+    "read" | "write",
+    (stream: FsStream & { node: { pipe: Pipe } }, ...rest: unknown[]) => number
+  >;
 }
 
 /** Records the in-memory file system (not the host directories mounted in it). */
@@ -302,7 +405,9 @@ export function takeFsBaseline(
   module: { PIPEFS?: { nextname?: { current?: number } } },
 ): FsBaseline {
   written.clear();
-  grown.clear();
+  held.clear();
+  heldBytes = 0;
+  newNodes = 0;
   const nodes = new Map<FsNode, NodeState>();
   withoutPermissions(fs, () =>
     walk(fs, "/", (node, path) => {
@@ -318,6 +423,7 @@ export function takeFsBaseline(
         usedBytes: node.usedBytes,
         times: times(node),
         entries: dir ? new Map(Object.entries(node.contents as Record<string, FsNode>)) : undefined,
+        order: dir ? Object.keys(node.contents as object) : [],
       });
     }));
   return {
@@ -397,6 +503,9 @@ function restore(
       for (const [name, child] of was.entries) {
         if (entries[name] !== child) problem ??= `${path} lost or replaced ${name}`;
       }
+      // A name moved away and back goes to the end of the listing: an order is a message.
+      const order = Object.keys(entries).filter((name) => was.entries!.has(name));
+      if (order.some((name, i) => name !== was.order[i])) problem ??= `${path} was reordered`;
       for (const name of Object.keys(entries)) {
         if (!was.entries.has(name)) added.push(path === "/" ? `/${name}` : `${path}/${name}`);
       }

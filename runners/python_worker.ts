@@ -419,9 +419,17 @@ serveSteps({
     // Reading stdin is at its end at once: the worker's own would be hwfe's
     // terminal, or in a child process the pipe its messages come through.
     py.setStdin({ stdin: () => null });
+    // Emscripten's terminals read the process's stdin too, and keep what
+    // they read and what a step wrote without a newline for the next step.
+    for (const tty of ["/dev/tty", "/dev/tty1"]) {
+      try {
+        py.FS.unlink(tty);
+      } catch { /* not there */ }
+    }
     watchFiles(
       py.FS as unknown as Fs,
       () => heapLimitBytes - moduleOf(py).HEAPU8.length,
+      moduleOf(py).PIPEFS,
     );
     py.globals.get("_hwfe_attach")(sleepDevice(py));
     refuseSlashOnFiles(py);
@@ -484,7 +492,12 @@ serveSteps({
         // The prelude catches every Python exception, so an error here means
         // the interpreter itself failed (a stack overflow in C, os._exit):
         // it cannot run another step.
-        const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
+        const errno = (error as { errno?: unknown } | null)?.errno;
+        const reason = error instanceof Error
+          ? error.message.split("\n")[0]
+          : errno === undefined
+          ? String(error)
+          : `file system error ${errno}`;
         outcome = {
           kind: "error",
           message:
