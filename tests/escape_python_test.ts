@@ -257,7 +257,8 @@ def run():
         "pipe": attempt(lambda: os.readlink(f"/proc/self/fd/{reader}")),
         "zip": hashlib.sha256(open("/lib/python314.zip", "rb").read()).hexdigest(),
         "zip_stat": [zip_stat.st_size, zip_stat.st_mode],
-        "tree": {d: sorted(os.listdir(d)) for d in ["/", "/lib", "/lib/python3.14", "/dev", "/tmp"]},
+        # In listing order: the order is a message too.
+        "tree": {d: os.listdir(d) for d in ["/", "/lib", "/lib/python3.14", "/dev", "/tmp"]},
         "planted": attempt(planted),
         "umask": old,
         "flags": [flags(fd) for fd in range(8)],
@@ -331,6 +332,26 @@ def run():
 def run():
     return repr(os.read(0, 100))
 `,
+  reorder: `import os
+def run():
+    # Moving a name away and back puts it last in its directory's listing.
+    for name in ["null", "random"]:
+        os.rename(f"/dev/{name}", "/dev/moved")
+        os.rename("/dev/moved", f"/dev/{name}")
+    os.rename("/lib/python314.zip", "/lib/moved")
+    os.rename("/lib/moved", "/lib/python314.zip")
+`,
+  terminal: `import os
+def run():
+    # Emscripten's terminal read the process's stdin and kept what a step wrote without a newline.
+    for path in ["/dev/tty", "/dev/tty1"]:
+        try:
+            fd = os.open(path, os.O_RDWR)
+            os.write(fd, b"half a line")
+            os.read(fd, 3)
+        except OSError:
+            pass
+`,
 };
 
 Deno.test("a Python step cannot leave a trace outside the interpreter's memory for a later step", async () => {
@@ -369,7 +390,7 @@ Deno.test("a Python step cannot leave a trace outside the interpreter's memory f
   }
 });
 
-Deno.test("a Python step's memory limit holds after a step with a larger one grew the heap, and covers its files in memory", async () => {
+Deno.test("a Python step's memory limit holds after a step with a larger one grew the heap, and covers its files, pipes and links in memory", async () => {
   const file = await writeWorkflow("memory", {
     grow: { memory_mb: 200, code: `def run():\n    return len(bytearray(50 * 2**20))\n` },
     small: {
@@ -390,8 +411,46 @@ Deno.test("a Python step's memory limit holds after a step with a larger one gre
     return "wrote 300 MiB"
 `,
     },
-    within: {
+    unlinked: {
       depends_on: ["files"],
+      memory_mb: 64,
+      continue_on_error: true,
+      code: `import os
+def run():
+    chunk = b"x" * 2**20
+    for i in range(5):
+        fd = os.open(f"/tmp/f{i}", os.O_CREAT | os.O_RDWR)
+        os.unlink(f"/tmp/f{i}")  # still open: still held
+        for _ in range(60):
+            os.write(fd, chunk)
+    return "wrote 300 MiB"
+`,
+    },
+    piped: {
+      depends_on: ["unlinked"],
+      memory_mb: 64,
+      continue_on_error: true,
+      code: `import os
+def run():
+    reader, writer = os.pipe()
+    for _ in range(300):
+        os.write(writer, b"x" * 2**20)
+    return "wrote 300 MiB"
+`,
+    },
+    links: {
+      depends_on: ["piped"],
+      memory_mb: 64,
+      continue_on_error: true,
+      code: `import os
+def run():
+    for i in range(100):
+        os.symlink(str(i) + "A" * (10 * 2**20), f"/tmp/l{i}")
+    return "made 1000 MiB of links"
+`,
+    },
+    within: {
+      depends_on: ["links"],
       memory_mb: 64,
       code: `def run():
     open("/tmp/fits", "wb").write(b"x" * 8 * 2**20)
@@ -409,6 +468,9 @@ Deno.test("a Python step's memory limit holds after a step with a larger one gre
     );
     assert.match(String(run.steps.files.error), /No space left on device/);
     assert.match(String(run.steps.files.error), /count towards the step's limit of 64 MiB/);
+    assert.match(String(run.steps.unlinked.error), /No space left on device/, String(mode));
+    assert.match(String(run.steps.piped.error), /No space left on device/, String(mode));
+    assert.match(String(run.steps.links.error), /OSError/, String(mode));
     assert.equal(run.steps.within.result, "fits", String(mode));
   }
 });
