@@ -183,9 +183,8 @@ interface NodeState {
   contents: unknown;
   usedBytes: number | undefined;
   times: (number | undefined)[];
-  /** Directories: their entries, and their names in the order a listing shows them. */
+  /** Directories: their entries, in the order a listing shows them. */
   entries: Map<string, FsNode> | undefined;
-  order: string[];
 }
 
 interface StreamState {
@@ -258,6 +257,13 @@ const written = new Set<FsNode>();
 const held = new Map<FsNode | Pipe, number>();
 let heldBytes = 0;
 let newNodes = 0;
+/** Whether the current step was refused space for what it holds (its memory limit, not a disk). */
+let refused = false;
+
+/** Whether the current step had a write or a new file refused for its memory limit. */
+export function refusedSpace(): boolean {
+  return refused;
+}
 
 interface Pipe {
   buckets: { buffer: Uint8Array }[] | null;
@@ -320,7 +326,10 @@ export function watchFiles(fs: Fs, room: () => number, pipefs?: PipeFs): void {
     const had = key ? held.get(key) ?? 0 : 0;
     if (bytes <= had || heldBytes - had + bytes <= room()) return;
     sweep();
-    if (heldBytes - (key ? held.get(key) ?? 0 : 0) + bytes > room()) throw new ErrnoError(ENOSPC);
+    if (heldBytes - (key ? held.get(key) ?? 0 : 0) + bytes > room()) {
+      refused = true;
+      throw new ErrnoError(ENOSPC);
+    }
   };
   const createNode = fs.createNode;
   fs.createNode = function (parent, name, mode, rdev) {
@@ -331,7 +340,10 @@ export function watchFiles(fs: Fs, room: () => number, pipefs?: PipeFs): void {
     if (typeof name === "string" && name.length > NAME_MAX) throw new ErrnoError(ENAMETOOLONG);
     if (newNodes >= MAX_NEW_NODES) {
       sweep();
-      if (newNodes >= MAX_NEW_NODES) throw new ErrnoError(ENOSPC);
+      if (newNodes >= MAX_NEW_NODES) {
+        refused = true;
+        throw new ErrnoError(ENOSPC);
+      }
     }
     claim(undefined, NODE_BYTES + 2 * String(name).length);
     const node = createNode.call(this, parent, name, mode, rdev);
@@ -408,6 +420,7 @@ export function takeFsBaseline(
   held.clear();
   heldBytes = 0;
   newNodes = 0;
+  refused = false;
   const nodes = new Map<FsNode, NodeState>();
   withoutPermissions(fs, () =>
     walk(fs, "/", (node, path) => {
@@ -423,7 +436,6 @@ export function takeFsBaseline(
         usedBytes: node.usedBytes,
         times: times(node),
         entries: dir ? new Map(Object.entries(node.contents as Record<string, FsNode>)) : undefined,
-        order: dir ? Object.keys(node.contents as object) : [],
       });
     }));
   return {
@@ -505,7 +517,8 @@ function restore(
       }
       // A name moved away and back goes to the end of the listing: an order is a message.
       const order = Object.keys(entries).filter((name) => was.entries!.has(name));
-      if (order.some((name, i) => name !== was.order[i])) problem ??= `${path} was reordered`;
+      const before = [...was.entries.keys()];
+      if (order.some((name, i) => name !== before[i])) problem ??= `${path} was reordered`;
       for (const name of Object.keys(entries)) {
         if (!was.entries.has(name)) added.push(path === "/" ? `/${name}` : `${path}/${name}`);
       }

@@ -29,6 +29,7 @@ import {
   beyond,
   fileBytes,
   type Fs,
+  refusedSpace,
   restoreFs,
   rewind,
   startWatching,
@@ -479,9 +480,10 @@ serveSteps({
             "MemoryError",
             `MemoryError: out of memory (the step's limit is ${memoryMb} MiB; raise it with memory_mb)`,
           );
-        } else if (outcome.kind === "error" && /No space left on device/.test(outcome.message)) {
+        } else if (outcome.kind === "error" && refusedSpace()) {
           outcome.message += `\n(files in memory, such as /tmp, count towards the step's ` +
-            `limit of ${memoryMb} MiB: raise it with memory_mb, or write to a granted directory)`;
+            `limit of ${memoryMb} MiB and at most 100,000 of them at once: raise it with ` +
+            `memory_mb, or write to a granted directory)`;
         }
       }
     } catch (error) {
