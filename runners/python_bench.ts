@@ -6,11 +6,10 @@
  * Run: deno task bench
  */
 
-import { jsonObjectOf } from "../lib/json.ts";
 import { StepHost } from "../lib/step_host.ts";
 import { defineWorkflow } from "../lib/workflow.ts";
 import { pythonRunner } from "./python.ts";
-import type { StepContext } from "./types.ts";
+import { loneStep } from "./_lone_step.ts";
 
 const cacheDir = await Deno.makeTempDir({ prefix: "hwfe-bench-" });
 
@@ -53,16 +52,7 @@ const { workflow } = defineWorkflow({
   name: "bench",
   steps: { trivial: { language: "python", code: "def run(inputs):\n    return {'ok': True}\n" } },
 });
-const ctx: StepContext = {
-  step: workflow.steps.get("trivial")!,
-  workflow,
-  inputs: jsonObjectOf(new Map()),
-  inputsByName: new Map(),
-  signal: new AbortController().signal,
-  started: () => {},
-  write: () => {},
-  grants: { run: false },
-};
+const ctx = loneStep(workflow, "trivial");
 await runner.run(ctx); // the worker is warm from here on
 
 Deno.bench("a trivial Python step on a warm interpreter", async () => {

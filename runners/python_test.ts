@@ -9,10 +9,11 @@ import assert from "node:assert/strict";
 import type { RunEvent } from "../lib/events.ts";
 import { runWorkflow } from "../lib/run.ts";
 import { defineWorkflow } from "../lib/workflow.ts";
-import { jsonObjectOf, parseJson } from "../lib/json.ts";
+import { parseJson } from "../lib/json.ts";
 import { StepHost, type WorkerRuntime } from "../lib/step_host.ts";
 import { pythonRunner } from "./python.ts";
-import type { RuntimeStart, StepContext } from "./types.ts";
+import { loneStep } from "./_lone_step.ts";
+import type { RuntimeStart } from "./types.ts";
 
 const { workflow } = defineWorkflow({
   name: "py",
@@ -152,18 +153,7 @@ Deno.test("the worker warmed up for the run's memory limit is the one its steps 
       steps: { s: { language: "python", code: "def run():\n    return 1\n" } },
     });
     runner.warmUp?.(1, one, 512);
-    const ctx: StepContext = {
-      step: one.steps.get("s")!,
-      workflow: one,
-      inputs: jsonObjectOf(new Map()),
-      inputsByName: new Map(),
-      signal: new AbortController().signal,
-      started: () => {},
-      write: () => {},
-      grants: { run: false },
-      memoryMb: 512,
-    };
-    assert.equal(await runner.run(ctx), "1");
+    assert.equal(await runner.run(loneStep(one, "s", { memoryMb: 512 })), "1");
     // Python's pools are keyed by memory limit: a warm-up for another limit
     // would have left a second worker.
     assert.equal(host.liveWorkers({ id: "python" } as WorkerRuntime), 1);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { defineWorkflow } from "../lib/workflow.ts";
 import { inputVariable, shellResult, shellRunner } from "./shell.ts";
-import type { StepContext } from "./types.ts";
+import { loneStep } from "./_lone_step.ts";
 
 Deno.test("shellResult() takes the whole stdout when it is JSON, compacted", () => {
   assert.equal(
@@ -36,16 +36,11 @@ Deno.test("inputVariable() upper-cases the step name and replaces other characte
 function shellContext(code: string, signal = new AbortController().signal) {
   const { workflow } = defineWorkflow({ steps: { sh: { language: "shell", code } } });
   const output: string[] = [];
-  const ctx: StepContext = {
-    step: workflow.steps.get("sh")!,
-    workflow,
-    inputs: "{}",
-    inputsByName: new Map(),
+  const ctx = loneStep(workflow, "sh", {
     signal,
-    started: () => {},
     write: (_stream, text) => output.push(text),
     grants: { run: true },
-  };
+  });
   return { ctx, output };
 }
 
