@@ -41,10 +41,19 @@ import denoJson from "./deno.json" with { type: "json" };
 
 const encoder = new TextEncoder();
 
-/** Writes all of `text` with one logical write, so lines never interleave. */
+/**
+ * Writes all of `text` with one logical write, so lines never interleave.
+ * When the reader has gone (`hwfe config | head -3`), hwfe ends quietly
+ * with status 0, as `yes | head` does: no one is left to tell.
+ */
 function writeAll(file: { writeSync(p: Uint8Array): number }, text: string): void {
   let bytes = encoder.encode(text);
-  while (bytes.length) bytes = bytes.subarray(file.writeSync(bytes));
+  try {
+    while (bytes.length) bytes = bytes.subarray(file.writeSync(bytes));
+  } catch (error) {
+    if (error instanceof Deno.errors.BrokenPipe) Deno.exit(ExitCode.ok);
+    throw error;
+  }
 }
 const colour = Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR");
 const p = palette(colour);

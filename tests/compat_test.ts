@@ -10,7 +10,15 @@ import { runWorkflow } from "../lib/run.ts";
 import { loadWorkflowFile, type Step, type Workflow } from "../lib/workflow.ts";
 import { StepHost } from "../lib/step_host.ts";
 import { createRunners } from "../runners/mod.ts";
-import { hwfe, ROOT, runJson, SUITE_CACHE } from "./_helpers.ts";
+import {
+  hwfe,
+  readUntil,
+  ROOT,
+  runJson,
+  spawnHwfe,
+  SUITE_CACHE,
+  writeWorkflow,
+} from "./_helpers.ts";
 
 const COMPAT = new URL("../shared/compat/", ROOT).pathname;
 
@@ -87,3 +95,25 @@ for (const name of files) {
     }
   });
 }
+
+Deno.test("a reader that goes away (hwfe config | head -3, hwfe run | head -1) ends hwfe quietly with status 0", async () => {
+  const file = await writeWorkflow("chatty", {
+    chatty: {
+      language: "lua",
+      code: 'function run() for i = 1, 20000 do print("line " .. i) end return 1 end',
+    },
+  });
+  for (
+    const [args, needle] of [[["config"], "execution.mode"], [["run", file], "line 1"]] as const
+  ) {
+    const child = spawnHwfe([...args]);
+    const { rest } = await readUntil(child.stdout, needle);
+    await rest.cancel(); // the pipe's read end closes, as head's does when it exits
+    const [status, stderr] = await Promise.all([
+      child.status,
+      new Response(child.stderr).text(),
+    ]);
+    assert.equal(status.code, 0, `${args[0]}: ${stderr}`);
+    assert.doesNotMatch(stderr, /internal error|BrokenPipe/, args[0]);
+  }
+});
