@@ -1,9 +1,11 @@
 /**
  * JavaScript run inside every fresh QuickJS context before a step's code:
- * a Node-style `console` that prints objects readably, and `__hwfe.call`,
- * which calls the step's `run(inputs)` and converts its result to JSON
- * text, tagged: R<json> a result, B<what> a result that is not JSON data,
- * N no run(). An async `run` gives a promise of such a string.
+ * a Node-style `console` that prints objects readably, the globals
+ * `inputs` and `outputResult(value)` the reference engine defines, and
+ * `__hwfe.call`, which calls the step's `run(inputs)` and converts its
+ * result (or what `outputResult` was given) to JSON text, tagged: R<json>
+ * a result, B<what> a result that is not JSON data, N neither run() nor
+ * outputResult(). An async `run` gives a promise of such a string.
  *
  * The prelude is split for speed: QuickJS compiles about 8 KB/ms and
  * nothing is cached across contexts, so only the common path (JS_PRELUDE:
@@ -14,7 +16,7 @@
  *
  * `__hwfe_write(stream, text)` (1 stdout, 2 stderr), `__hwfe_lazy` (the
  * lazy source), `__hwfe_env` (JSON of the granted environment variables,
- * which become `hwfe.env`), `__hwfe_fs(op, path, text)` (files, for
+ * which become `hwfe.env`), `__hwfe_inputs` (JSON of the step's inputs), `__hwfe_fs(op, path, text)` (files, for
  * `hwfe.readTextFile`, `writeTextFile`, `remove`) and
  * `__hwfe_fetch(url, initJson) -> id` (for `hwfe.fetch`, settled later
  * through `__hwfe.settle`) are provided by the worker and removed from the
@@ -176,9 +178,15 @@ export const JS_PRELUDE = String.raw`
   const host = { write: g.__hwfe_write, fs: g.__hwfe_fs, fetch: g.__hwfe_fetch };
   const lazySource = g.__hwfe_lazy;
   const envJson = g.__hwfe_env;
-  for (const name of ["__hwfe_write", "__hwfe_lazy", "__hwfe_env", "__hwfe_fs", "__hwfe_fetch"]) {
+  const inputs = JSON.parse(g.__hwfe_inputs);
+  for (const name of ["__hwfe_write", "__hwfe_lazy", "__hwfe_env", "__hwfe_fs", "__hwfe_fetch", "__hwfe_inputs"]) {
     delete g[name];
   }
+  // As the reference engine does: inputs is a global before the code runs, and
+  // outputResult(value) gives the step's result when run is missing or returns nothing.
+  g.inputs = inputs;
+  let output;
+  g.outputResult = (value) => { output = { value }; };
   const evaluate = eval; // kept: step code may replace the global one
   let lazy;
   const helpers = () => lazy ??= evaluate(lazySource)(host);
@@ -237,11 +245,12 @@ export const JS_PRELUDE = String.raw`
   Object.defineProperty(g, "__hwfe", {
     value: Object.freeze({
       settle: (id, ok, json) => helpers().settle(id, ok, json),
-      call(inputsJson) {
+      call() {
+        const orOutput = (result) => encode(result === undefined && output ? output.value : result);
         // run may be a function declaration or a top-level const/let.
-        if (typeof run !== "function") return "N";
-        const result = run(JSON.parse(inputsJson));
-        return result instanceof Promise ? result.then(encode) : encode(result);
+        if (typeof run !== "function") return output ? encode(output.value) : "N";
+        const result = run(inputs);
+        return result instanceof Promise ? result.then(orOutput) : orOutput(result);
       },
     }),
   });

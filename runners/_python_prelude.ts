@@ -277,7 +277,10 @@ def _hwfe_run_step(name, code, inputs_json, env_json="{}"):
         # Every step starts from the same interpreter state: without a new seed each would draw the
         # same random numbers.
         _random.seed()
-        namespace = {"__name__": "__hwfe_step__", "__builtins__": _builtins}
+        inputs = _json.loads(inputs_json)
+        # inputs is defined before the code runs, as the reference engine does, so that module-level
+        # code can read it too.
+        namespace = {"__name__": "__hwfe_step__", "__builtins__": _builtins, "inputs": inputs}
         try:
             exec(compiled, namespace)
             run = namespace.get("run")
@@ -285,7 +288,7 @@ def _hwfe_run_step(name, code, inputs_json, env_json="{}"):
                 return "N"
             if not callable(run):
                 return "Erun is a " + _type_name(run) + ", not a function: define def run(inputs=None):"
-            result = run(_json.loads(inputs_json)) if _takes_inputs(run) else run()
+            result = run(inputs) if _takes_inputs(run) else run()
         except BaseException as error:
             return _describe_error(error, filename)
         if _inspect.isawaitable(result):

@@ -158,7 +158,13 @@ function runIn(
     ctx.setProp(ctx.global, name, handle);
     handle.dispose();
   }
-  for (const [name, text] of [["__hwfe_lazy", JS_PRELUDE_LAZY], ["__hwfe_env", env]]) {
+  for (
+    const [name, text] of [
+      ["__hwfe_lazy", JS_PRELUDE_LAZY],
+      ["__hwfe_env", env],
+      ["__hwfe_inputs", inputs],
+    ]
+  ) {
     const handle = ctx.newString(text);
     ctx.setProp(ctx.global, name, handle);
     handle.dispose();
@@ -171,9 +177,7 @@ function runIn(
 
   const hwfe = ctx.getProp(ctx.global, "__hwfe");
   const call = ctx.getProp(hwfe, "call");
-  const argument = ctx.newString(inputs);
-  const called = ctx.callFunction(call, hwfe, argument);
-  argument.dispose();
+  const called = ctx.callFunction(call, hwfe);
   call.dispose();
   hwfe.dispose();
   if (called.error) return failure(ctx, called.error);

@@ -117,3 +117,42 @@ Deno.test("a reader that goes away (hwfe config | head -3, hwfe run | head -1) e
     assert.doesNotMatch(stderr, /internal error|BrokenPipe/, args[0]);
   }
 });
+
+Deno.test("as in the reference engine: inputs is a global in JavaScript and Python before the code runs, and outputResult gives a JavaScript step's result", async () => {
+  const file = await writeWorkflow("globals", {
+    a: { language: "lua", code: "function run() return { v = 7 } end" },
+    js_global: {
+      language: "javascript",
+      depends_on: ["a"],
+      code: "const v = inputs.a.v;\nfunction run() { return { v, again: inputs.a.v }; }\n",
+    },
+    js_output: {
+      language: "javascript",
+      depends_on: ["a"],
+      code: "outputResult({ doubled: inputs.a.v * 2 });\n",
+    },
+    js_output_in_run: {
+      language: "javascript",
+      depends_on: ["a"],
+      code: "function run() { outputResult({ from: 'run' }); }\n",
+    },
+    ts_global: {
+      language: "typescript",
+      depends_on: ["a"],
+      code:
+        "declare const inputs: { a: { v: number } };\nfunction run(): number { return inputs.a.v + 1; }\n",
+    },
+    py_module: {
+      depends_on: ["a"],
+      code: "V = inputs['a']['v']\ndef run():\n    return V * 3\n",
+    },
+  });
+  const result = await hwfe(["run", "--json", file]);
+  const run = runJson(result);
+  assert.equal(run.status, "succeeded", result.stderr);
+  assert.deepEqual(run.steps.js_global.result, { v: 7, again: 7 });
+  assert.deepEqual(run.steps.js_output.result, { doubled: 14 });
+  assert.deepEqual(run.steps.js_output_in_run.result, { from: "run" });
+  assert.equal(run.steps.ts_global.result, 8);
+  assert.equal(run.steps.py_module.result, 21);
+});
