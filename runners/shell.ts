@@ -16,6 +16,7 @@
 import { StepError } from "../lib/errors.ts";
 import { compactJson, type JsonText, stringifyJson } from "../lib/json.ts";
 import { closeReaper, trackStepProcesses } from "../lib/orphans.ts";
+import { shellQuote } from "../lib/quote.ts";
 import type { Runner, StepContext } from "./types.ts";
 
 const PRELUDE = `set -e
@@ -23,8 +24,9 @@ parse_input() {
   local __hwfe_name="\${1^^}"
   __hwfe_name="INPUT_\${__hwfe_name//[^A-Z0-9_]/_}"
   if [ -z "\${!__hwfe_name+set}" ]; then
-    echo "parse_input: no input from a step named '$1'" >&2
-    return 1
+    # Empty, as in the reference engine, but said.
+    echo "warning: parse_input: '$1' is not a direct dependency of this step, so it reads as empty (direct dependencies: \${__hwfe_dependencies:-none})" >&2
+    return 0
   fi
   printf '%s\\n' "\${!__hwfe_name}"
 }
@@ -151,7 +153,10 @@ async function runShell(ctx: StepContext): Promise<JsonText> {
   const limit = ctx.memoryMb === undefined
     ? ""
     : `ulimit -d ${Math.floor(ctx.memoryMb * 1024)} || exit 125\n`;
-  const script = limit + PRELUDE + (step.code ?? "") + EPILOGUE;
+  const dependencies = `__hwfe_dependencies=${
+    shellQuote([...ctx.inputsByName.keys()].join(", "))
+  }\n`;
+  const script = limit + dependencies + PRELUDE + (step.code ?? "") + EPILOGUE;
   const processes = trackStepProcesses();
   let child: Deno.ChildProcess;
   try {

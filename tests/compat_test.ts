@@ -156,3 +156,23 @@ Deno.test("as in the reference engine: inputs is a global in JavaScript and Pyth
   assert.equal(run.steps.ts_global.result, 8);
   assert.equal(run.steps.py_module.result, 21);
 });
+
+Deno.test("parse_input of a step that is not a direct dependency reads as empty, as in the reference engine, with a warning naming the dependencies", async () => {
+  const file = await writeWorkflow("parse", {
+    a: { language: "lua", code: "function run() return { v = 1 } end" },
+    b: { language: "lua", code: "function run() return 2 end" },
+    sh: {
+      language: "shell",
+      depends_on: ["a"],
+      code: 'x="$(parse_input b)"\necho "{\\"x\\": \\"$x\\", \\"a\\": $(parse_input a)}"\n',
+    },
+  });
+  const result = await hwfe(["run", "--allow-run", "--json", file]);
+  const run = runJson(result);
+  assert.equal(run.status, "succeeded", result.stderr);
+  assert.deepEqual(run.steps.sh.result, { x: "", a: { v: 1 } });
+  assert.match(
+    result.stderr,
+    /\[sh\] warning: parse_input: 'b' is not a direct dependency of this step, so it reads as empty \(direct dependencies: a\)/,
+  );
+});
