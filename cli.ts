@@ -119,10 +119,22 @@ async function settingsFor(
   return config;
 }
 
-/** Finds the workflow: an existing path, else a file in the workflows directory. */
+/**
+ * Where a workflow named without a path is looked for, in order, below the
+ * workflows directory: the reference engine's folders.
+ */
+const WORKFLOW_FOLDERS = ["", "/examples", "/templates", "/tests"];
+
+/** Finds the workflow: an existing path, else a file in the workflows directory or its folders. */
 async function findWorkflow(arg: string, config: ResolvedConfig): Promise<string> {
   const dir = config.settings.workflowsDirectory;
-  const candidates = [arg, `${dir}/${arg}`, ...(arg.endsWith(".lua") ? [] : [`${dir}/${arg}.lua`])];
+  const candidates = [
+    arg,
+    ...WORKFLOW_FOLDERS.flatMap((folder) => [
+      `${dir}${folder}/${arg}`,
+      ...(arg.endsWith(".lua") ? [] : [`${dir}${folder}/${arg}.lua`]),
+    ]),
+  ];
   for (const candidate of candidates) {
     try {
       if ((await Deno.stat(candidate)).isFile) return candidate;
@@ -130,7 +142,8 @@ async function findWorkflow(arg: string, config: ResolvedConfig): Promise<string
   }
   throw new HwfeError(
     `Workflow '${arg}' not found: no such file, and none in the workflows directory '${dir}' ` +
-      `(${config.sources.workflowsDirectory}); run 'hwfe list' to see the workflows there`,
+      `(${config.sources.workflowsDirectory}) or its examples, templates and tests folders; ` +
+      `run 'hwfe list' to see the workflows there`,
     ExitCode.usage,
   );
 }

@@ -176,3 +176,21 @@ Deno.test("parse_input of a step that is not a direct dependency reads as empty,
     /\[sh\] warning: parse_input: 'b' is not a direct dependency of this step, so it reads as empty \(direct dependencies: a\)/,
   );
 });
+
+Deno.test("a workflow named without a path is also found in workflows/examples, templates and tests, as in the reference engine", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "hwfe-test-" });
+  for (const [folder, name] of [["examples", "ex"], ["templates", "tpl"], ["tests", "tst"]]) {
+    await Deno.mkdir(`${dir}/workflows/${folder}`, { recursive: true });
+    await Deno.writeTextFile(
+      `${dir}/workflows/${folder}/${name}.lua`,
+      `workflow = { name = "${name}", steps = { s = { code = "function run() return '${folder}' end" } } }`,
+    );
+  }
+  for (const [name, folder] of [["ex", "examples"], ["tpl.lua", "templates"], ["tst", "tests"]]) {
+    const run = runJson(await hwfe(["run", "--json", name], { cwd: dir }));
+    assert.equal(run.steps.s.result, folder, name);
+  }
+  const missing = await hwfe(["run", "nowhere"], { cwd: dir });
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /or its examples, templates and tests folders/);
+});
