@@ -1,8 +1,9 @@
 /**
  * Configuration compatible with the reference engine: `[execution]` and
  * `[workflows]` from config.toml (or .json, .yaml, .yml), overridden by
- * `HWFE_*` environment variables, overridden by CLI flags. Every resolved
- * value remembers where it came from.
+ * `HWFE_*` variables in `.env`, overridden by `HWFE_*` environment
+ * variables, overridden by CLI flags. Every resolved value remembers where
+ * it came from.
  *
  * @module
  */
@@ -274,15 +275,28 @@ export async function resolveConfig(inputs: ConfigInputs): Promise<ResolvedConfi
     }
   }
 
+  // The reference engine reads .env in the working directory. Only hwfe's
+  // own settings are taken from it; nothing in it reaches the environment,
+  // so a step sees none of it unless granted from the real environment.
+  const dotenvText = await read(".env");
+  const dotenv: Record<string, string> = dotenvText === undefined
+    ? {}
+    : (await import("npm:dotenv@18.0.10")).parse(dotenvText);
   for (const { setting, env } of Object.values(KEYS)) {
-    const value = env ? inputs.env[env] : undefined;
+    if (!env) continue;
+    const fromEnv = inputs.env[env];
+    const [value, label, source] = fromEnv !== undefined && fromEnv !== ""
+      ? [fromEnv, env, `environment ${env}`]
+      : [dotenv[env], `.env: ${env}`, `.env ${env}`];
     if (value === undefined || value === "") continue;
     try {
-      set(setting, value, env!, `environment ${env}`);
+      set(setting, value, label, source);
     } catch (error) {
       if (setting === "maxParallelSteps") {
         throw new ConfigError(
-          `${env}=${JSON.stringify(value)} is not a whole number from 0 to ${MAX_PARALLEL_STEPS} ` +
+          `${label}=${
+            JSON.stringify(value)
+          } is not a whole number from 0 to ${MAX_PARALLEL_STEPS} ` +
             `(0 = number of CPUs)`,
         );
       }

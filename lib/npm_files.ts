@@ -49,6 +49,7 @@ export const PINNED_DEPENDENCIES = [
   () => import("npm:commander@15.1.0"),
   () => import("npm:smol-toml@1.9.1"),
   () => import("npm:yaml@2.9.1"),
+  () => import("npm:dotenv@18.0.10"),
 ];
 
 /** The absolute path of a file in one of {@link NPM_PACKAGES}, e.g. "wasmoon/dist/glue.wasm". */

@@ -194,3 +194,37 @@ Deno.test("a workflow named without a path is also found in workflows/examples, 
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /or its examples, templates and tests folders/);
 });
+
+Deno.test(".env in the working directory gives HWFE_* settings, as in the reference engine; the environment wins and nothing else in it reaches a step", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "hwfe-test-" });
+  await Deno.writeTextFile(
+    `${dir}/.env`,
+    "# settings\nHWFE_EXECUTION_MODE=parallel\nexport HWFE_MAX_PARALLEL_STEPS=3\nSECRET_TOKEN='from .env'\n",
+  );
+  await Deno.writeTextFile(
+    `${dir}/w.lua`,
+    `workflow = { name = "w", steps = { sh = { language = "shell", code = [[echo "{\\"token\\": \\"\${SECRET_TOKEN:-none}\\"}"]] } } }`,
+  );
+  const config = await hwfe(["config"], { cwd: dir });
+  assert.match(config.stdout, /execution\.mode\s+parallel\s+\(\.env HWFE_EXECUTION_MODE\)/);
+  assert.match(
+    config.stdout,
+    /execution\.max_parallel_steps\s+3\s+\(\.env HWFE_MAX_PARALLEL_STEPS\)/,
+  );
+  const overridden = await hwfe(["config"], {
+    cwd: dir,
+    env: { HWFE_EXECUTION_MODE: "sequential" },
+  });
+  assert.match(
+    overridden.stdout,
+    /execution\.mode\s+sequential\s+\(environment HWFE_EXECUTION_MODE\)/,
+  );
+  const run = runJson(await hwfe(["run", "--allow-run", "--json", "w.lua"], { cwd: dir }));
+  assert.equal(run.mode, "parallel");
+  assert.equal((run as unknown as { max_parallel_steps: number }).max_parallel_steps, 3);
+  assert.deepEqual(run.steps.sh.result, { token: "none" });
+  await Deno.writeTextFile(`${dir}/.env`, "HWFE_MAX_PARALLEL_STEPS=lots\n");
+  const bad = await hwfe(["config"], { cwd: dir });
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /\.env: HWFE_MAX_PARALLEL_STEPS="lots" is not a whole number/);
+});
