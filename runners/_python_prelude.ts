@@ -65,7 +65,9 @@ def _json_data(value, path, active):
         return int(value)
     if isinstance(value, float):
         if not _math.isfinite(value):
-            raise _NotJson("the float " + repr(value) + " at " + _where(path) + ", which JSON cannot hold")
+            # As JSON.stringify does and the reference engine's JavaScript did: null, and said once.
+            _CHANGED.append("the float " + repr(value) + " at " + _where(path))
+            return None
         return float(value)
     if isinstance(value, (dict, list, tuple)):
         if len(path) >= _MAX_DEPTH:
@@ -126,7 +128,12 @@ def _plain_data(value, depth):
     raise _Unusual
 
 
+# What _json_data changed on the way (non-finite floats became null), for one warning line.
+_CHANGED = []
+
+
 def _encode_result(result):
+    _CHANGED.clear()
     try:
         try:
             data = _plain_data(result, 0)
@@ -136,6 +143,13 @@ def _encode_result(result):
         return "B" + str(problem)
     except RecursionError:
         return "Ba value nested too deeply to convert to JSON"
+    if _CHANGED:
+        more = len(_CHANGED) - 1
+        print(
+            "warning: the result held " + _CHANGED[0] + (" and " + str(more) + " more" if more else "")
+            + ", which JSON cannot hold: returned as null",
+            file=_sys.stderr,
+        )
     return "R" + _json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 

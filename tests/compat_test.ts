@@ -228,3 +228,19 @@ Deno.test(".env in the working directory gives HWFE_* settings, as in the refere
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /\.env: HWFE_MAX_PARALLEL_STEPS="lots" is not a whole number/);
 });
+
+Deno.test("a Python nan or inf in a result becomes null with one warning line, as JSON.stringify does", async () => {
+  const file = await writeWorkflow("nan", {
+    p: {
+      code: "def run():\n    return {'a': float('nan'), 'b': [1.5, float('inf'), -float('inf')]}\n",
+    },
+  });
+  const result = await hwfe(["run", "--json", file]);
+  const run = runJson(result);
+  assert.equal(run.status, "succeeded", result.stderr);
+  assert.deepEqual(run.steps.p.result, { a: null, b: [1.5, null, null] });
+  const warnings = result.stderr.split("\n").filter((line) => line.includes("warning:"));
+  assert.deepEqual(warnings, [
+    "[p] warning: the result held the float nan at result['a'] and 2 more, which JSON cannot hold: returned as null",
+  ]);
+});

@@ -105,7 +105,6 @@ Deno.test("a Python result that is not JSON data fails naming the step, the type
     a_set: { code: "def run():\n    return {'tags': [1, {2, 3}]}\n" },
     a_datetime: { code: "import datetime\ndef run():\n    return datetime.date(2026, 1, 2)\n" },
     an_object: { code: "class Thing:\n    pass\n\ndef run():\n    return {'x': Thing()}\n" },
-    a_nan: { code: "def run():\n    return [float('nan')]\n" },
     a_cycle: { code: "def run():\n    x = []\n    x.append(x)\n    return x\n" },
     a_tuple_key: { code: "def run():\n    return {(1, 2): 'pair'}\n" },
     converted: { code: "import datetime\ndef run():\n    return str(datetime.date(2026, 1, 2))\n" },
@@ -123,7 +122,6 @@ Deno.test("a Python result that is not JSON data fails naming the step, the type
     errors.an_object!,
     /^step 'an_object' returned a __hwfe_step__\.Thing at result\['x'\]/,
   );
-  assert.match(errors.a_nan!, /^step 'a_nan' returned the float nan at result\[0\], which JSON/);
   assert.match(
     errors.a_cycle!,
     /^step 'a_cycle' returned a list that contains itself at result\[0\]/,
