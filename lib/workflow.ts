@@ -95,6 +95,13 @@ export interface Step {
   /** Memory limit in MiB for this step; the run's `--step-memory` when absent. */
   memoryMb?: number;
   /**
+   * Shell: how stdout becomes the result. "object" (the default, as in the
+   * reference engine): the first line that is a JSON object, else
+   * `{stdout, stderr, exit_code}`. "json": the whole stdout as any JSON
+   * value, else the same.
+   */
+  result?: "object" | "json";
+  /**
    * What the step asks of the host (lib/grants.ts): environment variables,
    * paths to read and write (relative to where hwfe runs), hosts to reach.
    */
@@ -210,6 +217,8 @@ export interface StepDefinition {
   continue_on_error?: boolean;
   /** Memory limit in MiB. */
   memory_mb?: number;
+  /** Shell: "json" takes the whole stdout as any JSON value; default "object" (see {@link Step}). */
+  result?: "object" | "json";
   /** What the step needs from the host; it gets what the run also grants. */
   permissions?: { env?: string[]; read?: string[]; write?: string[]; net?: string[] };
 }
@@ -251,6 +260,7 @@ const STEP_FIELDS = [
   "retry_delay",
   "continue_on_error",
   "memory_mb",
+  "result",
   "permissions",
 ];
 /** Permissions a step may declare. */
@@ -784,6 +794,16 @@ function validateWorkflow(raw: unknown, file?: string): LoadedWorkflow {
         `${at}: continue_on_error must be true or false, got ${typeName(continueOnError)}`,
       );
     }
+    const result = value.result;
+    if (result !== undefined && result !== "object" && result !== "json") {
+      problems.push(
+        `${at}: result must be "object" or "json", got ${
+          typeof result === "string" ? `"${shown(result)}"` : typeName(result)
+        }`,
+      );
+    } else if (result !== undefined && language !== "shell") {
+      problems.push(`${at}: result applies to shell steps only; this one is ${language}`);
+    }
     const permissions = checkPermissions(value.permissions, at, problems);
     const func = value.func ?? value.function;
     if (value.func !== undefined && value.function !== undefined) {
@@ -804,6 +824,7 @@ function validateWorkflow(raw: unknown, file?: string): LoadedWorkflow {
       retryDelay: retryDelay ?? DEFAULT_RETRY_DELAY,
       continueOnError: continueOnError === true,
       memoryMb,
+      ...(result === "object" || result === "json" ? { result } : {}),
       permissions,
     };
   }

@@ -44,16 +44,25 @@ export function inputVariable(stepName: string): string {
 }
 
 /**
- * A shell step's result from its output: the whole stdout if it is JSON,
- * else the first stdout line that is a JSON object, else
- * `{stdout, stderr, exit_code}` with both streams trimmed.
+ * A shell step's result from its output, as the reference engine makes it:
+ * the whole stdout if it is a JSON object (a heredoc over several lines,
+ * say), else the first stdout line that is a JSON object, else `{stdout,
+ * stderr, exit_code}` with both streams trimmed. With `result = "json"`
+ * the whole stdout may be any JSON value (`42`, a list).
  */
-export function shellResult(stdout: string, stderr: string, exitCode: number): JsonText {
+export function shellResult(
+  stdout: string,
+  stderr: string,
+  exitCode: number,
+  mode: "object" | "json" = "object",
+): JsonText {
   const whole = stdout.trim();
   if (whole) {
-    try {
-      return compactJson(whole);
-    } catch { /* not JSON as a whole */ }
+    if (mode === "json" || (whole.startsWith("{") && whole.endsWith("}"))) {
+      try {
+        return compactJson(whole);
+      } catch { /* not JSON as a whole */ }
+    }
     for (const line of whole.split("\n")) {
       const text = line.trim();
       if (!text.startsWith("{") || !text.endsWith("}")) continue;
@@ -205,7 +214,7 @@ async function runShell(ctx: StepContext): Promise<JsonText> {
         : `exited with code ${status.code}`;
       throw new StepError(`step '${step.name}' (shell) ${how}${tail ? `:\n${tail}` : ""}`);
     }
-    return shellResult(out, err, status.code);
+    return shellResult(out, err, status.code, step.result);
   } finally {
     abort.dispose();
   }

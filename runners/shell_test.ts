@@ -3,16 +3,31 @@ import { defineWorkflow } from "../lib/workflow.ts";
 import { inputVariable, shellResult, shellRunner } from "./shell.ts";
 import { loneStep } from "./_lone_step.ts";
 
-Deno.test("shellResult() takes the whole stdout when it is JSON, compacted", () => {
-  assert.equal(
-    shellResult('{\n  "a": [1, 2],\n  "big": 9007199254740993\n}\n', "", 0),
-    '{"a":[1,2],"big":9007199254740993}',
-  );
-  assert.equal(shellResult("42\n", "", 0), "42");
+Deno.test("shellResult() takes the first stdout line that is a JSON object, as the reference engine does", () => {
+  assert.equal(shellResult('preparing\n{"n": 1}\n{"n": 2}\ndone', "", 0), '{"n":1}');
+  // Other JSON values, and an object over several lines, are stdout like any text.
+  for (
+    const stdout of ["42", "true", "[1,2]", '"hi"', "      12 file.txt", 'log\n{\n  "a": 1\n}']
+  ) {
+    assert.equal(
+      shellResult(`${stdout}\n`, "", 0),
+      JSON.stringify({ stdout: stdout.trim(), stderr: "", exit_code: 0 }),
+      stdout,
+    );
+  }
 });
 
-Deno.test("shellResult() falls back to the first stdout line that is a JSON object", () => {
-  assert.equal(shellResult('preparing\n{"n": 1}\n{"n": 2}\ndone', "", 0), '{"n":1}');
+Deno.test("shellResult() takes the whole stdout when it is a JSON object, over several lines too", () => {
+  assert.equal(shellResult('{\n  "a": [1, 2]\n}\n', "", 0), '{"a":[1,2]}');
+});
+
+Deno.test('shellResult() with result = "json" takes the whole stdout when it is JSON, compacted', () => {
+  assert.equal(
+    shellResult('{\n  "a": [1, 2],\n  "big": 9007199254740993\n}\n', "", 0, "json"),
+    '{"a":[1,2],"big":9007199254740993}',
+  );
+  assert.equal(shellResult("42\n", "", 0, "json"), "42");
+  assert.equal(shellResult('log\n{"n": 1}\n', "", 0, "json"), '{"n":1}');
 });
 
 Deno.test("shellResult() otherwise returns stdout, stderr and the exit code, trimmed", () => {

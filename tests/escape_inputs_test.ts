@@ -310,7 +310,7 @@ function run()
   for i = 1, 499 do cur.a = {}; cur = cur.a end
   return t
 end]] },
-  sh = { language = "shell", code = [[s=$(printf '%*s' 501 ''); echo "\${s// /[}\${s// /]}"]] },
+  sh = { language = "shell", result = "json", code = [[s=$(printf '%*s' 501 ''); echo "\${s// /[}\${s// /]}"]] },
 } }
 `,
     );
