@@ -212,6 +212,16 @@ end
 
 -- The next free index in the output of the encoding under way (faster than #out).
 local n = 0
+-- Results only (nil for workflow tables): where a number JSON cannot hold
+-- became null, as the reference engine (serde_json) makes it, for one warning.
+local changed
+-- A table whose keys are all positive integers is an array when it has no
+-- holes, or (as the reference engine makes it) holes that leave it at least
+-- half full or end by index 10: {[1] = "a", [3] = "c"} is ["a", null, "c"].
+-- Sparser ones are objects with the indexes as keys.
+local function is_array(count, max)
+  return count > 0 and (max == count or max <= 10 or max <= 2 * count)
+end
 local function encode(value, path, lenient, out, seen, depth)
   local t = type(value)
   if t == "nil" then
@@ -222,7 +232,11 @@ local function encode(value, path, lenient, out, seen, depth)
     if mtype(value) == "integer" then
       n = n + 1; out[n] = format("%d", value)
     elseif value ~= value or value == huge or value == -huge then
-      fail_at(path, "a number that JSON cannot hold (" .. tostring(value) .. ") at ")
+      if not changed then
+        fail_at(path, "a number that JSON cannot hold (" .. tostring(value) .. ") at ")
+      end
+      changed[#changed + 1] = value
+      n = n + 1; out[n] = "null"
     else
       n = n + 1; out[n] = float_text(value)
     end
@@ -243,7 +257,7 @@ local function encode(value, path, lenient, out, seen, depth)
         all_positive_integers = false
       end
     end
-    if all_positive_integers and (getmetatable(value) == ARRAY or (count > 0 and max == count)) then
+    if all_positive_integers and (getmetatable(value) == ARRAY or is_array(count, max)) then
       n = n + 1; out[n] = "["
       for i = 1, max do
         if i > 1 then n = n + 1; out[n] = "," end
@@ -444,7 +458,15 @@ ok, r = guarded(function(i)
   return result
 end, inputs)
 if not ok then return r end
+changed = {}
 local encoded, json = pcall(to_json, r[2], "result", false)
+local became_null = changed
+changed = nil
 if not encoded then return "T" .. json end
+if #became_null > 0 then
+  local more = #became_null > 1 and (" and " .. (#became_null - 1) .. " more") or ""
+  emit("stderr", "warning: the result held the number " .. tostring(became_null[1]) .. more ..
+    ", which JSON cannot hold: returned as null\n")
+end
 return "R" .. json
 `;

@@ -50,11 +50,35 @@ Deno.test("runLuaChunk() names the key path of a value that is not JSON data", a
     kind: "bad_result",
     message: "a table that contains itself at result.list[1].self",
   });
-  const nan = await step(`function run() return { ["odd key"] = 0/0 } end`);
-  assert.match(
-    (nan.outcome as { message: string }).message,
-    /JSON cannot hold .* at result\["odd key"\]/,
+});
+
+Deno.test("runLuaChunk(): a result's 0/0 and math.huge become null with one warning, as the reference engine makes them; sparse arrays keep their holes", async () => {
+  const nan = await step(
+    `function run() return { ["odd key"] = 0/0, big = { math.huge, -math.huge } } end`,
   );
+  assert.equal(result(nan.outcome), '{"big":[null,null],"odd key":null}');
+  assert.match(
+    nan.output,
+    /^warning: the result held the number .* and 2 more, which JSON cannot hold: returned as null\n$/,
+  );
+  const sparse = await step(
+    `function run() return { a = { [1] = "a", [3] = "c" }, b = { [2] = 1, [40] = 2 }, c = { [10] = true } } end`,
+  );
+  assert.equal(
+    result(sparse.outcome),
+    '{"a":["a",null,"c"],"b":{"2":1,"40":2},"c":[null,null,null,null,null,null,null,null,null,true]}',
+  );
+  // A workflow table is not converted: a number JSON cannot hold there is an error.
+  const table = await runLuaChunk(
+    {
+      mode: "workflow",
+      chunkName: "=w",
+      code: "workflow = { steps = { s = { timeout = 0/0 } } }",
+      inputs: "{}",
+    },
+    { interrupted: () => false, output: () => {} },
+  );
+  assert.match(JSON.stringify(table), /JSON cannot hold/);
 });
 
 Deno.test("runLuaChunk() captures print output and reports a missing run()", async () => {

@@ -292,3 +292,21 @@ Deno.test('a shell step\'s result is a stdout line that is a JSON object, as in 
   assert.equal(refused.code, 2);
   assert.match(refused.stderr, /result applies to shell steps only; this one is lua/);
 });
+
+Deno.test("Lua results as the reference engine makes them: sparse arrays keep their holes, 0/0 and math.huge become null with a warning", async () => {
+  const file = await writeWorkflow("lua_results", {
+    l: {
+      language: "lua",
+      code:
+        'function run() return { sparse = { [1] = "a", [3] = "c" }, nan = 0/0, huge = math.huge } end',
+    },
+  });
+  const result = await hwfe(["run", "--json", file]);
+  const run = runJson(result);
+  assert.equal(run.status, "succeeded", result.stderr);
+  assert.deepEqual(run.steps.l.result, { sparse: ["a", null, "c"], nan: null, huge: null });
+  assert.match(
+    result.stderr,
+    /\[l\] warning: the result held the number .* and 1 more, which JSON cannot hold: returned as null/,
+  );
+});
