@@ -203,7 +203,10 @@ function grantsFrom(flags: RunFlags): Grants {
 function rerunArgs(flags: string[]): string[] {
   const names = new Set(flags.map((f) => f.split("=")[0]));
   const args = Deno.args.filter((arg) => !names.has(arg.split("=")[0]));
-  args.splice(args.indexOf("run") + 1, 0, ...flags);
+  const run = args.indexOf("run");
+  // `hwfe flow.lua`: the flags go after the file, which must stay first.
+  if (run < 0) return [...args, ...flags];
+  args.splice(run + 1, 0, ...flags);
   return args;
 }
 
@@ -506,7 +509,12 @@ export async function main(args: string[]): Promise<number> {
       program.outputHelp({ error: true });
       return ExitCode.usage;
     }
-    await program.parseAsync(bareGrantFlags(args), { from: "user" });
+    // `hwfe flow.lua` runs it, as the reference engine's command line does.
+    const shorthand = args[0]?.endsWith(".lua") &&
+      !program.commands.some((command) => command.name() === args[0]);
+    await program.parseAsync(bareGrantFlags(shorthand ? ["run", ...args] : args), {
+      from: "user",
+    });
     return code;
   } catch (error) {
     if (error instanceof CommanderError) {

@@ -310,3 +310,21 @@ Deno.test("Lua results as the reference engine makes them: sparse arrays keep th
     /\[l\] warning: the result held the number .* and 1 more, which JSON cannot hold: returned as null/,
   );
 });
+
+Deno.test("hwfe FILE.lua runs the workflow, as the reference engine's command line does", async () => {
+  const file = await writeWorkflow("short", {
+    s: { language: "lua", code: "function run() return 5 end" },
+  });
+  const result = await hwfe([file, "--json"]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(runJson(result).steps.s.result, 5);
+  const typo = await hwfe(["rnu", file]);
+  assert.equal(typo.code, 2);
+  // The flags a refused run suggests keep the shorthand working.
+  const shell = await writeWorkflow("short_shell", { s: { language: "shell", code: "echo '{}'" } });
+  const refused = await hwfe([shell]);
+  assert.equal(refused.code, 2);
+  const rerun = refused.stderr.match(/rerun as: hwfe (.*)$/m)?.[1];
+  assert.equal(rerun, `${shell} --allow-run`);
+  assert.equal((await hwfe([shell, "--allow-run"])).code, 0);
+});
