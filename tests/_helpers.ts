@@ -181,6 +181,8 @@ export interface TestStep {
   retry_delay?: number;
   continue_on_error?: boolean;
   memory_mb?: number;
+  /** Shell: how stdout becomes the result ("object" or "json"). */
+  result?: string;
   permissions?: { read?: string[]; write?: string[]; net?: string[]; env?: string[] };
 }
 
@@ -204,6 +206,7 @@ export async function writeWorkflow(
     (["timeout", "retries", "retry_delay", "continue_on_error", "memory_mb"] as const)
       .filter((field) => s[field] !== undefined)
       .map((field) => `      ${field} = ${s[field]},\n`).join("") +
+    (s.result === undefined ? "" : `      result = ${JSON.stringify(s.result)},\n`) +
     (s.permissions
       ? `      permissions = { ${
         Object.entries(s.permissions).map(([kind, list]) =>

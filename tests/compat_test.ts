@@ -248,7 +248,8 @@ Deno.test("a Python nan or inf in a result becomes null with one warning line, a
 Deno.test('a shell step\'s result is a stdout line that is a JSON object, as in the reference engine; result = "json" takes any JSON', async () => {
   const file = await writeWorkflow("shell_results", {
     number: { language: "shell", code: "echo 42" },
-    list: { language: "shell", code: "echo '[1,2]'" },
+    // result = "json": the whole stdout as any JSON value.
+    list: { language: "shell", result: "json", code: "echo '[1,2]'" },
     pretty: { language: "shell", code: "echo log; printf '{\\n  \"a\": 1\\n}\\n'" },
     object: { language: "shell", code: "echo starting; echo '{\"a\": 1}'" },
     reads: {
@@ -257,15 +258,6 @@ Deno.test('a shell step\'s result is a stdout line that is a JSON object, as in 
       code: 'echo "{\\"from\\": $(parse_input number)}"',
     },
   });
-  const text = await Deno.readTextFile(file);
-  // result = "json": the whole stdout as any JSON value.
-  await Deno.writeTextFile(
-    file,
-    text.replace(
-      '    list = {\n      language = "shell",',
-      '    list = {\n      language = "shell",\n      result = "json",',
-    ),
-  );
   const result = await hwfe(["run", "--allow-run", "--json", file]);
   const run = runJson(result);
   assert.equal(run.status, "succeeded", result.stderr);
@@ -279,15 +271,8 @@ Deno.test('a shell step\'s result is a stdout line that is a JSON object, as in 
   assert.deepEqual(run.steps.object.result, { a: 1 });
   assert.deepEqual(run.steps.reads.result, { from: { stdout: "42", stderr: "", exit_code: 0 } });
   const bad = await writeWorkflow("bad_result", {
-    s: { language: "lua", code: "function run() end" },
+    s: { language: "lua", result: "json", code: "function run() end" },
   });
-  await Deno.writeTextFile(
-    bad,
-    (await Deno.readTextFile(bad)).replace(
-      'language = "lua",',
-      'language = "lua", result = "json",',
-    ),
-  );
   const refused = await hwfe(["validate", bad]);
   assert.equal(refused.code, 2);
   assert.match(refused.stderr, /result applies to shell steps only; this one is lua/);
