@@ -27,6 +27,9 @@ import type { LuaOutcome } from "./lua_sandbox.ts";
  */
 export const LANGUAGES = ["lua", "shell", "python", "javascript", "typescript", "wasm"] as const;
 
+/** The languages whose steps take a `result` field (see {@link Step.result}). */
+const RESULT_LANGUAGES: readonly string[] = ["shell", "javascript", "typescript"];
+
 /**
  * A canonical step language.
  *
@@ -95,10 +98,12 @@ export interface Step {
   /** Memory limit in MiB for this step; the run's `--step-memory` when absent. */
   memoryMb?: number;
   /**
-   * Shell: how stdout becomes the result. "object" (the default, as in the
-   * reference engine): the first line that is a JSON object, else
-   * `{stdout, stderr, exit_code}`. "json": the whole stdout as any JSON
-   * value, else the same.
+   * How the step's output becomes its result. "object" (the default, as in
+   * the reference engine): for shell, the first stdout line that is a JSON
+   * object, else `{stdout, stderr, exit_code}`; for JavaScript and
+   * TypeScript, a primitive wrapped as `{"value": x}` and nothing as `{}`.
+   * "json": shell's whole stdout as any JSON value (else the same), and
+   * JavaScript's value as it is.
    */
   result?: "object" | "json";
   /**
@@ -801,8 +806,12 @@ function validateWorkflow(raw: unknown, file?: string): LoadedWorkflow {
           typeof result === "string" ? `"${shown(result)}"` : typeName(result)
         }`,
       );
-    } else if (result !== undefined && language !== "shell") {
-      problems.push(`${at}: result applies to shell steps only; this one is ${language}`);
+    } else if (result !== undefined && !RESULT_LANGUAGES.includes(language)) {
+      problems.push(
+        `${at}: result applies to ${
+          RESULT_LANGUAGES.join(", ")
+        } steps only; this one is ${language}`,
+      );
     }
     const permissions = checkPermissions(value.permissions, at, problems);
     const func = value.func ?? value.function;

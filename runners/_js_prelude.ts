@@ -3,9 +3,11 @@
  * a Node-style `console` that prints objects readably, the globals
  * `inputs` and `outputResult(value)` the reference engine defines, and
  * `__hwfe.call`, which calls the step's `run(inputs)` and converts its
- * result (or what `outputResult` was given) to JSON text, tagged: R<json>
- * a result, B<what> a result that is not JSON data, N neither run() nor
- * outputResult(). An async `run` gives a promise of such a string.
+ * result (or what `outputResult` was given) to JSON text as JSON.stringify
+ * does, a primitive wrapped as `{"value": x}` as the reference engine does,
+ * tagged: R<json> a result, B<what> a result JSON.stringify would throw on,
+ * N neither run() nor outputResult(). An async `run` gives a promise of
+ * such a string.
  *
  * The prelude is split for speed: QuickJS compiles about 8 KB/ms and
  * nothing is cached across contexts, so only the common path (JS_PRELUDE:
@@ -84,35 +86,60 @@ export const JS_PRELUDE_LAZY = String.raw`
     constructor(message) { this.message = message; }
   }
 
-  function kindOf(value) {
-    if (typeof value === "bigint") return "a BigInt (" + value + "n)";
-    if (typeof value === "symbol") return "a symbol (" + value.toString() + ")";
-    if (typeof value === "function") return "a function" + (value.name ? " (" + value.name + ")" : "");
-    if (value instanceof Map) return "a Map";
-    if (value instanceof Set) return "a Set";
-    if (value instanceof Promise) return "a Promise";
-    return undefined;
-  }
+  const SKIP = {}; // JSON.stringify leaves it out of an object, null in an array
+  const describe = (value) =>
+    typeof value === "function" ? "a function" + (value.name ? " (" + value.name + ")" : "")
+    : typeof value === "symbol" ? "a symbol (" + value.toString() + ")"
+    : typeof value === "number" ? "the number " + value
+    : value instanceof Map ? "a Map of " + value.size
+    : value instanceof Set ? "a Set of " + value.size
+    : "a Promise";
 
-  function toData(value, path, active) {
-    if (value === undefined || value === null) return null;
-    if (typeof value === "string" || typeof value === "boolean") return value;
-    if (typeof value === "number") {
-      if (!Number.isFinite(value)) throw new NotJson("the number " + value + " at " + where(path) + ", which JSON cannot hold");
-      return value;
+  // JSON.stringify's conversion, with the path of every change for the
+  // warning: NaN and Infinity become null, functions and symbols are left out
+  // of objects (null in arrays), a Map, Set or Promise gives its own keys
+  // ({}). What JSON.stringify throws on (a BigInt, a cycle) fails, named.
+  function toData(value, key, path, active, changed) {
+    if (value !== null && (typeof value === "object" || typeof value === "bigint") &&
+        typeof value.toJSON === "function") {
+      value = value.toJSON(key);
     }
-    const kind = kindOf(value);
-    if (kind) {
-      throw new NotJson(kind + " at " + where(path) + ", which is not JSON data; convert it before returning");
+    if (value instanceof Number || value instanceof String || value instanceof Boolean) {
+      value = value.valueOf();
     }
-    if (typeof value.toJSON === "function") return toData(value.toJSON(), path, active);
+    switch (typeof value) {
+      case "string": case "boolean": return value;
+      case "undefined": return SKIP;
+      case "number":
+        if (Number.isFinite(value)) return value;
+        changed.push(describe(value) + " at " + where(path) + " (now null)");
+        return null;
+      case "function": case "symbol":
+        changed.push(describe(value) + " at " + where(path) +
+          (typeof path[path.length - 1] === "number" ? " (now null)" : " (left out)"));
+        return SKIP;
+      case "bigint":
+        throw new NotJson("a BigInt (" + value + "n) at " + where(path) + ", which JSON.stringify cannot convert; convert it (String or Number) before returning");
+    }
+    if (value === null) return null;
     if (path.length >= MAX_DEPTH) throw new NotJson("a value nested more than " + MAX_DEPTH + " levels deep");
     if (active.has(value)) throw new NotJson("a value that contains itself at " + where(path));
+    if (value instanceof Promise || ((value instanceof Map || value instanceof Set) && value.size > 0)) {
+      changed.push(describe(value) + " at " + where(path) + " (now {})");
+    }
     active.add(value);
     try {
-      if (Array.isArray(value)) return value.map((v, i) => toData(v, path.concat([i]), active));
+      if (Array.isArray(value)) {
+        return value.map((v, i) => {
+          const data = toData(v, String(i), path.concat([i]), active, changed);
+          return data === SKIP ? null : data;
+        });
+      }
       const out = Object.create(null); // as in plainData: any key is data
-      for (const k of Object.keys(value)) out[k] = toData(value[k], path.concat([k]), active);
+      for (const k of Object.keys(value)) {
+        const data = toData(value[k], k, path.concat([k]), active, changed);
+        if (data !== SKIP) out[k] = data;
+      }
       return out;
     } finally {
       active.delete(value);
@@ -143,14 +170,23 @@ export const JS_PRELUDE_LAZY = String.raw`
 
   return {
     log(stream, args) { host.write(stream, format(args) + "\n"); },
-    // The result when the fast path met something unusual: data, or B<why not>.
-    encodeUnusual(result) {
+    // The result's data when the fast path met something unusual (after one
+    // warning line if anything changed on the way), or B<why not>.
+    toJsonData(result) {
+      const changed = [];
+      let data;
       try {
-        return "R" + JSON.stringify(toData(result, [], new Set()));
+        data = toData(result, "", [], new Set(), changed);
       } catch (problem) {
-        if (problem instanceof NotJson) return "B" + problem.message;
+        if (problem instanceof NotJson) return { problem: "B" + problem.message };
         throw problem;
       }
+      if (changed.length) {
+        const more = changed.length > 1 ? " and " + (changed.length - 1) + " more" : "";
+        host.write(2, "warning: the result held " + changed[0] + more +
+          ", which JSON cannot hold: converted as JSON.stringify does\n");
+      }
+      return { data: data === SKIP ? null : data };
     },
     // hwfe's file calls: what the run granted this step. Paths outside its
     // grants fail with PermissionDenied (the worker's Deno permissions decide).
@@ -207,20 +243,25 @@ export const JS_PRELUDE = String.raw`
   });
 
   const UNUSUAL = {};
-  // The common case, fast: plain objects, arrays and primitives, no paths kept.
+  const SKIP = {}; // undefined: left out of an object, null in an array
+  // The common case, fast: plain objects, arrays and primitives, no paths
+  // kept, as JSON.stringify converts them; anything else goes to toJsonData.
   function plainData(value, depth) {
     switch (typeof value) {
       case "string": case "boolean": return value;
       case "number": if (Number.isFinite(value)) return value; throw UNUSUAL;
-      case "undefined": return null;
+      case "undefined": return SKIP;
       case "object": break;
       default: throw UNUSUAL;
     }
     if (value === null) return null;
-    if (depth >= 500) throw UNUSUAL; // too deep, or a cycle: toData says which
+    if (depth >= 500) throw UNUSUAL; // too deep, or a cycle: toJsonData says which
     if (Array.isArray(value)) {
       const out = new Array(value.length);
-      for (let i = 0; i < value.length; i++) out[i] = plainData(value[i], depth + 1);
+      for (let i = 0; i < value.length; i++) {
+        const data = plainData(value[i], depth + 1);
+        out[i] = data === SKIP ? null : data;
+      }
       return out;
     }
     const proto = Object.getPrototypeOf(value);
@@ -228,16 +269,29 @@ export const JS_PRELUDE = String.raw`
     // No prototype: on a {}, out["__proto__"] = v would set the prototype
     // instead of adding the key, and JSON data may hold any key.
     const out = Object.create(null);
-    for (const k of Object.keys(value)) out[k] = plainData(value[k], depth + 1);
+    for (const k of Object.keys(value)) {
+      const data = plainData(value[k], depth + 1);
+      if (data !== SKIP) out[k] = data;
+    }
     return out;
   }
-  function encode(result) {
+  // As the reference engine gives a result: a primitive wrapped as
+  // {"value": x}, nothing (return; or null) as {}. result = "json" on the
+  // step (raw) takes the value as it is.
+  function encode(result, raw) {
     let data;
     try {
       data = plainData(result, 0);
+      if (data === SKIP) data = null;
     } catch (error) {
       if (error !== UNUSUAL) throw error;
-      return helpers().encodeUnusual(result);
+      const converted = helpers().toJsonData(result);
+      if (converted.problem) return converted.problem;
+      data = converted.data;
+    }
+    if (!raw) {
+      if (data === null) data = {};
+      else if (typeof data !== "object") data = { value: data };
     }
     return "R" + JSON.stringify(data);
   }
@@ -245,10 +299,11 @@ export const JS_PRELUDE = String.raw`
   Object.defineProperty(g, "__hwfe", {
     value: Object.freeze({
       settle: (id, ok, json) => helpers().settle(id, ok, json),
-      call() {
-        const orOutput = (result) => encode(result === undefined && output ? output.value : result);
+      call(raw) {
+        const orOutput = (result) =>
+          encode(result === undefined && output ? output.value : result, raw);
         // run may be a function declaration or a top-level const/let.
-        if (typeof run !== "function") return output ? encode(output.value) : "N";
+        if (typeof run !== "function") return output ? encode(output.value, raw) : "N";
         const result = run(inputs);
         return result instanceof Promise ? result.then(orOutput) : orOutput(result);
       },

@@ -71,7 +71,11 @@ export function javascriptRunner(
     warmUp: (count, _workflow, memoryMb) =>
       host.warmUp(runtimes(memoryMb ?? DEFAULT_STEP_MEMORY_MB), count),
     reportsStart: true,
-    run: (ctx) => runOnWorker(host, runtimes(stepMemoryMb(ctx)), ctx, { env: ctx.env ?? {} }),
+    run: (ctx) =>
+      runOnWorker(host, runtimes(stepMemoryMb(ctx)), ctx, {
+        env: ctx.env ?? {},
+        result: ctx.step.result,
+      }),
   };
 }
 
@@ -164,6 +168,7 @@ export function typescriptRunner(
         code: out.code,
         map: out.map,
         env: ctx.env ?? {},
+        result: ctx.step.result,
       };
       return await runOnWorker(host, runtimes(stepMemoryMb(ctx)), ctx, extra);
     },

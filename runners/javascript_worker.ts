@@ -46,6 +46,8 @@ export interface TypeScriptJob {
   /** esbuild's source map, to report positions in the TypeScript source. */
   map: string;
   env: Record<string, string>;
+  /** The step's result field: "json" takes the value unwrapped. */
+  result?: "object" | "json";
 }
 
 /** What any JavaScript job carries (in `WorkerJob.extra`). */
@@ -55,6 +57,8 @@ interface JobExtra {
   map?: string;
   /** The environment variables the run granted the step: `hwfe.env`. */
   env?: Record<string, string>;
+  /** The step's result field: "json" takes the value unwrapped. */
+  result?: "object" | "json";
 }
 
 /** QuickJS's stack for step code; deeper recursion is a clean error. */
@@ -96,7 +100,16 @@ serveSteps({
     const host = new HostCalls(interruptFlag, memoryMb * 1024 * 1024);
     let outcome: WorkerOutcome;
     try {
-      outcome = await runIn(ctx, runtime, code, job.inputs, env, write, host);
+      outcome = await runIn(
+        ctx,
+        runtime,
+        code,
+        job.inputs,
+        env,
+        write,
+        host,
+        extra.result === "json",
+      );
     } catch (error) {
       outcome = { kind: "error", message: String(error), retire: true };
     } finally {
@@ -138,6 +151,7 @@ function runIn(
   env: string,
   write: (stream: "stdout" | "stderr", text: string) => void,
   host: HostCalls,
+  raw: boolean,
 ): WorkerOutcome | Promise<WorkerOutcome> {
   const functions: [string, (...args: QuickJSHandle[]) => QuickJSHandle | undefined][] = [
     ["__hwfe_write", (stream, text) => {
@@ -177,7 +191,7 @@ function runIn(
 
   const hwfe = ctx.getProp(ctx.global, "__hwfe");
   const call = ctx.getProp(hwfe, "call");
-  const called = ctx.callFunction(call, hwfe);
+  const called = ctx.callFunction(call, hwfe, raw ? ctx.true : ctx.false);
   call.dispose();
   hwfe.dispose();
   if (called.error) return failure(ctx, called.error);

@@ -126,7 +126,7 @@ function run(): number {
       body: { path: "/hello", method: "POST" },
       type: "application/json",
     });
-    assert.equal(s.typescript.result, 2);
+    assert.deepEqual(s.typescript.result, { value: 2 });
     assert.deepEqual(s.wasi.result, { exit_code: 0, stderr: "", stdout: "a,1\nb,2\n00" });
     const out = (name: string) => Deno.readTextFile(`${dir}/out/${name}`);
     assert.equal(await out("lua.txt"), "from lua 2\n");
@@ -185,9 +185,9 @@ def run():
       "data/private/p.txt: Permission denied (not granted to this step: declare it in permissions.read and run with --allow-read)",
   });
   assert.deepEqual(s.python_file.result, { csv: "a,1\nb,2\n", listing: "denied", other: "denied" });
-  assert.equal(
+  assert.deepEqual(
     s.undeclared.result,
-    "PermissionDenied",
+    { value: "PermissionDenied" },
     "-A grants nothing a step does not declare",
   );
 });
@@ -258,7 +258,7 @@ Deno.test("file grants: --deny-read wins; a deny inside a grant is enforced in a
       "data/private/p.txt: Permission denied (not granted to this step: declare it in permissions.read and run with --allow-read)",
   });
   assert.equal(s.python.result, 8);
-  assert.equal(s.javascript.result, "PermissionDenied");
+  assert.deepEqual(s.javascript.result, { value: "PermissionDenied" });
 
   const denied = await hwfe(["run", "--allow-read", "--deny-read=data", file], { cwd: dir });
   assert.equal(denied.code, 2);

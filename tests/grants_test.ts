@@ -59,7 +59,7 @@ Deno.test("--allow-env: each language sees exactly the variables it declared and
   assert.deepEqual(s.python.result, ["s3cret-token", null]);
   assert.equal(s.python_later.result, null, "a granted variable does not outlive its step");
   assert.deepEqual(s.javascript.result, { env: { HWFE_TOKEN: "s3cret-token" }, frozen: true });
-  assert.equal(s.typescript.result, "s3cret-token");
+  assert.deepEqual(s.typescript.result, { value: "s3cret-token" });
   assert.deepEqual(
     (s.wasi.result as { stdout: string }).stdout.split("\u0000").filter((x) => x),
     ["HWFE_TOKEN=s3cret-token"],

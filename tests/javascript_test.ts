@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { hwfe, runFile, runJson, writeWorkflow } from "./_helpers.ts";
 
-Deno.test("JavaScript: Node-style code, inputs as objects, undefined as null, async run", async () => {
+Deno.test("JavaScript: Node-style code, inputs as objects, results as JSON.stringify makes them, async run", async () => {
   const file = await writeWorkflow("js", {
     seed: {
       language: "lua",
@@ -37,7 +37,6 @@ Deno.test("JavaScript: Node-style code, inputs as objects, undefined as null, as
     top: 3,
     mean: "2.00",
     when: "1970-01-01T00:00:00.000Z",
-    missing: null,
     holes: [null, 1],
     stamp: "1970-01-01T00:00:00.000Z",
   });
@@ -45,7 +44,7 @@ Deno.test("JavaScript: Node-style code, inputs as objects, undefined as null, as
     'report for Zoë { sorted: [ 3, 2, 1 ], mean: "2.00" }',
     "3 scores",
   ]);
-  assert.deepEqual(run.steps.later.result, ["holes", "mean", "missing", "stamp", "top", "when"]);
+  assert.deepEqual(run.steps.later.result, ["holes", "mean", "stamp", "top", "when"]);
 });
 
 Deno.test("JavaScript: errors name the step, with the step's own line numbers", async () => {
@@ -57,9 +56,7 @@ Deno.test("JavaScript: errors name the step, with the step's own line numbers", 
     },
     syntax: { language: "js", code: "function run() {\n  return {;\n}\n" },
     no_run: { language: "js", code: "const x = 1;\n" },
-    a_function: { language: "js", code: "function run() {\n  return { f() {} };\n}\n" },
     a_bigint: { language: "js", code: "function run() {\n  return [1n];\n}\n" },
-    a_symbol: { language: "js", code: "function run() {\n  return { s: Symbol('x') };\n}\n" },
     a_cycle: {
       language: "js",
       code: "function run() {\n  const a = {};\n  a.self = a;\n  return a;\n}\n",
@@ -80,9 +77,7 @@ Deno.test("JavaScript: errors name the step, with the step's own line numbers", 
     /^step 'syntax' \(javascript\): syntax error: .* \(line 2, column \d+\)$/,
   );
   assert.equal(e.no_run, "step 'no_run' (javascript): no run() function defined");
-  assert.match(e.a_function!, /^step 'a_function' returned a function \(f\) at result\.f,/);
   assert.match(e.a_bigint!, /^step 'a_bigint' returned a BigInt \(1n\) at result\[0\],/);
-  assert.match(e.a_symbol!, /^step 'a_symbol' returned a symbol \(Symbol\(x\)\) at result\.s,/);
   assert.match(e.a_cycle!, /^step 'a_cycle' returned a value that contains itself at result\.self/);
   assert.equal(e.a_string, "step 'a_string' (javascript): Uncaught \"plain string\"");
   assert.match(e.never!, /never settles/);
@@ -132,7 +127,7 @@ Deno.test("JavaScript: no host access, runaway code, memory bombs and deep recur
   assert.match(run.steps.deep.error!, /^step 'deep' \(javascript\): InternalError: stack overflow/);
   assert.match(run.steps.deep.error!, /\[previous frame repeated \d+ more times\]/);
   assert.equal(run.steps.after.status, "skipped");
-  assert.equal(run.steps.independent.result, "ok");
+  assert.deepEqual(run.steps.independent.result, { value: "ok" });
 });
 
 Deno.test("TypeScript: transpiled by esbuild, types unchecked, errors at the step's own lines", async () => {
@@ -165,7 +160,7 @@ function run(inputs: Record<string, unknown>): { total: number; enumValue: strin
   const { result, run } = await runFile(file, "--keep-going");
   assert.equal(result.code, 1);
   assert.deepEqual(run.steps.typed.result, { total: 7, enumValue: "red" });
-  assert.equal(run.steps.wrong_types.result, "not a number");
+  assert.deepEqual(run.steps.wrong_types.result, { value: "not a number" });
   assert.equal(
     run.steps.thrown.error,
     "step 'thrown' (typescript): RangeError: bad x\n    at run (step thrown:5:13)",
@@ -189,7 +184,7 @@ Deno.test("TypeScript: transpiled steps are cached per workflow, and a change or
   const run = async () => {
     const result = await hwfe(["run", "--json", "-q", file], { env: { HWFE_CACHE_DIR: cache } });
     assert.equal(result.code, 0, result.stderr);
-    return runJson(result).steps.s.result;
+    return (runJson(result).steps.s.result as { value: number }).value;
   };
   const cached = () => [...Deno.readDirSync(`${cache}/typescript`)].map((e) => e.name);
   await write(1);
@@ -276,7 +271,7 @@ function run() {
     remove_dir: "undefined",
     still: "kept",
   });
-  assert.equal(run.steps.ts.result, notADirectory("read", "a.txt/"));
+  assert.deepEqual(run.steps.ts.result, { value: notADirectory("read", "a.txt/") });
   assert.deepEqual(run.steps.write_only.result, [
     `IsADirectory: write ${dir}/out/f.txt/: a path ending in '/' names a directory, ` +
     "so no file can be written there",
