@@ -177,12 +177,16 @@ local ESCAPES = { ['"'] = '\\"', ["\\"] = "\\\\", ["\b"] = "\\b", ["\f"] = "\\f"
   ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
 local function escape_char(c) return ESCAPES[c] or format("\\u%04x", byte(c)) end
 
+-- The shortest text that reads back as the same float, and reads as a float:
+-- 6/2 is 3.0 in Lua and stays 3.0 in JSON, as serde_json writes it.
 local function float_text(v)
+  local s
   for digits = 14, 17 do
-    local s = format("%." .. digits .. "g", v)
-    if tonumber(s) == v then return s end
+    s = format("%." .. digits .. "g", v)
+    if tonumber(s) == v then break end
   end
-  return format("%.17g", v)
+  if not find(s, "[.eEn]") then s = s .. ".0" end
+  return s
 end
 
 -- Results and inputs nested deeper than this are refused, as Python's are:

@@ -38,6 +38,9 @@ type Reviver = (key: string, value: unknown, context?: { source?: string }) => u
 const parseWithSource = JSON.parse as (text: string, reviver: Reviver) => unknown;
 const rawJSON = (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON;
 
+/** Whether a value is one of `parseJsonExact`'s numbers kept as their text. */
+export const isRawJson = (JSON as unknown as { isRawJSON(value: unknown): boolean }).isRawJSON;
+
 const INTEGER = /^-?\d+$/;
 
 /** A reviver that passes integers beyond 2^53 to `convert` as their source text. */
@@ -49,8 +52,30 @@ function bigIntegers(convert: (source: string) => unknown): Reviver {
       : value;
 }
 
-const keepRaw = bigIntegers(rawJSON);
 const toBigInt = bigIntegers(BigInt);
+
+/**
+ * The text of a float whose value is a whole number, so that it reads back
+ * as a float: 2.0 stays 2.0, as serde_json and Python write it, where
+ * JavaScript would write 2.
+ */
+function floatText(value: number): string {
+  if (Object.is(value, -0)) return "-0.0";
+  const text = String(value);
+  return /[e.]/.test(text) ? text : `${text}.0`;
+}
+
+/**
+ * A reviver that keeps every number as its text says: integers beyond 2^53
+ * exact and floats that are whole numbers (2.0, 1e3) floats. JSON.stringify
+ * writes the values it gives back as that text.
+ */
+const keepExact: Reviver = (_key, value, context) => {
+  if (typeof value !== "number" || !context?.source) return value;
+  const integer = INTEGER.test(context.source);
+  if (integer) return Number.isSafeInteger(value) ? value : rawJSON(context.source);
+  return Number.isInteger(value) ? rawJSON(floatText(value)) : value;
+};
 
 /**
  * Whether the text may hold an integer too big for a double: an integer
@@ -62,12 +87,32 @@ const toBigInt = bigIntegers(BigInt);
 const MAY_HOLD_BIG_INTEGER = /(?<![\d.eE+-])-?\d{16,}(?![\d.eE])/;
 
 /**
+ * Whether the text may hold a float that is a whole number (2.0, 2.000,
+ * 1e3), which plain `JSON.parse` and `JSON.stringify` would turn into an
+ * integer. As above, a match inside a string only costs speed.
+ */
+const MAY_HOLD_WHOLE_FLOAT = /\d\.0*(?!\d)|\d[eE]/;
+
+/**
  * Parses JSON text and returns it in compact form, keeping integers of any
- * size exact. Throws `SyntaxError` when `text` is not JSON.
+ * size exact and floats floats (2.0 stays 2.0). Throws `SyntaxError` when
+ * `text` is not JSON.
  */
 export function compactJson(text: string): JsonText {
-  if (!MAY_HOLD_BIG_INTEGER.test(text)) return JSON.stringify(JSON.parse(text));
-  return JSON.stringify(parseWithSource(text, keepRaw));
+  return JSON.stringify(parseJsonExact(text));
+}
+
+/**
+ * Parses JSON text into values that `stringifyJson` (or `JSON.stringify`)
+ * writes back exactly as the text said: integers beyond 2^53 and floats
+ * that are whole numbers come back as `JSON.rawJSON` objects. For text
+ * that is parsed only to be written again; read values with `parseJson`.
+ */
+export function parseJsonExact(text: string): unknown {
+  if (!MAY_HOLD_BIG_INTEGER.test(text) && !MAY_HOLD_WHOLE_FLOAT.test(text)) {
+    return JSON.parse(text);
+  }
+  return parseWithSource(text, keepExact);
 }
 
 /** Parses JSON text; integers beyond 2^53 become `bigint`. */

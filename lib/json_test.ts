@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { compactJson, jsonObjectOf, parseJson, stringifyJson } from "./json.ts";
+import { compactJson, jsonObjectOf, parseJson, parseJsonExact, stringifyJson } from "./json.ts";
 
 Deno.test("compactJson() compacts JSON text and keeps big integers exact", () => {
   assert.equal(
@@ -22,8 +22,20 @@ Deno.test("jsonObjectOf() builds an object from members that are JSON text", () 
 Deno.test("compactJson() keeps big integers exact next to long floats and exponents", () => {
   assert.equal(
     compactJson('{"f": 142.85714285714286, "e": 1e-1234567890123456, "n": -9007199254740993}'),
-    '{"f":142.85714285714286,"e":0,"n":-9007199254740993}',
+    '{"f":142.85714285714286,"e":0.0,"n":-9007199254740993}',
   );
   assert.equal(compactJson("[12345678901234567890]"), "[12345678901234567890]");
   assert.equal(compactJson("[0.12345678901234567]"), JSON.stringify([0.12345678901234567]));
+});
+
+Deno.test("compactJson() and parseJsonExact() keep floats that are whole numbers floats", () => {
+  assert.equal(
+    compactJson('[2.0, 2.000, -0.0, 1e3, 1.5e1, 2.5, 3, "2.0", 1e300, 12345678901234567890.0]'),
+    '[2.0,2.0,-0.0,1000.0,15.0,2.5,3,"2.0",1e+300,12345678901234567000.0]',
+  );
+  assert.equal(
+    stringifyJson(parseJsonExact('{"a":[6.0,{"b":9007199254740993}]}')),
+    '{"a":[6.0,{"b":9007199254740993}]}',
+  );
+  assert.deepEqual(parseJson("[2.0]"), [2]);
 });

@@ -7,7 +7,7 @@
  */
 
 import type { RunEvent, RunResult, StepReport } from "./events.ts";
-import { parseJson, stringifyJson } from "./json.ts";
+import { parseJsonExact, stringifyJson } from "./json.ts";
 
 /**
  * What a terminal may act on rather than show: C0 controls but tab, then
@@ -265,7 +265,7 @@ export function resultToJson(result: RunResult): string {
     level: s.level,
     start: seconds(s.startMs) ?? null,
     duration: seconds(s.durationMs) ?? null,
-    ...(s.result !== undefined ? { result: parseJson(s.result) } : {}),
+    ...(s.result !== undefined ? { result: parseJsonExact(s.result) } : {}),
     ...(s.error !== undefined ? { error: s.error } : {}),
     ...(s.attempts !== undefined ? { attempts: s.attempts } : {}),
     ...(s.attemptErrors?.length ? { attempt_errors: s.attemptErrors } : {}),
