@@ -23,7 +23,7 @@
 
 import { ConsoleStdout, File, OpenFile, WASI } from "npm:@bjorn3/browser_wasi_shim@0.4.2";
 import wabtInit from "npm:wabt@1.0.39";
-import { compactJson, stringifyJson } from "../lib/json.ts";
+import { compactJson, isRawJson, parseJsonExact, stringifyJson } from "../lib/json.ts";
 import { serveSteps } from "../lib/step_worker.ts";
 import type { WorkerOutcome } from "../lib/step_host.ts";
 import { shellResult } from "./shell.ts";
@@ -134,7 +134,7 @@ serveSteps({
       if (exported(wasm.func, "function")) {
         const fn = api[wasm.func] as (...args: number[]) => unknown;
         if (usesWasi) wasi.initialize(instance as never);
-        if (fn.length === 0) return codeResult(wasm, fn());
+        if (fn.length === 0) return codeResult(wasm, fn(), job.inputs);
         if (fn.length === 2 && exported("memory", "memory") && exported("alloc", "function")) {
           return jsonCall(wasm, api, fn, job.inputs);
         }
@@ -197,8 +197,12 @@ async function compileWat(name: string, wat: string): Promise<Uint8Array> {
   }
 }
 
-/** Convention 1: the reference engine's result for a return code. */
-function codeResult(wasm: WasmJob, returned: unknown): WorkerOutcome {
+/**
+ * Convention 1: the reference engine's result for a return code, field for
+ * field: `wasm_execution`, `input_summary` when there are inputs, and
+ * `processed_data`.
+ */
+function codeResult(wasm: WasmJob, returned: unknown, inputs: string): WorkerOutcome {
   const code = Number(returned);
   if (!Number.isInteger(code)) {
     return fail(`export '${wasm.func}' returned ${String(returned)}, not an i32 code`);
@@ -208,6 +212,8 @@ function codeResult(wasm: WasmJob, returned: unknown): WorkerOutcome {
       `export '${wasm.func}' returned code ${code} (0 is success, 1-10 a warning, anything else a failure)`,
     );
   }
+  const summary = inputSummary(inputs);
+  const timestamp = new Date().toISOString();
   return {
     kind: "result",
     json: stringifyJson({
@@ -215,11 +221,45 @@ function codeResult(wasm: WasmJob, returned: unknown): WorkerOutcome {
         module: wasm.moduleName,
         function: wasm.func,
         return_code: code,
-        status: code === 0 ? "success" : "warning",
+        status: code === 0 ? "success" : "error",
         input_count: wasm.inputCount,
       },
+      ...(Object.keys(summary).length ? { input_summary: summary } : {}),
+      processed_data: code === 0
+        ? { success: true, message: "WASM processing completed successfully", timestamp }
+        : {
+          warning: true,
+          message: `WASM processing completed with warning code ${code}`,
+          timestamp,
+        },
     }),
   };
+}
+
+/**
+ * Each input described as the reference engine describes it: `array[n]`,
+ * `object[n]` (n members), `string[n]` (n bytes of UTF-8, as Rust counts),
+ * `number[x]` and `bool[x]` (x the value as JSON writes it), `null`; keyed
+ * by step name, in name order.
+ */
+function inputSummary(inputs: string): Record<string, string> {
+  const byName = parseJsonExact(inputs) as Record<string, unknown>;
+  const summary: Record<string, string> = {};
+  for (const name of Object.keys(byName).sort()) {
+    const value = byName[name];
+    summary[name] = value === null
+      ? "null"
+      : Array.isArray(value)
+      ? `array[${value.length}]`
+      : typeof value === "string"
+      ? `string[${encoder.encode(value).length}]`
+      : typeof value === "boolean"
+      ? `bool[${value}]`
+      : typeof value === "number" || isRawJson(value)
+      ? `number[${JSON.stringify(value)}]`
+      : `object[${Object.keys(value as object).length}]`;
+  }
+  return summary;
 }
 
 /** Convention 2: inputs JSON in the module's memory, result JSON back. */
