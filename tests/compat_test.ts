@@ -17,6 +17,7 @@ import {
   runJson,
   spawnHwfe,
   SUITE_CACHE,
+  type TestStep,
   writeWorkflow,
 } from "./_helpers.ts";
 
@@ -153,7 +154,7 @@ Deno.test("as in the reference engine: inputs is a global in JavaScript and Pyth
   assert.deepEqual(run.steps.js_global.result, { v: 7, again: 7 });
   assert.deepEqual(run.steps.js_output.result, { doubled: 14 });
   assert.deepEqual(run.steps.js_output_in_run.result, { from: "run" });
-  assert.equal(run.steps.ts_global.result, 8);
+  assert.deepEqual(run.steps.ts_global.result, { value: 8 });
   assert.equal(run.steps.py_module.result, 21);
 });
 
@@ -275,7 +276,10 @@ Deno.test('a shell step\'s result is a stdout line that is a JSON object, as in 
   });
   const refused = await hwfe(["validate", bad]);
   assert.equal(refused.code, 2);
-  assert.match(refused.stderr, /result applies to shell steps only; this one is lua/);
+  assert.match(
+    refused.stderr,
+    /result applies to shell, javascript, typescript steps only; this one is lua/,
+  );
 });
 
 Deno.test("Lua results as the reference engine makes them: sparse arrays keep their holes, 0/0 and math.huge become null with a warning", async () => {
@@ -312,4 +316,146 @@ Deno.test("hwfe FILE.lua runs the workflow, as the reference engine's command li
   const rerun = refused.stderr.match(/rerun as: hwfe (.*)$/m)?.[1];
   assert.equal(rerun, `${shell} --allow-run`);
   assert.equal((await hwfe([shell, "--allow-run"])).code, 0);
+});
+
+Deno.test('JavaScript results as the reference engine makes them: JSON.stringify\'s conversion with one warning, a primitive as {"value": x}, nothing as {}', async () => {
+  const js = (code: string, extra: Partial<TestStep> = {}): TestStep => ({
+    language: "javascript",
+    code,
+    ...extra,
+  });
+  const file = await writeWorkflow("js_results", {
+    number: js("function run() { return 42; }"),
+    text: js("function run() { return 'hi'; }"),
+    no: js("function run() { return false; }"),
+    nothing: js("function run() { return; }"),
+    null_: js("function run() { return null; }"),
+    output: js("outputResult(5);"),
+    list: js("function run() { return [1, undefined, () => 1, NaN]; }"),
+    object: js(
+      "function run() { return { a: NaN, b: -Infinity, u: undefined, f() {}, s: new Set([1]), m: new Map(), d: new Date(0) }; }",
+    ),
+    typed: { language: "typescript", code: "function run(): number { return 8; }" },
+    raw: js("function run() { return 42; }", { result: "json" }),
+    reads: js("function run(inputs) { return inputs.number.value + 1; }", {
+      depends_on: ["number"],
+      result: "json",
+    }),
+    big: js("function run() { return { b: 10n }; }", { continue_on_error: true }),
+    cycle: js("function run() { const a = {}; a.self = a; return a; }", {
+      continue_on_error: true,
+    }),
+  });
+  const result = await hwfe(["run", "--json", file]);
+  const run = runJson(result);
+  const results = Object.fromEntries(
+    Object.entries(run.steps).map(([name, step]) => [name, step.result]),
+  );
+  assert.deepEqual(results, {
+    number: { value: 42 },
+    text: { value: "hi" },
+    no: { value: false },
+    nothing: {},
+    null_: {},
+    output: { value: 5 },
+    list: [1, null, null, null],
+    object: { a: null, b: null, s: {}, m: {}, d: "1970-01-01T00:00:00.000Z" },
+    typed: { value: 8 },
+    raw: 42,
+    reads: 43,
+    big: undefined,
+    cycle: undefined,
+  });
+  assert.match(run.steps.big.error ?? "", /a BigInt \(10n\) at result\.b/);
+  assert.match(run.steps.cycle.error ?? "", /a value that contains itself at result\.self/);
+  const warnings = result.stderr.split("\n").filter((line) => line.includes("warning:"));
+  assert.deepEqual(warnings, [
+    "[list] warning: the result held a function at result[2] (now null) and 1 more, which JSON cannot hold: converted as JSON.stringify does",
+    "[object] warning: the result held the number NaN at result.a (now null) and 3 more, which JSON cannot hold: converted as JSON.stringify does",
+  ]);
+});
+
+Deno.test("floats stay floats through every language, as serde_json keeps them: Python 10/5 and Lua 6/2 reach dependents as 2.0 and 3.0", async () => {
+  const file = await writeWorkflow("floats", {
+    py: { code: "def run():\n    return {'q': 10/5, 'f': 3.0, 'i': 3, 'big': 2**64}\n" },
+    lua: { language: "lua", code: "function run() return { q = 6/2, i = 6//2, e = 1e3 } end" },
+    py_sees: {
+      depends_on: ["py", "lua"],
+      code: "def run(inputs):\n" +
+        "    py, lua = inputs['py'], inputs['lua']\n" +
+        "    return {'text': f\"{py['q']} {py['f']} {py['i']} {lua['q']} {lua['i']} {lua['e']}\",\n" +
+        "            'types': [type(v).__name__ for v in (py['q'], py['i'], lua['q'], lua['i'])]}\n",
+    },
+    lua_sees: {
+      language: "lua",
+      depends_on: ["py", "lua"],
+      code: "function run(inputs)\n" +
+        "  return { types = { math.type(inputs.py.q), math.type(inputs.py.i), math.type(inputs.lua.q) } }\n" +
+        "end",
+    },
+    shell_sees: {
+      language: "shell",
+      depends_on: ["py", "lua"],
+      code: 'echo "{\\"py\\": $(parse_input py), \\"lua\\": $(parse_input lua)}"',
+    },
+  });
+  const result = await hwfe(["run", "--allow-run", "--json", file]);
+  const run = runJson(result);
+  assert.equal(run.status, "succeeded", result.stderr);
+  assert.deepEqual(run.steps.py_sees.result, {
+    text: "2.0 3.0 3 3.0 3 1000.0",
+    types: ["float", "int", "float", "int"],
+  });
+  assert.deepEqual(run.steps.lua_sees.result, { types: ["float", "integer", "float"] });
+  // The --json text itself keeps them, big integers exact beside them.
+  const py = '{"q":2.0,"f":3.0,"i":3,"big":18446744073709551616}';
+  const lua = '{"e":1000.0,"i":3,"q":3.0}';
+  const compact = result.stdout.replace(/\s+/g, "");
+  assert.ok(compact.includes(`"result":${py}`), result.stdout);
+  assert.ok(compact.includes(`"result":${lua}`), result.stdout);
+  assert.ok(compact.includes(`"result":{"py":${py},"lua":${lua}}`), result.stdout);
+});
+
+Deno.test("a wasm status code's result carries input_summary and processed_data, as in the reference engine", async () => {
+  const wat = (code: number) => `(module (func (export "run") (result i32) (i32.const ${code})))`;
+  const py = (value: string): TestStep => ({ code: `def run():\n    return ${value}\n` });
+  const file = await writeWorkflow("wasm_status", {
+    arr: { language: "lua", code: "function run() return { 1, 2, 3 } end" },
+    obj: { language: "lua", code: "function run() return { n = 3, m = 4 } end" },
+    str: py("'é'"),
+    num: py("2.0"),
+    yes: py("True"),
+    none: py("None"),
+    ok: { language: "wasm", code: wat(0), depends_on: ["arr", "obj", "str", "num", "yes", "none"] },
+    warned: { language: "wasm", code: wat(4) },
+  });
+  const result = await hwfe(["run", "--json", file]);
+  const run = runJson(result);
+  assert.equal(run.status, "succeeded", result.stderr);
+  type Status = {
+    wasm_execution: { status: string };
+    input_summary?: Record<string, string>;
+    processed_data: { timestamp: string } & Record<string, unknown>;
+  };
+  const ok = run.steps.ok.result as Status;
+  assert.equal(ok.wasm_execution.status, "success");
+  assert.deepEqual(ok.input_summary, {
+    arr: "array[3]",
+    none: "null",
+    num: "number[2.0]",
+    obj: "object[2]",
+    str: "string[2]",
+    yes: "bool[true]",
+  });
+  const { timestamp, ...done } = ok.processed_data;
+  assert.ok(!Number.isNaN(Date.parse(timestamp)), timestamp);
+  assert.deepEqual(done, { success: true, message: "WASM processing completed successfully" });
+  const warned = run.steps.warned.result as Status;
+  assert.equal(warned.wasm_execution.status, "error");
+  assert.equal(warned.input_summary, undefined, "no inputs, no summary");
+  const { timestamp: _, ...warning } = warned.processed_data;
+  assert.deepEqual(warning, {
+    warning: true,
+    message: "WASM processing completed with warning code 4",
+  });
 });
