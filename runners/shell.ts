@@ -23,12 +23,14 @@ const PRELUDE = `set -e
 parse_input() {
   local __hwfe_name="\${1^^}"
   __hwfe_name="INPUT_\${__hwfe_name//[^A-Z0-9_]/_}"
-  if [ -z "\${!__hwfe_name+set}" ]; then
+  if [ -n "\${!__hwfe_name+set}" ]; then
+    printf '%s\\n' "\${!__hwfe_name}"
+  elif __hwfe_name="\${__hwfe_name}_FILE"; [ -n "\${!__hwfe_name+set}" ]; then
+    cat -- "\${!__hwfe_name}" && echo
+  else
     # Empty, as in the reference engine, but said.
     echo "warning: parse_input: '$1' is not a direct dependency of this step, so it reads as empty (direct dependencies: \${__hwfe_dependencies:-none})" >&2
-    return 0
   fi
-  printf '%s\\n' "\${!__hwfe_name}"
 }
 `;
 const EPILOGUE = `
@@ -36,6 +38,12 @@ if declare -F run >/dev/null; then run; fi
 `;
 /** Linux caps one environment string at 128 KiB (MAX_ARG_STRLEN). */
 const MAX_ENV_BYTES = 128 * 1024 - 1;
+/**
+ * Most bytes of inputs passed in the environment, all together: Linux caps
+ * arguments and environment at a quarter of the stack limit (2 MiB with the
+ * usual 8 MiB), and the script is an argument too.
+ */
+const MAX_ENV_TOTAL_BYTES = 1024 * 1024;
 const STDERR_TAIL_LINES = 5;
 
 /** The environment variable that carries a dependency's result. */
@@ -144,19 +152,64 @@ async function waitAtMost(ms: number, until: Promise<unknown>): Promise<void> {
 
 async function runShell(ctx: StepContext): Promise<JsonText> {
   const { step } = ctx;
-  const env: Record<string, string> = {};
+  const { env, files } = await inputEnvironment(step.name, ctx.inputsByName);
+  try {
+    return await runBash(ctx, env);
+  } finally {
+    if (files) await Deno.remove(files, { recursive: true }).catch(() => {});
+  }
+}
+
+/**
+ * The environment that carries a step's inputs: `INPUT_<STEP>` holds a
+ * result that fits (Linux caps one variable at 128 KiB), else
+ * `INPUT_<STEP>_FILE` names a file holding it, in a directory of the
+ * step's own (`files`, removed when the step ends). The largest go to
+ * files first, until all that stay fit together.
+ */
+export async function inputEnvironment(
+  stepName: string,
+  inputsByName: ReadonlyMap<string, JsonText>,
+): Promise<{ env: Record<string, string>; files?: string }> {
   const encoder = new TextEncoder();
-  for (const [dep, json] of ctx.inputsByName) {
+  const sized = [...inputsByName].map(([dep, json]) => {
     const name = inputVariable(dep);
-    if (encoder.encode(name).length + 1 + encoder.encode(json).length > MAX_ENV_BYTES) {
+    return {
+      dep,
+      json,
+      name,
+      bytes: encoder.encode(name).length + 1 + encoder.encode(json).length,
+    };
+  }).sort((a, b) => a.bytes - b.bytes);
+  const names = new Map(sized.map((input) => [input.name, input.dep]));
+  const env: Record<string, string> = {};
+  let files: string | undefined;
+  let total = 0;
+  for (const input of sized) {
+    if (input.bytes <= MAX_ENV_BYTES && total + input.bytes <= MAX_ENV_TOTAL_BYTES) {
+      total += input.bytes;
+      env[input.name] = input.json;
+      continue;
+    }
+    const fileVariable = `${input.name}_FILE`;
+    const clash = names.get(fileVariable);
+    if (clash !== undefined) {
       throw new StepError(
-        `step '${step.name}' (shell): the result of '${dep}' is too large for ${name} ` +
-          `(${json.length} bytes; Linux allows 128 KiB per environment variable); ` +
-          `have '${dep}' return a smaller result, such as a file path`,
+        `step '${stepName}' (shell): the result of '${input.dep}' is too large for ` +
+          `${input.name} and goes to a file named by ${fileVariable}, but that is also ` +
+          `the variable of its dependency '${clash}'; rename one of the two steps`,
       );
     }
-    env[name] = json;
+    files ??= await Deno.makeTempDir({ prefix: "hwfe-inputs-" });
+    const path = `${files}/${input.name}.json`;
+    await Deno.writeTextFile(path, input.json, { mode: 0o600 });
+    env[fileVariable] = path;
   }
+  return { env, files };
+}
+
+async function runBash(ctx: StepContext, env: Record<string, string>): Promise<JsonText> {
+  const { step } = ctx;
   // A memory limit, when the step or the run sets one: RLIMIT_DATA caps what
   // bash and its commands allocate (not address space they only reserve).
   const limit = ctx.memoryMb === undefined

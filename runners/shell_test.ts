@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { defineWorkflow } from "../lib/workflow.ts";
-import { inputVariable, shellResult, shellRunner } from "./shell.ts";
+import { inputEnvironment, inputVariable, shellResult, shellRunner } from "./shell.ts";
 import { loneStep } from "./_lone_step.ts";
 
 Deno.test("shellResult() takes the first stdout line that is a JSON object, as the reference engine does", () => {
@@ -190,4 +190,32 @@ Deno.test({
       assert.ok(ms < 5000, `the step took ${ms.toFixed(0)} ms`);
     });
   },
+});
+
+Deno.test("inputEnvironment() passes what fits in INPUT_<STEP> and the rest through files, largest first", async () => {
+  const big = JSON.stringify("x".repeat(200 * 1024));
+  const medium = JSON.stringify("m".repeat(100 * 1024));
+  const inputs = new Map([["small", "1"], ["big", big]]);
+  for (let i = 0; i < 12; i++) inputs.set(`m${i}`, medium);
+  const { env, files } = await inputEnvironment("s", inputs);
+  try {
+    assert.equal(env.INPUT_SMALL, "1");
+    assert.equal(env.INPUT_BIG, undefined);
+    assert.equal(await Deno.readTextFile(env.INPUT_BIG_FILE), big);
+    assert.equal((await Deno.stat(env.INPUT_BIG_FILE)).mode! & 0o777, 0o600);
+    // Twelve of 100 KiB do not fit together: some go to files, each readable.
+    const inEnv = Object.keys(env).filter((k) => /^INPUT_M\d+$/.test(k));
+    const inFiles = Object.keys(env).filter((k) => /^INPUT_M\d+_FILE$/.test(k));
+    assert.ok(inEnv.length >= 8 && inEnv.length < 12, `${inEnv.length} in the environment`);
+    assert.equal(inEnv.length + inFiles.length, 12);
+    for (const k of inFiles) assert.equal(await Deno.readTextFile(env[k]), medium);
+  } finally {
+    if (files) await Deno.remove(files, { recursive: true });
+  }
+  const nothing = await inputEnvironment("s", new Map([["a", "1"]]));
+  assert.equal(nothing.files, undefined, "no directory when everything fits");
+  await assert.rejects(
+    inputEnvironment("s", new Map([["a", big], ["a_file", "2"]])),
+    /the result of 'a' is too large for INPUT_A and goes to a file named by INPUT_A_FILE, but that is also the variable of its dependency 'a_file'; rename one of the two steps/,
+  );
 });

@@ -459,3 +459,34 @@ Deno.test("a wasm status code's result carries input_summary and processed_data,
     message: "WASM processing completed with warning code 4",
   });
 });
+
+Deno.test("a shell step reads inputs over 128 KiB with parse_input, through INPUT_<STEP>_FILE, and the file is gone after the step", async () => {
+  const file = await writeWorkflow("large_inputs", {
+    big: { code: "def run():\n    return {'text': 'é' * 200000}\n" },
+    small: { code: "def run():\n    return {'n': 1}\n" },
+    reads: {
+      language: "shell",
+      depends_on: ["big", "small"],
+      code: [
+        "text=$(parse_input big)",
+        'echo "$INPUT_BIG_FILE" > "$HWFE_TEST_OUT"',
+        'echo "{\\"bytes\\": ${#text}, \\"env\\": ${#INPUT_BIG}, \\"small\\": $INPUT_SMALL, \\"ninth\\": \\"${text:9:1}\\"}"',
+      ].join("\n"),
+    },
+  });
+  const out = await Deno.makeTempFile();
+  const result = await hwfe(["run", "--allow-run", "--json", file], {
+    env: { HWFE_TEST_OUT: out, LC_ALL: "C.UTF-8" },
+  });
+  const run = runJson(result);
+  assert.equal(run.status, "succeeded", result.stderr);
+  assert.deepEqual(run.steps.reads.result, {
+    bytes: 200000 + '{"text":""}'.length,
+    env: 0,
+    small: { n: 1 },
+    ninth: "é",
+  });
+  const path = (await Deno.readTextFile(out)).trim();
+  assert.match(path, /hwfe-inputs-.*\/INPUT_BIG\.json$/);
+  await assert.rejects(Deno.stat(path), Deno.errors.NotFound);
+});
