@@ -27,6 +27,7 @@ import {
   resultToJson,
 } from "./lib/render.ts";
 import { runWorkflow } from "./lib/run.ts";
+import type { OnFailure } from "./lib/events.ts";
 import { shellQuote } from "./lib/quote.ts";
 import { defaultCacheDir } from "./lib/cache.ts";
 import { serveAsStepChild, STEP_CHILD_COMMAND } from "./lib/step_child.ts";
@@ -103,8 +104,15 @@ async function settingsFor(
     mode?: "sequential" | "parallel";
     strategy?: "levels" | "eager";
     maxParallel?: number;
+    onFailure?: OnFailure;
+    keepGoing?: boolean;
   },
 ): Promise<ResolvedConfig> {
+  if (options.keepGoing && options.onFailure && options.onFailure !== "keep_going") {
+    throw new ConfigError(
+      `-k/--keep-going and --on-failure ${options.onFailure} disagree; give one of them`,
+    );
+  }
   const config = await resolveConfig({
     configPath: options.config,
     env: Deno.env.toObject(),
@@ -112,8 +120,14 @@ async function settingsFor(
       mode: options.mode,
       strategy: options.strategy,
       maxParallelSteps: options.maxParallel,
+      onFailure: options.onFailure ?? (options.keepGoing ? "keep_going" : undefined),
     },
-    flagNames: { mode: "--mode", strategy: "--strategy", maxParallelSteps: "-j/--max-parallel" },
+    flagNames: {
+      mode: "--mode",
+      strategy: "--strategy",
+      maxParallelSteps: "-j/--max-parallel",
+      onFailure: options.onFailure ? "--on-failure" : "-k/--keep-going",
+    },
   });
   for (const warning of config.warnings) warn(warning);
   return config;
@@ -225,6 +239,7 @@ interface RunFlags extends CommonOptions {
   strategy?: "levels" | "eager";
   maxParallel?: number;
   keepGoing?: boolean;
+  onFailure?: OnFailure;
   stepTimeout?: number;
   maxResultMb?: number;
   stepMemory?: number;
@@ -262,7 +277,7 @@ async function runCommand(arg: string, flags: RunFlags): Promise<number> {
       mode: settings.mode,
       strategy: settings.strategy,
       maxParallel,
-      keepGoing: flags.keepGoing,
+      onFailure: settings.onFailure,
       stepTimeout: flags.stepTimeout,
       maxResultBytes: flags.maxResultMb === undefined
         ? undefined
@@ -446,7 +461,16 @@ function buildProgram(setExit: (code: number) => void): Command {
       "most steps at once in parallel mode (0 = CPUs)",
       wholeNumber("-j/--max-parallel", MAX_PARALLEL_STEPS),
     )
-    .option("-k, --keep-going", "after a failure, let independent steps finish")
+    .addOption(
+      new Option(
+        "--on-failure <how>",
+        "after a failure: cancel running steps (default), finish_level (let the level finish, then stop), keep_going (skip only its dependents)",
+      ).choices(["cancel", "finish_level", "keep_going", "finish-level", "keep-going"]),
+    )
+    .option(
+      "-k, --keep-going",
+      "after a failure, let independent steps finish (--on-failure keep_going)",
+    )
     .option("--isolate", "run Python steps in child processes (the default)")
     .option(
       "--no-isolate",

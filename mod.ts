@@ -48,6 +48,7 @@ export { runWorkflow } from "./lib/run.ts";
 export type { RunOptions } from "./lib/run.ts";
 export type {
   ExecutionMode,
+  OnFailure,
   RunEvent,
   RunResult,
   RunStatus,

@@ -9,7 +9,7 @@
  */
 
 import { ConfigError, didYouMean } from "./errors.ts";
-import type { ExecutionMode, Strategy } from "./events.ts";
+import type { ExecutionMode, OnFailure, Strategy } from "./events.ts";
 
 /** Resolved settings. */
 export interface Settings {
@@ -20,6 +20,8 @@ export interface Settings {
    * dependencies have.
    */
   strategy: Strategy;
+  /** What a failing step does to the rest of the run (see {@link OnFailure}). */
+  onFailure: OnFailure;
   /** As configured; 0 means the number of CPUs (see {@link effectiveParallelism}). */
   maxParallelSteps: number;
   /** Accepted for compatibility; reserved. */
@@ -45,7 +47,9 @@ export interface ConfigInputs {
   /** `--config PATH`; when absent the default names are tried in `cwd`. */
   configPath?: string;
   env: Record<string, string | undefined>;
-  flags: Partial<Pick<Settings, "mode" | "strategy" | "maxParallelSteps" | "maxModuleMb">>;
+  flags: Partial<
+    Pick<Settings, "mode" | "strategy" | "onFailure" | "maxParallelSteps" | "maxModuleMb">
+  >;
   /** Flag spellings for sources, e.g. `{ maxParallelSteps: "-j/--max-parallel" }`. */
   flagNames?: Partial<Record<keyof Settings, string>>;
   readTextFile?: (path: string) => Promise<string | undefined>;
@@ -55,6 +59,7 @@ export interface ConfigInputs {
 export const DEFAULT_SETTINGS: Readonly<Settings> = {
   mode: "sequential",
   strategy: "levels",
+  onFailure: "cancel",
   maxParallelSteps: 4,
   enableStepParallelism: false,
   workflowsDirectory: "workflows",
@@ -77,10 +82,12 @@ const MAX_CONFIG_BYTES = 1024 * 1024;
 const DEFAULT_FILES = ["config.toml", "config.json", "config.yaml", "config.yml"];
 const MODES = ["sequential", "parallel"];
 const STRATEGIES = ["levels", "eager"];
+const ON_FAILURE = ["cancel", "finish_level", "keep_going"];
 
 const KEYS: Record<string, { setting: keyof Settings; env?: string }> = {
   "execution.mode": { setting: "mode", env: "HWFE_EXECUTION_MODE" },
   "execution.strategy": { setting: "strategy", env: "HWFE_EXECUTION_STRATEGY" },
+  "execution.on_failure": { setting: "onFailure", env: "HWFE_ON_FAILURE" },
   "execution.max_parallel_steps": { setting: "maxParallelSteps", env: "HWFE_MAX_PARALLEL_STEPS" },
   "execution.enable_step_parallelism": {
     setting: "enableStepParallelism",
@@ -183,6 +190,14 @@ function coerce(setting: keyof Settings, value: unknown, label: string): Setting
         return value.toLowerCase() as Strategy;
       }
       throw new ConfigError(`${label} must be "levels" or "eager", got ${shown}`);
+    case "onFailure": {
+      // finish-level reads as finish_level: both spellings are natural on a command line.
+      const text = typeof value === "string" ? value.toLowerCase().replaceAll("-", "_") : "";
+      if (ON_FAILURE.includes(text)) return text as OnFailure;
+      throw new ConfigError(
+        `${label} must be "cancel", "finish_level" or "keep_going", got ${shown}`,
+      );
+    }
     case "maxParallelSteps": {
       const n = wholeNumber(value);
       if (n !== undefined && n >= 0 && n <= MAX_PARALLEL_STEPS) return n;

@@ -61,6 +61,23 @@ export type ExecutionMode = "sequential" | "parallel";
 export type Strategy = "levels" | "eager";
 
 /**
+ * What a failing step does to the rest of the run. "cancel" (the default):
+ * running steps are cancelled and the rest skipped. "finish_level" (the
+ * reference engine's way): the failing step's level finishes, then the run
+ * stops; with the eager strategy, the running steps finish and no others
+ * start. "keep_going": only the failed step's dependents are skipped.
+ *
+ * @example
+ * ```ts
+ * import type { OnFailure, RunOptions } from "../mod.ts";
+ *
+ * const onFailure: OnFailure = "finish_level";
+ * const options: RunOptions = { mode: "parallel", onFailure };
+ * ```
+ */
+export type OnFailure = "cancel" | "finish_level" | "keep_going";
+
+/**
  * What happened to one step.
  *
  * @example

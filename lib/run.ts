@@ -6,7 +6,7 @@
  */
 
 import { defaultCacheDir } from "./cache.ts";
-import type { ExecutionMode, RunEvent, RunResult, Strategy } from "./events.ts";
+import type { ExecutionMode, OnFailure, RunEvent, RunResult, Strategy } from "./events.ts";
 import { type Plan, planLevels } from "./plan.ts";
 import { assertWorkerOptions } from "./program.ts";
 import { checkRunnable, schedule } from "./scheduler.ts";
@@ -52,7 +52,9 @@ export interface RunOptions {
   /** Most steps at once in parallel mode; default 4. */
   maxParallel?: number;
 
-  /** After a failure, let independent branches finish. */
+  /** What a failing step does to the rest of the run; default "cancel". */
+  onFailure?: OnFailure;
+  /** After a failure, let independent branches finish: `onFailure: "keep_going"`. */
   keepGoing?: boolean;
   /** Timeout in seconds for steps that set none. */
   stepTimeout?: number;
@@ -152,7 +154,7 @@ export async function runWorkflow(
       mode,
       strategy: options.strategy,
       maxParallel,
-      keepGoing: options.keepGoing,
+      onFailure: options.onFailure ?? (options.keepGoing ? "keep_going" : undefined),
       stepTimeout: options.stepTimeout,
       maxResultBytes: options.maxResultBytes,
       stepMemoryMb: options.stepMemoryMb,

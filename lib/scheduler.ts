@@ -3,15 +3,22 @@
  * `maxParallel` steps at once (one in sequential mode), handing each step
  * its dependencies' results.
  *
- * Failure: by default the first failing step stops the run (running steps
- * are cancelled, the rest skipped); with `keepGoing` only the dependents of
- * a failed step are skipped.
+ * Failure (`onFailure`): by default the first failing step stops the run
+ * (running steps are cancelled, the rest skipped); "finish_level" lets its
+ * level finish first; "keep_going" skips only the failed step's dependents.
  *
  * @module
  */
 
 import { ConfigError, PermissionError, StepError, WorkflowError } from "./errors.ts";
-import type { ExecutionMode, RunEvent, RunResult, StepReport, Strategy } from "./events.ts";
+import type {
+  ExecutionMode,
+  OnFailure,
+  RunEvent,
+  RunResult,
+  StepReport,
+  Strategy,
+} from "./events.ts";
 import { compactJson, jsonObjectOf, type JsonText, stringifyJson } from "./json.ts";
 import type { Plan } from "./plan.ts";
 import { Semaphore } from "./semaphore.ts";
@@ -27,8 +34,8 @@ export interface ScheduleOptions {
   strategy?: Strategy;
   /** Most steps at once in parallel mode (>= 1). */
   maxParallel: number;
-  /** Let independent branches finish after a failure. */
-  keepGoing?: boolean;
+  /** What a failing step does to the rest of the run; default "cancel". */
+  onFailure?: OnFailure;
   /** Timeout in seconds for steps without their own `timeout`. */
   stepTimeout?: number;
   grants: Grants;
@@ -280,6 +287,10 @@ export async function schedule(
   const permits = options.mode === "sequential" ? 1 : Math.max(1, options.maxParallel);
   const semaphore = new Semaphore(permits);
   const stop = new AbortController(); // fail-fast or interruption
+  const onFailure = options.onFailure ?? "cancel";
+  // finish_level: a step failed; the run stops once its level is done
+  // (levels strategy) or starts nothing more (eager).
+  let failedInLevel = false;
   const onExternalAbort = () => stop.abort("interrupted");
   options.signal?.addEventListener("abort", onExternalAbort, { once: true });
   if (options.signal?.aborted) stop.abort("interrupted");
@@ -330,6 +341,9 @@ export async function schedule(
             ? "the run was interrupted"
             : "the run stopped after a failure",
         });
+      }
+      if (failedInLevel && strategy === "eager") {
+        return finish(report, { status: "skipped", error: "the run stopped after a failure" });
       }
       await execute(name, report);
     } finally {
@@ -388,8 +402,14 @@ export async function schedule(
       results.set(name, stringifyJson({ error: outcome.error, status: "failed" }));
     }
     finish(report, { ...outcome, durationMs: now() - startedAt });
-    if (outcome.status === "failed" && !outcome.continued && !options.keepGoing) {
-      stop.abort("failure");
+    if (outcome.status === "failed" && !outcome.continued) {
+      // One step at a time, nothing else runs: finish_level stops at once,
+      // as the reference engine's sequential mode does.
+      if (
+        onFailure === "cancel" || (onFailure === "finish_level" && options.mode === "sequential")
+      ) {
+        stop.abort("failure");
+      } else if (onFailure === "finish_level") failedInLevel = true;
     }
   }
 
@@ -497,7 +517,10 @@ export async function schedule(
 
   try {
     if (strategy === "levels") {
-      for (const names of plan.levels) await Promise.all(names.map(runStep));
+      for (const names of plan.levels) {
+        await Promise.all(names.map(runStep));
+        if (failedInLevel && !stop.signal.aborted) stop.abort("failure");
+      }
     } else {
       // Eager: each step waits for its own dependencies only. Steps are
       // started in plan order, so those ready together queue for permits

@@ -110,7 +110,51 @@ for (const strategy of STRATEGIES) {
 }
 
 for (const strategy of STRATEGIES) {
-  Deno.test(`schedule() with keepGoing skips only dependents of a failure [${strategy}]`, async () => {
+  Deno.test(`schedule() with onFailure "finish_level" lets the failing step's level finish, then stops [${strategy}]`, async () => {
+    const { workflow, plan } = setup({
+      bad: { code: "" },
+      long: { code: "" },
+      later: { code: "", depends_on: "long" },
+      waiting: { code: "" },
+    });
+    let release = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const result = await schedule(
+      workflow,
+      plan,
+      fakeRunner(async (ctx) => {
+        if (ctx.step.name === "bad") throw new StepError("step 'bad' broke");
+        if (ctx.step.name === "long") await released; // still running when bad fails
+        return "1";
+      }),
+      {
+        strategy,
+        mode: "parallel",
+        maxParallel: 2,
+        onFailure: "finish_level",
+        grants: { run: false },
+        onEvent: (e) => {
+          if (e.type === "step_finished" && e.report.name === "bad") release();
+        },
+      },
+    );
+    const outcome = Object.fromEntries(
+      result.steps.map((s) => [s.name, s.error ? `${s.status}: ${s.error}` : s.status]),
+    );
+    assert.deepEqual(outcome, {
+      bad: "failed: step 'bad' broke",
+      long: "succeeded",
+      // Levels: the whole level runs, as in the reference engine. Eager has
+      // no levels: what runs finishes, nothing else starts.
+      waiting: strategy === "levels" ? "succeeded" : "skipped: the run stopped after a failure",
+      later: "skipped: the run stopped after a failure",
+    });
+    assert.equal(result.status, "failed");
+  });
+}
+
+for (const strategy of STRATEGIES) {
+  Deno.test(`schedule() with onFailure "keep_going" skips only dependents of a failure [${strategy}]`, async () => {
     const { workflow, plan } = setup({
       bad: { code: "" },
       after_bad: { code: "", depends_on: "bad" },
@@ -123,7 +167,13 @@ for (const strategy of STRATEGIES) {
       fakeRunner((ctx) =>
         ctx.step.name === "bad" ? Promise.reject(new Error("kaput")) : Promise.resolve("true")
       ),
-      { strategy, mode: "parallel", maxParallel: 4, keepGoing: true, grants: { run: false } },
+      {
+        strategy,
+        mode: "parallel",
+        maxParallel: 4,
+        onFailure: "keep_going",
+        grants: { run: false },
+      },
     );
     const byName = Object.fromEntries(result.steps.map((s) => [s.name, s]));
     assert.equal(byName.after_good.status, "succeeded");
@@ -140,7 +190,7 @@ for (const strategy of STRATEGIES) {
       strategy,
       mode: "parallel",
       maxParallel: 2,
-      keepGoing: true,
+      onFailure: "keep_going",
       stepTimeout: 0.1,
       grants: { run: false },
     });
@@ -173,7 +223,7 @@ for (const strategy of STRATEGIES) {
       strategy,
       mode: "parallel",
       maxParallel: 2,
-      keepGoing: true,
+      onFailure: "keep_going",
       grants: { run: false },
     });
     const errors = Object.fromEntries(result.steps.map((s) => [s.name, s.error ?? s.status]));
@@ -338,7 +388,7 @@ for (const strategy of STRATEGIES) {
         strategy,
         mode: "parallel",
         maxParallel: 2,
-        keepGoing: true,
+        onFailure: "keep_going",
         grants: { run: false },
         maxResultBytes: 1000,
       },

@@ -490,3 +490,61 @@ Deno.test("a shell step reads inputs over 128 KiB with parse_input, through INPU
   assert.match(path, /hwfe-inputs-.*\/INPUT_BIG\.json$/);
   await assert.rejects(Deno.stat(path), Deno.errors.NotFound);
 });
+
+Deno.test('on_failure: "cancel" (the default) cancels the level\'s running steps, "finish_level" lets them finish then stops, "keep_going" goes on; from config, environment or flag', async () => {
+  // "slow" waits for a file named go in the working directory: without it,
+  // it is still running when "bad" fails, whatever the machine's speed.
+  const file = await writeWorkflow("on_failure", {
+    bad: { language: "lua", code: "function run() error('boom') end" },
+    slow: {
+      language: "shell",
+      timeout: 60,
+      code: "while [ ! -e go ]; do sleep 0.05; done\necho '{\"done\": true}'",
+    },
+    later: { language: "lua", depends_on: ["slow"], code: "function run() return {} end" },
+  });
+  const dir = file.slice(0, file.lastIndexOf("/"));
+  const run = async (args: string[], env: Record<string, string> = {}) => {
+    const result = await hwfe(
+      ["run", "--allow-run", "--json", "--mode", "parallel", ...args, file],
+      {
+        cwd: dir,
+        env,
+      },
+    );
+    assert.equal(result.code, 1, result.stderr);
+    const steps = runJson(result).steps;
+    return [steps.bad.status, steps.slow.status, steps.later.status, steps.later.error];
+  };
+  assert.deepEqual(await run([]), [
+    "failed",
+    "cancelled",
+    "skipped",
+    "dependency 'slow' cancelled",
+  ]);
+  await Deno.writeTextFile(`${dir}/go`, "");
+  await Deno.writeTextFile(`${dir}/config.toml`, '[execution]\non_failure = "finish_level"\n');
+  const finished = ["failed", "succeeded", "skipped", "the run stopped after a failure"];
+  assert.deepEqual(await run([]), finished);
+  const kept = ["failed", "succeeded", "succeeded", undefined];
+  assert.deepEqual(await run([], { HWFE_ON_FAILURE: "keep_going" }), kept);
+  assert.deepEqual(await run(["-k"]), kept);
+  assert.deepEqual(
+    await run(["--on-failure", "finish_level"], { HWFE_ON_FAILURE: "keep_going" }),
+    finished,
+  );
+  const config = await hwfe(["config"], { cwd: dir, env: { HWFE_ON_FAILURE: "keep_going" } });
+  assert.match(
+    config.stdout,
+    /execution\.on_failure\s+keep_going\s+\(environment HWFE_ON_FAILURE\)/,
+  );
+  const bad = await hwfe(["run", file], { cwd: dir, env: { HWFE_ON_FAILURE: "stop" } });
+  assert.equal(bad.code, 2);
+  assert.match(
+    bad.stderr,
+    /HWFE_ON_FAILURE must be "cancel", "finish_level" or "keep_going", got "stop"/,
+  );
+  const both = await hwfe(["run", "-k", "--on-failure", "cancel", file], { cwd: dir });
+  assert.equal(both.code, 2);
+  assert.match(both.stderr, /-k\/--keep-going and --on-failure cancel disagree/);
+});
