@@ -107,6 +107,7 @@ Deno.test("effectiveParallelism(): 1 when sequential, the CPU count for 0", () =
   const base = {
     mode: "parallel" as const,
     strategy: "levels" as const,
+    onFailure: "cancel" as const,
     maxParallelSteps: 0,
     enableStepParallelism: false,
     workflowsDirectory: "w",
