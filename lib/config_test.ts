@@ -9,6 +9,7 @@ Deno.test("resolveConfig() uses the reference engine's defaults without a file",
   assert.deepEqual(config.settings, {
     mode: "sequential",
     strategy: "levels",
+    onFailure: "cancel",
     maxParallelSteps: 4,
     enableStepParallelism: false,
     workflowsDirectory: "workflows",
@@ -47,6 +48,7 @@ Deno.test("resolveConfig(): flag over environment over file, with sources", asyn
   assert.deepEqual(config.settings, {
     mode: "parallel",
     strategy: "levels",
+    onFailure: "cancel",
     maxParallelSteps: 2,
     enableStepParallelism: true,
     workflowsDirectory: "workflows",
@@ -55,6 +57,7 @@ Deno.test("resolveConfig(): flag over environment over file, with sources", asyn
   assert.deepEqual(config.sources, {
     mode: "environment HWFE_EXECUTION_MODE",
     strategy: "default",
+    onFailure: "default",
     maxParallelSteps: "flag -j/--max-parallel",
     enableStepParallelism: "environment HWFE_ENABLE_PARALLELISM",
     workflowsDirectory: "default",
