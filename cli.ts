@@ -20,6 +20,7 @@ import { planWorkflow, validateWorkflow } from "./lib/api.ts";
 import {
   escapeMessage,
   escapeTerminal,
+  formatDuration,
   palette,
   renderEvent,
   renderRecap,
@@ -247,19 +248,51 @@ interface RunFlags extends CommonOptions {
   isolate?: boolean;
   json?: boolean;
   quiet?: boolean;
+  all?: boolean;
 }
 
-async function runCommand(arg: string, flags: RunFlags): Promise<number> {
-  const config = await settingsFor(flags);
-  const { settings } = config;
-  const maxParallel = effectiveParallelism(settings, navigator.hardwareConcurrency);
-  const { workflow } = await load(arg, config);
-  const human = flags.json ? err : out;
-  const humanPalette = flags.json ? errColour : p;
+/** The width of the terminal the summary goes to (stderr with --json), if it is one. */
+function terminalWidth(json?: boolean): number | undefined {
+  const stream = json ? Deno.stderr : Deno.stdout;
+  try {
+    return stream.isTerminal() ? Deno.consoleSize().columns : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
+/** The options of one run, from the resolved settings and the flags. */
+function runOptions(settings: ResolvedConfig["settings"], flags: RunFlags, signal: AbortSignal) {
+  return {
+    mode: settings.mode,
+    strategy: settings.strategy,
+    maxParallel: effectiveParallelism(settings, navigator.hardwareConcurrency),
+    onFailure: settings.onFailure,
+    stepTimeout: flags.stepTimeout,
+    maxResultBytes: flags.maxResultMb === undefined
+      ? undefined
+      : Math.floor(flags.maxResultMb * 1024 * 1024),
+    stepMemoryMb: flags.stepMemory,
+    isolate: flags.isolate,
+    maxModuleBytes: settings.maxModuleMb * 1024 * 1024,
+    maxOutputChars: flags.maxOutputMb === undefined
+      ? undefined
+      : Math.floor(flags.maxOutputMb * 1024 * 1024),
+    grants: grantsFrom(flags),
+    signal,
+  };
+}
+
+/**
+ * Runs `body` with SIGINT and SIGTERM cancelling its signal (a second one
+ * quits at once); `exit()` is the code the signal asks for: 130 for SIGINT
+ * and 143 for SIGTERM (128 + the signal), as shells do.
+ */
+async function cancellable<T>(
+  body: (signal: AbortSignal, exit: () => number) => Promise<T>,
+): Promise<T> {
   const cancel = new AbortController();
   let interrupts = 0;
-  // SIGINT exits 130 and SIGTERM 143 (128 + the signal), as shells do.
   let signalExit: number = ExitCode.interrupted;
   const onSignal = (code: number, what: string) => () => {
     signalExit = code;
@@ -271,67 +304,170 @@ async function runCommand(arg: string, flags: RunFlags): Promise<number> {
   const onSigterm = onSignal(ExitCode.terminated, "Terminated");
   Deno.addSignalListener("SIGINT", onSigint);
   Deno.addSignalListener("SIGTERM", onSigterm);
-
   try {
-    const result = await runWorkflow(workflow, {
-      mode: settings.mode,
-      strategy: settings.strategy,
-      maxParallel,
-      onFailure: settings.onFailure,
-      stepTimeout: flags.stepTimeout,
-      maxResultBytes: flags.maxResultMb === undefined
-        ? undefined
-        : Math.floor(flags.maxResultMb * 1024 * 1024),
-      stepMemoryMb: flags.stepMemory,
-      isolate: flags.isolate,
-      maxModuleBytes: settings.maxModuleMb * 1024 * 1024,
-      maxOutputChars: flags.maxOutputMb === undefined
-        ? undefined
-        : Math.floor(flags.maxOutputMb * 1024 * 1024),
-      grants: grantsFrom(flags),
-      signal: cancel.signal,
-      onEvent: (event) => {
-        if (event.type === "run_started") {
-          // Printed once the run has passed its checks and is about to start.
-          err(
-            `Execution mode: ${event.mode}` +
-              (event.mode === "parallel" ? ` (up to ${event.maxParallel} steps at once)` : "") +
-              (event.strategy === "eager"
-                ? `, eager: each step starts when its dependencies end`
-                : ""),
-          );
-        }
-        if (event.type === "warning") warn(event.message);
-        if (flags.quiet) {
-          // Quiet is never silent about a failure.
-          if (event.type === "step_finished" && event.report.status === "failed") {
-            err(renderEvent(event, errColour)!);
-          }
-          return;
-        }
-        const text = renderEvent(event, humanPalette);
-        if (text !== undefined) human(text);
-      },
-    });
-    if (!flags.quiet) human(renderSummary(result, humanPalette));
-    if (flags.json) out(resultToJson(result));
-    const recap = renderRecap(result, errColour);
-    if (recap) err(`\n${recap}`);
-    if (result.status === "cancelled") return signalExit;
-    return result.status === "succeeded" ? ExitCode.ok : ExitCode.stepFailed;
-  } catch (error) {
-    if (error instanceof PermissionError) {
-      // The library's words are RunOptions.grants; the command's are its flags.
-      const rerun = error.missingFlags.length
-        ? `; rerun as: hwfe ${rerunArgs(error.missingFlags).map(shellQuote).join(" ")}`
-        : "";
-      throw new PermissionError(`${error.cliMessage}${rerun}`, error.missingFlags);
-    }
-    throw error;
+    return await body(cancel.signal, () => signalExit);
   } finally {
     Deno.removeSignalListener("SIGINT", onSigint);
     Deno.removeSignalListener("SIGTERM", onSigterm);
   }
+}
+
+async function runCommand(arg: string | undefined, flags: RunFlags): Promise<number> {
+  if (flags.all && arg !== undefined) {
+    throw new ConfigError(
+      `run: give a workflow or --all, not both (--all runs every workflow in the workflows directory)`,
+    );
+  }
+  if (flags.all) return await runAllCommand(flags);
+  if (arg === undefined) {
+    throw new ConfigError(
+      "run: which workflow? Give a file or a name in the workflows directory, or --all for every one",
+    );
+  }
+  const config = await settingsFor(flags);
+  const { settings } = config;
+  const { workflow } = await load(arg, config);
+  const human = flags.json ? err : out;
+  const humanPalette = flags.json ? errColour : p;
+
+  return await cancellable(async (signal, signalExit) => {
+    try {
+      const result = await runWorkflow(workflow, {
+        ...runOptions(settings, flags, signal),
+        onEvent: (event) => {
+          if (event.type === "run_started") {
+            // Printed once the run has passed its checks and is about to start.
+            err(
+              `Execution mode: ${event.mode}` +
+                (event.mode === "parallel" ? ` (up to ${event.maxParallel} steps at once)` : "") +
+                (event.strategy === "eager"
+                  ? `, eager: each step starts when its dependencies end`
+                  : ""),
+            );
+          }
+          if (event.type === "warning") warn(event.message);
+          if (flags.quiet) {
+            // Quiet is never silent about a failure.
+            if (event.type === "step_finished" && event.report.status === "failed") {
+              err(renderEvent(event, errColour)!);
+            }
+            return;
+          }
+          const text = renderEvent(event, humanPalette);
+          if (text !== undefined) human(text);
+        },
+      });
+      if (!flags.quiet) human(renderSummary(result, humanPalette, terminalWidth(flags.json)));
+      if (flags.json) out(resultToJson(result));
+      const recap = renderRecap(result, errColour);
+      if (recap) err(`\n${recap}`);
+      if (result.status === "cancelled") return signalExit();
+      return result.status === "succeeded" ? ExitCode.ok : ExitCode.stepFailed;
+    } catch (error) {
+      if (error instanceof PermissionError) {
+        // The library's words are RunOptions.grants; the command's are its flags.
+        const rerun = error.missingFlags.length
+          ? `; rerun as: hwfe ${rerunArgs(error.missingFlags).map(shellQuote).join(" ")}`
+          : "";
+        throw new PermissionError(`${error.cliMessage}${rerun}`, error.missingFlags);
+      }
+      throw error;
+    }
+  });
+}
+
+/** The `*.lua` files directly in the workflows directory, sorted. */
+async function workflowFiles(config: ResolvedConfig): Promise<string[]> {
+  const dir = config.settings.workflowsDirectory;
+  const files: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      if (entry.isFile && entry.name.endsWith(".lua")) files.push(entry.name);
+    }
+  } catch (error) {
+    throw new ConfigError(
+      `Cannot list workflows directory '${dir}' (${config.sources.workflowsDirectory}): ${
+        error instanceof Deno.errors.NotFound ? "no such directory" : String(error)
+      }`,
+    );
+  }
+  return files.sort();
+}
+
+/**
+ * `hwfe run --all`: every workflow of the workflows directory in turn, as
+ * the reference engine runs them when given none, with one line each and
+ * a count at the end. Exit 0 when all succeeded, 2 when one could not run
+ * (invalid, or not granted what it needs), else 1 when one failed.
+ */
+async function runAllCommand(flags: RunFlags): Promise<number> {
+  const config = await settingsFor(flags);
+  const dir = config.settings.workflowsDirectory;
+  const files = await workflowFiles(config);
+  const human = flags.json ? err : out;
+  const palette = flags.json ? errColour : p;
+  if (files.length === 0) {
+    human(`No workflows (*.lua) in '${escapeTerminal(dir)}'`);
+    return ExitCode.ok;
+  }
+  const width = Math.max(...files.map((f) => escapeTerminal(f).length));
+  const firstLine = (text: string) => escapeTerminal(text.split("\n")[0]);
+  const outcomes: string[] = [];
+  let code: number = ExitCode.ok;
+  const counts = { succeeded: 0, failed: 0, "not run": 0 };
+  return await cancellable(async (signal, signalExit) => {
+    for (const name of files) {
+      const label = escapeTerminal(name).padEnd(width);
+      const path = `${dir}/${name}`;
+      let line: string;
+      let outcome: Record<string, unknown>;
+      try {
+        const { workflow } = await loadWorkflowFile(path);
+        const result = await runWorkflow(workflow, {
+          ...runOptions(config.settings, flags, signal),
+          onEvent: (event) => {
+            if (event.type === "warning") warn(`${name}: ${event.message}`);
+          },
+        });
+        const took = formatDuration(result.durationMs);
+        const steps = `${result.steps.length} step${result.steps.length === 1 ? "" : "s"}`;
+        if (result.status === "succeeded") {
+          line = `${palette.green("✓")} ${label}  succeeded in ${took} (${steps})`;
+          counts.succeeded++;
+        } else {
+          const failed = result.steps.find((s) => s.status === "failed" && !s.continued);
+          line = `${palette.red("✗")} ${label}  ${result.status} in ${took}` +
+            (failed?.error ? `: ${firstLine(failed.error)}` : "");
+          counts.failed++;
+          if (code === ExitCode.ok) code = ExitCode.stepFailed;
+        }
+        outcome = { file: path, status: result.status, run: JSON.parse(resultToJson(result)) };
+        if (result.status === "cancelled") {
+          human(line);
+          outcomes.push(JSON.stringify(outcome));
+          break;
+        }
+      } catch (error) {
+        if (!(error instanceof HwfeError)) throw error;
+        const message = error instanceof PermissionError ? error.cliMessage : error.message;
+        const status = error instanceof PermissionError ? "refused" : "invalid";
+        line = `${palette.red("✗")} ${label}  ${status}: ${firstLine(message)}`;
+        outcome = { file: path, status, error: message };
+        counts["not run"]++;
+        code = ExitCode.usage;
+      }
+      human(line);
+      outcomes.push(JSON.stringify(outcome));
+    }
+    const total = `${files.length} workflow${files.length === 1 ? "" : "s"}`;
+    human(
+      `\n${total}: ` +
+        Object.entries(counts).filter(([, n]) => n).map(([what, n]) => `${n} ${what}`)
+          .join(", "),
+    );
+    if (flags.json) out(`[${outcomes.join(",")}]`);
+    return signal.aborted ? signalExit() : code;
+  });
 }
 
 async function planCommand(arg: string, flags: CommonOptions): Promise<number> {
@@ -358,19 +494,7 @@ async function validateCommand(arg: string, flags: CommonOptions): Promise<numbe
 async function listCommand(flags: CommonOptions): Promise<number> {
   const config = await settingsFor(flags);
   const dir = config.settings.workflowsDirectory;
-  const files: string[] = [];
-  try {
-    for await (const entry of Deno.readDir(dir)) {
-      if (entry.isFile && entry.name.endsWith(".lua")) files.push(entry.name);
-    }
-  } catch (error) {
-    throw new ConfigError(
-      `Cannot list workflows directory '${dir}' (${config.sources.workflowsDirectory}): ${
-        error instanceof Deno.errors.NotFound ? "no such directory" : String(error)
-      }`,
-    );
-  }
-  files.sort();
+  const files = await workflowFiles(config);
   if (files.length === 0) {
     out(`No workflows (*.lua) in '${escapeTerminal(dir)}'`);
     return ExitCode.ok;
@@ -430,7 +554,8 @@ function buildProgram(setExit: (code: number) => void): Command {
 
   program.command("run")
     .description("run a workflow")
-    .argument("<workflow>", "workflow file, or its name in the workflows directory")
+    .argument("[workflow]", "workflow file, or its name in the workflows directory")
+    .option("--all", "run every workflow in the workflows directory in turn, one line each")
     .option("-A, --allow-all", "grant everything below (steps still get only what they declare)")
     .option("--allow-run", "allow shell steps to run commands (all or nothing)")
     .option(
@@ -496,7 +621,9 @@ function buildProgram(setExit: (code: number) => void): Command {
     .addOption(configOption())
     .option("--json", "print the result as JSON on stdout (progress goes to stderr)")
     .option("-q, --quiet", "print no progress, step output or summary")
-    .action(async (arg: string, flags: RunFlags) => setExit(await runCommand(arg, flags)));
+    .action(async (arg: string | undefined, flags: RunFlags) =>
+      setExit(await runCommand(arg, flags))
+    );
 
   program.command("plan")
     .description("print the dependency levels of a workflow")

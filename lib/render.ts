@@ -178,16 +178,22 @@ function renderFinished(report: StepReport, p: Palette): string {
 }
 
 /** The final summary table and verdict line. */
-export function renderSummary(result: RunResult, p: Palette): string {
+export function renderSummary(result: RunResult, p: Palette, width = SUMMARY_WIDTH): string {
   const rows = result.steps.map((s) => [
     escapeTerminal(s.name),
     s.language,
     String(s.level),
     statusText(s),
     s.durationMs === undefined ? "-" : formatDuration(s.durationMs),
+    s.result === undefined ? "-" : s.result,
   ]);
-  const header = ["STEP", "LANGUAGE", "LEVEL", "STATUS", "DURATION"];
+  const header = ["STEP", "LANGUAGE", "LEVEL", "STATUS", "DURATION", "RESULT"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  // The result, as the reference engine printed it, in what is left of the line.
+  const used = widths.slice(0, -1).reduce((sum, w) => sum + w + 2, 2);
+  const room = Math.max(MIN_RESULT_WIDTH, width - used);
+  for (const row of rows) row[5] = shorten(row[5], room);
+  widths[5] = Math.max(header[5].length, ...rows.map((r) => r[5].length));
   const line = (cells: string[], status?: string) =>
     "  " + cells.map((cell, i) => {
       const padded = cell.padEnd(widths[i]);
@@ -209,6 +215,22 @@ export function renderSummary(result: RunResult, p: Palette): string {
       result.strategy === "eager" ? ", eager" : ""
     })`,
   ].join("\n");
+}
+
+/** The summary's width when the terminal's is unknown (output to a file or pipe). */
+const SUMMARY_WIDTH = 100;
+/** The fewest characters of a result the summary shows, however wide the rest. */
+const MIN_RESULT_WIDTH = 20;
+
+/**
+ * JSON text (one line already) as at most `max` characters, escaped for the
+ * terminal and cut with "…". Characters, not columns: a wide character
+ * takes two.
+ */
+export function shorten(json: string, max: number): string {
+  const text = escapeTerminal(json);
+  const chars = [...text];
+  return chars.length <= max ? text : chars.slice(0, Math.max(1, max - 1)).join("") + "…";
 }
 
 /** Lines of each error the recap quotes. */

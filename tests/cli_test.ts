@@ -300,7 +300,7 @@ Deno.test("hwfe run prints progress, prefixed output and a summary", async () =>
   assert.match(result.stdout, /^▶ source started \(lua, level 1\)$/m);
   assert.match(result.stdout, /^✓ echo_back succeeded in \d+ms$/m);
   assert.match(result.stdout, /^\[echo_back\] \{"via_env": /m);
-  assert.match(result.stdout, /Summary\n\s+STEP\s+LANGUAGE\s+LEVEL\s+STATUS\s+DURATION\n/);
+  assert.match(result.stdout, /Summary\n\s+STEP\s+LANGUAGE\s+LEVEL\s+STATUS\s+DURATION\s+RESULT\n/);
   assert.match(result.stdout, /Workflow 'hostile' succeeded in /);
   assert.ok(!result.stdout.includes("\x1b["), "no colours when NO_COLOR is set and not a TTY");
 });

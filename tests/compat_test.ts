@@ -548,3 +548,60 @@ Deno.test('on_failure: "cancel" (the default) cancels the level\'s running steps
   assert.equal(both.code, 2);
   assert.match(both.stderr, /-k\/--keep-going and --on-failure cancel disagree/);
 });
+
+Deno.test("hwfe run --all runs every workflow of the workflows directory with one line each, as the reference engine does with no argument", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "hwfe-all-" });
+  await Deno.mkdir(`${dir}/workflows`);
+  const write = (name: string, steps: string) =>
+    Deno.writeTextFile(
+      `${dir}/workflows/${name}`,
+      `workflow = { name = "${name}", steps = { ${steps} } }\n`,
+    );
+  await write("a_good.lua", 'a = { code = "function run() return { n = 1 } end" }');
+  await write("b_failing.lua", "a = { code = \"function run() error('boom', 0) end\" }");
+  await write("c_shell.lua", 'a = { language = "shell", code = "echo hi" }');
+  await Deno.writeTextFile(`${dir}/workflows/d_broken.lua`, "workflow = {");
+  await write("e_last.lua", 'a = { code = "function run() return {} end" }');
+  const result = await hwfe(["run", "--all"], { cwd: dir });
+  assert.equal(result.code, 2, "a workflow that cannot run is bad input");
+  const lines = result.stdout.trim().split("\n");
+  assert.match(lines[0], /^✓ a_good\.lua\s+succeeded in \S+ \(1 step\)$/);
+  assert.match(lines[1], /^✗ b_failing\.lua\s+failed in \S+: step 'a' \(lua\): boom$/);
+  assert.match(lines[2], /^✗ c_shell\.lua\s+refused: step 'a' \(shell\) needs --allow-run$/);
+  assert.match(lines[3], /^✗ d_broken\.lua\s+invalid: .*d_broken\.lua: Lua syntax error/);
+  assert.match(lines[4], /^✓ e_last\.lua\s+succeeded in/, "a failure does not stop the others");
+  assert.equal(lines.at(-1), "5 workflows: 2 succeeded, 1 failed, 2 not run");
+
+  const granted = await hwfe(["run", "--all", "--allow-run", "--json"], { cwd: dir });
+  const outcomes = JSON.parse(granted.stdout) as { file: string; status: string }[];
+  assert.deepEqual(outcomes.map((o) => o.status), [
+    "succeeded",
+    "failed",
+    "succeeded",
+    "invalid",
+    "succeeded",
+  ]);
+  assert.equal(granted.code, 2);
+
+  const both = await hwfe(["run", "--all", "x.lua"], { cwd: dir });
+  assert.equal(both.code, 2);
+  assert.match(both.stderr, /give a workflow or --all, not both/);
+  const neither = await hwfe(["run"], { cwd: dir });
+  assert.equal(neither.code, 2);
+  assert.match(neither.stderr, /which workflow\?.*or --all for every one/);
+});
+
+Deno.test("the summary shows each step's result shortened to one line, as the reference engine printed them", async () => {
+  const file = await writeWorkflow("summary_results", {
+    short: { language: "lua", code: "function run() return { n = 1 } end" },
+    long: { language: "lua", code: "function run() return { text = string.rep('x', 500) } end" },
+    bad: { language: "lua", depends_on: ["short"], code: "function run() error('no') end" },
+  });
+  const result = await hwfe(["run", file]);
+  const rows = result.stdout.split("\n");
+  const row = (step: string) => rows.find((line) => line.startsWith(`  ${step} `)) ?? "";
+  assert.match(row("short"), /succeeded .*\s\{"n":1\}$/);
+  assert.match(row("long"), /\{"text":"x+…$/);
+  assert.ok(row("long").length <= 100, `${row("long").length} characters`);
+  assert.match(row("bad"), /failed .*\s-$/);
+});
