@@ -222,7 +222,7 @@ export interface StepDefinition {
   continue_on_error?: boolean;
   /** Memory limit in MiB. */
   memory_mb?: number;
-  /** Shell: "json" takes the whole stdout as any JSON value; default "object" (see {@link Step}). */
+  /** "json": shell's whole stdout as any JSON value, JavaScript's value unwrapped; default "object" (see {@link Step}). */
   result?: "object" | "json";
   /** What the step needs from the host; it gets what the run also grants. */
   permissions?: { env?: string[]; read?: string[]; write?: string[]; net?: string[] };
