@@ -420,7 +420,7 @@ async function runAllCommand(flags: RunFlags): Promise<number> {
       const label = escapeTerminal(name).padEnd(width);
       const path = `${dir}/${name}`;
       let line: string;
-      let outcome: Record<string, unknown>;
+      let outcome: string; // JSON text: the run's document is kept as written, numbers exact
       try {
         const { workflow } = await loadWorkflowFile(path);
         const result = await runWorkflow(workflow, {
@@ -441,10 +441,12 @@ async function runAllCommand(flags: RunFlags): Promise<number> {
           counts.failed++;
           if (code === ExitCode.ok) code = ExitCode.stepFailed;
         }
-        outcome = { file: path, status: result.status, run: JSON.parse(resultToJson(result)) };
+        outcome = `{"file":${JSON.stringify(path)},"status":${
+          JSON.stringify(result.status)
+        },"run":${resultToJson(result)}}`;
         if (result.status === "cancelled") {
           human(line);
-          outcomes.push(JSON.stringify(outcome));
+          outcomes.push(outcome);
           break;
         }
       } catch (error) {
@@ -452,12 +454,12 @@ async function runAllCommand(flags: RunFlags): Promise<number> {
         const message = error instanceof PermissionError ? error.cliMessage : error.message;
         const status = error instanceof PermissionError ? "refused" : "invalid";
         line = `${palette.red("✗")} ${label}  ${status}: ${firstLine(message)}`;
-        outcome = { file: path, status, error: message };
+        outcome = JSON.stringify({ file: path, status, error: message });
         counts["not run"]++;
         code = ExitCode.usage;
       }
       human(line);
-      outcomes.push(JSON.stringify(outcome));
+      outcomes.push(outcome);
     }
     const total = `${files.length} workflow${files.length === 1 ? "" : "s"}`;
     human(

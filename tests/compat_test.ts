@@ -557,7 +557,7 @@ Deno.test("hwfe run --all runs every workflow of the workflows directory with on
       `${dir}/workflows/${name}`,
       `workflow = { name = "${name}", steps = { ${steps} } }\n`,
     );
-  await write("a_good.lua", 'a = { code = "function run() return { n = 1 } end" }');
+  await write("a_good.lua", 'a = { code = "function run() return { n = 6 / 2 } end" }');
   await write("b_failing.lua", "a = { code = \"function run() error('boom', 0) end\" }");
   await write("c_shell.lua", 'a = { language = "shell", code = "echo hi" }');
   await Deno.writeTextFile(`${dir}/workflows/d_broken.lua`, "workflow = {");
@@ -574,6 +574,8 @@ Deno.test("hwfe run --all runs every workflow of the workflows directory with on
 
   const granted = await hwfe(["run", "--all", "--allow-run", "--json"], { cwd: dir });
   const outcomes = JSON.parse(granted.stdout) as { file: string; status: string }[];
+  // Each run as run --json writes it, floats kept: the text is not parsed and written again.
+  assert.ok(granted.stdout.replace(/\s+/g, "").includes('"result":{"n":3.0}'), granted.stdout);
   assert.deepEqual(outcomes.map((o) => o.status), [
     "succeeded",
     "failed",
