@@ -689,7 +689,7 @@ export async function main(args: string[]): Promise<number> {
       }`,
     );
     err("This is a bug in hwfe; please report it with the workflow that caused it.");
-    return 70;
+    return ExitCode.internal;
   }
 }
 

@@ -8,7 +8,9 @@
  * @module
  */
 
+import { createHash } from "node:crypto";
 import { envVar } from "./env.ts";
+import { errorText } from "./errors.ts";
 
 /**
  * The cache directory: `HWFE_CACHE_DIR`, else the platform's user cache
@@ -42,14 +44,15 @@ export interface CachedBlob {
   sha256: string;
 }
 
-/** Hex SHA-256 of bytes. */
+/** The SHA-256 of text (UTF-8), in hex: for cache keys. */
+export function sha256OfText(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+/** The SHA-256 of bytes, in hex, computed off the main thread (Web Crypto). */
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /**

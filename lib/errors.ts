@@ -10,9 +10,16 @@ export const ExitCode = {
   ok: 0,
   stepFailed: 1,
   usage: 2,
+  /** A bug in hwfe (sysexits' EX_SOFTWARE). */
+  internal: 70,
   interrupted: 130,
   terminated: 143,
 } as const;
+
+/** The message of an error, or what was thrown as text. */
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
 
 /**
  * Base class of every error hwfe raises on purpose (never a bug): its

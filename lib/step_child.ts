@@ -14,6 +14,7 @@
  * @module
  */
 
+import { ExitCode } from "./errors.ts";
 import { encodeFrame, readFrames } from "./frames.ts";
 import { sandboxedWorker, takeOutput } from "./step_host.ts";
 
@@ -63,7 +64,7 @@ export async function serveAsStepChild(args: string[]): Promise<never> {
   worker.onerror = (event) => {
     event.preventDefault();
     console.error(`the runtime crashed: ${event.message}`);
-    Deno.exit(70);
+    Deno.exit(ExitCode.internal);
   };
 
   for await (const message of readFrames(Deno.stdin.readable)) {

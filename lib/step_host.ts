@@ -20,7 +20,7 @@
  */
 
 import { canStartChildren, ChildWorker, type WorkerLike } from "./child_worker.ts";
-import { StepError } from "./errors.ts";
+import { errorText, StepError } from "./errors.ts";
 import { accessKey, needsDenyRules, type StepAccess } from "./grants.ts";
 import type { JsonText } from "./json.ts";
 
@@ -361,10 +361,6 @@ export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promi
     signal.addEventListener("abort", onAbort, { once: true });
     promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
   });
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** Checks the shape of a message from a worker; undefined when malformed. */

@@ -12,6 +12,7 @@ import {
   type WorkerMessage,
   type WorkerOutcome,
 } from "./step_host.ts";
+import { errorText } from "./errors.ts";
 
 /** What a runtime's handler gets for one job. */
 export interface JobRun {
@@ -177,8 +178,4 @@ function removeSharedState(): void {
     if (name in scope) throw new Error(`cannot remove ${name} from the worker`);
   }
   if ("locks" in navigator) throw new Error("cannot remove navigator.locks from the worker");
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -9,9 +9,8 @@
 import { didYouMean, WorkflowError } from "./errors.ts";
 import { HOST, hostProblem } from "./grants.ts";
 import { CycleError, planLevels } from "./plan.ts";
-import { createHash } from "node:crypto";
 import { resolve } from "node:path";
-import { CacheEntry, sha256Hex } from "./cache.ts";
+import { CacheEntry, sha256Hex, sha256OfText } from "./cache.ts";
 import { LUA_PRELUDE } from "./_lua_prelude.ts";
 import type { LuaOutcome } from "./lua_sandbox.ts";
 
@@ -366,8 +365,6 @@ export async function loadWorkflowFile(
   return await parseWorkflowSource(source, path, options);
 }
 
-const hash = (text: string) => createHash("sha256").update(text).digest("hex");
-
 /**
  * The cache entry for a workflow file's evaluation: one per file path, keyed
  * by the file's text and the sandbox's own code (a change to either
@@ -376,8 +373,8 @@ const hash = (text: string) => createHash("sha256").update(text).digest("hex");
 function evaluationEntry(cacheDir: string, source: string, file: string): CacheEntry {
   return new CacheEntry(
     `${cacheDir}/workflows`,
-    `${hash(resolve(file)).slice(0, 16)}.evaluated`,
-    hash(`wasmoon@1.16.0\n${LUA_PRELUDE}\n${source}`),
+    `${sha256OfText(resolve(file)).slice(0, 16)}.evaluated`,
+    sha256OfText(`wasmoon@1.16.0\n${LUA_PRELUDE}\n${source}`),
   );
 }
 

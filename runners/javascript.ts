@@ -8,9 +8,8 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
 import { resolve } from "node:path";
-import { CacheEntry, sha256Hex } from "../lib/cache.ts";
+import { CacheEntry, sha256Hex, sha256OfText as hash } from "../lib/cache.ts";
 import { StepError } from "../lib/errors.ts";
 import { npmFile } from "../lib/npm_files.ts";
 import {
@@ -119,7 +118,6 @@ export function typescriptRunner(
     workflow: Workflow,
     sources: TranspileRequest["sources"],
   ): Promise<Map<string, Transpiled>> => {
-    const hash = (text: string) => createHash("sha256").update(text).digest("hex");
     const entry = options.cacheDir === undefined ? undefined : new CacheEntry(
       `${options.cacheDir}/typescript`,
       `${

@@ -12,8 +12,7 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
-import { CacheEntry } from "../lib/cache.ts";
+import { CacheEntry, sha256OfText } from "../lib/cache.ts";
 import { npmFile } from "../lib/npm_files.ts";
 import { canStartChildren } from "../lib/child_worker.ts";
 import type { StepHost, WorkerRuntime } from "../lib/step_host.ts";
@@ -52,7 +51,7 @@ const MAX_SNAPSHOT_BYTES = 1 << 30;
 export function pythonRunner(host: StepHost, options: PythonRunnerOptions = {}): Runner {
   const indexURL = pyodideDir();
   // A snapshot holds the prelude's state: a new prelude needs a new one.
-  const prelude = createHash("sha256").update(PYTHON_PRELUDE).digest("hex").slice(0, 16);
+  const prelude = sha256OfText(PYTHON_PRELUDE).slice(0, 16);
   const entry = options.cacheDir === undefined ? undefined : new CacheEntry(
     `${options.cacheDir}/python`,
     "snapshot",
