@@ -3,7 +3,8 @@
  * atomically and checked when read back (a missing, stale or corrupt file
  * reads as absent, never as wrong data).
  *
- * Only the Python runner uses it today, for its Pyodide memory snapshot.
+ * Users: the Python runner (its Pyodide memory snapshot), the TypeScript
+ * runner (transpiled steps) and the workflow loader (evaluated workflows).
  *
  * @module
  */

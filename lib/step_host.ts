@@ -1,7 +1,7 @@
 /**
- * The step host: pools of warm workers that run in-process runtimes (Lua
- * now; Python, JavaScript and WebAssembly plug in the same way) off the main
- * thread, so steps run in parallel on several cores.
+ * The step host: pools of warm workers that run the in-process runtimes
+ * (Lua, Python, JavaScript and WebAssembly) off the main thread, so steps
+ * run in parallel on several cores.
  *
  * Each runtime gets its own pool, and each worker in it gets Deno
  * permissions narrowed to what that runtime needs (usually reading its own

@@ -1,5 +1,5 @@
 /**
- * Shell steps whose processes try to outlive them (issue 14): a background
+ * Shell steps whose processes try to outlive them: a background
  * process that calls setsid, drops the step's pipes, or outlives hwfe
  * itself. Each run is the real CLI; afterwards no process of the step may
  * be left, and the run must not wait for one.
@@ -74,7 +74,7 @@ async function exitWithin(
   }
 }
 
-Deno.test("a setsid background process ends with its step, which does not wait for it (issue 14 as written)", async () => {
+Deno.test("a setsid background process ends with its step, which does not wait for it", async () => {
   const sleep = uniqueSleep(40);
   await cleaningUp([sleep], async () => {
     const file = await writeWorkflow("setsid", {
