@@ -118,6 +118,7 @@ Deno.test("load: 1,000 shell steps in one level leave no file descriptors or pro
   assert.deepEqual(failures, []);
   // Deno opens a few descriptors for child processes once, lazily: only
   // growth from one run to the next is a leak.
-  assert.equal(counts[1], counts[0], `descriptors after each run: ${counts}`);
+  // One fewer after the second run (27 then 26) was seen: that is no leak.
+  assert.ok(counts[1] <= counts[0], `descriptors after each run: ${counts}`);
   assert.equal(await processesMatching(marker), "", "no background process outlives its step");
 });
