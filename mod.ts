@@ -30,7 +30,7 @@ export {
   LANGUAGES,
   loadWorkflowFile,
   parseWorkflowSource,
-} from "./lib/workflow.ts";
+} from "./workflow/workflow.ts";
 export type {
   Language,
   LoadedWorkflow,
@@ -40,12 +40,12 @@ export type {
   StepPermissions,
   Workflow,
   WorkflowDefinition,
-} from "./lib/workflow.ts";
-export { planWorkflow, streamWorkflow, validateWorkflow } from "./lib/api.ts";
-export type { RunStream, ValidateOptions } from "./lib/api.ts";
-export type { Plan } from "./lib/plan.ts";
-export { runWorkflow } from "./lib/run.ts";
-export type { RunOptions } from "./lib/run.ts";
+} from "./workflow/workflow.ts";
+export { planWorkflow, streamWorkflow, validateWorkflow } from "./api/check.ts";
+export type { RunStream, ValidateOptions } from "./api/check.ts";
+export type { Plan } from "./workflow/plan.ts";
+export { runWorkflow } from "./api/run.ts";
+export type { RunOptions } from "./api/run.ts";
 export type {
   ExecutionMode,
   OnFailure,
@@ -55,10 +55,10 @@ export type {
   StepReport,
   StepStatus,
   Strategy,
-} from "./lib/events.ts";
-export { HwfeError, PermissionError, WorkflowError } from "./lib/errors.ts";
-export type { JsonText } from "./lib/json.ts";
-export { resultToJson } from "./lib/render.ts";
-export type { RuntimeStart } from "./runners/types.ts";
-export { ALL_GRANTS } from "./lib/grants.ts";
-export type { GrantList, GrantPair, Grants } from "./lib/grants.ts";
+} from "./engine/events.ts";
+export { HwfeError, PermissionError, WorkflowError } from "./_util/errors.ts";
+export type { JsonText } from "./_util/json.ts";
+export { resultToJson } from "./cli/render.ts";
+export type { RuntimeStart } from "./engine/runner.ts";
+export { ALL_GRANTS } from "./engine/grants.ts";
+export type { GrantList, GrantPair, Grants } from "./engine/grants.ts";

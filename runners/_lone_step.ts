@@ -5,8 +5,8 @@
  * @module
  */
 
-import type { Workflow } from "../lib/workflow.ts";
-import type { StepContext } from "./types.ts";
+import type { Workflow } from "../workflow/workflow.ts";
+import type { StepContext } from "../engine/runner.ts";
 
 /** The context of step `name` of `workflow` with no inputs; `overrides` replaces any part. */
 export function loneStep(

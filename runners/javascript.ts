@@ -9,20 +9,20 @@
  */
 
 import { resolve } from "node:path";
-import { CacheEntry, sha256Hex, sha256OfText as hash } from "../lib/cache.ts";
-import { StepError } from "../lib/errors.ts";
-import { npmFile } from "../lib/npm_files.ts";
-import {
-  sandboxedWorker,
-  type StepHost,
-  untilAborted,
-  type WorkerRuntime,
-} from "../lib/step_host.ts";
-import type { Workflow } from "../lib/workflow.ts";
+import { CacheEntry, sha256Hex, sha256OfText as hash } from "../_util/cache.ts";
+import { StepError } from "../_util/errors.ts";
+import { npmFile } from "../_util/npm_files.ts";
+import { sandboxedWorker, type StepHost, untilAborted, type WorkerRuntime } from "../host/pool.ts";
+import type { Workflow } from "../workflow/workflow.ts";
 import type { JavaScriptInit, TypeScriptJob } from "./javascript_worker.ts";
 import type { Transpiled, TranspileRequest } from "./typescript_worker.ts";
-import { DEFAULT_STEP_MEMORY_MB, type Runner, type RunnerEvents, stepMemoryMb } from "./types.ts";
-import { runOnWorker } from "./worker_runner.ts";
+import {
+  DEFAULT_STEP_MEMORY_MB,
+  type Runner,
+  type RunnerEvents,
+  stepMemoryMb,
+} from "../engine/runner.ts";
+import { runOnWorker } from "./on_worker.ts";
 
 /** QuickJS's wasm file, which JavaScript workers read. */
 export function quickjsWasmPath(): string {

@@ -4,10 +4,10 @@
  * @module
  */
 
-import { luaWasmPath } from "../lib/lua_wasm.ts";
-import type { StepHost, WorkerRuntime } from "../lib/step_host.ts";
-import { type Runner, stepMemoryMb } from "./types.ts";
-import { runOnWorker } from "./worker_runner.ts";
+import { luaWasmPath } from "../lua/wasmoon.ts";
+import type { StepHost, WorkerRuntime } from "../host/pool.ts";
+import { type Runner, stepMemoryMb } from "../engine/runner.ts";
+import { runOnWorker } from "./on_worker.ts";
 
 /** Creates the Lua runner on top of a step host. */
 export function luaRunner(host: StepHost): Runner {

@@ -5,8 +5,8 @@
  * @module
  */
 
-import { serveSteps } from "../lib/step_worker.ts";
-import { luaFactory, runLuaChunk, trimTraceback } from "../lib/lua_sandbox.ts";
+import { serveSteps } from "../host/worker_entry.ts";
+import { luaFactory, runLuaChunk, trimTraceback } from "../lua/sandbox.ts";
 
 serveSteps({
   language: "lua",

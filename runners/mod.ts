@@ -5,14 +5,14 @@
  * @module
  */
 
-import type { StepHost } from "../lib/step_host.ts";
-import type { Language } from "../lib/workflow.ts";
+import type { StepHost } from "../host/pool.ts";
+import type { Language } from "../workflow/workflow.ts";
 import { javascriptRunner, javascriptRuntimes, typescriptRunner } from "./javascript.ts";
 import { luaRunner } from "./lua.ts";
 import { pythonRunner } from "./python.ts";
 import { shellRunner } from "./shell.ts";
 import { wasmRunner } from "./wasm.ts";
-import type { Runner, RunnerEvents, RunnerRegistry } from "./types.ts";
+import type { Runner, RunnerEvents, RunnerRegistry } from "../engine/runner.ts";
 
 export type {
   GrantNeed,
@@ -22,7 +22,7 @@ export type {
   RunnerRegistry,
   RuntimeStart,
   StepContext,
-} from "./types.ts";
+} from "../engine/runner.ts";
 
 /** Options of {@link createRunners}. */
 export interface RunnerOptions extends RunnerEvents {
@@ -51,7 +51,7 @@ export function createRunners(host: StepHost, options: RunnerOptions = {}): Runn
  * Every worker module, as imports that are never called. They keep the
  * modules, and the npm packages those import, in the module graph of any
  * program that loads hwfe, so Deno has them in its cache before a step
- * child needs them: a child never downloads anything (lib/child_worker.ts).
+ * child needs them: a child never downloads anything (host/child_process.ts).
  */
 export const WORKER_MODULES: Readonly<Record<string, () => Promise<unknown>>> = {
   lua: () => import("./lua_worker.ts"),

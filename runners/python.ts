@@ -12,16 +12,21 @@
  * @module
  */
 
-import { CacheEntry, sha256OfText } from "../lib/cache.ts";
-import { npmFile } from "../lib/npm_files.ts";
-import { canStartChildren } from "../lib/child_worker.ts";
-import type { StepHost, WorkerRuntime } from "../lib/step_host.ts";
+import { CacheEntry, sha256OfText } from "../_util/cache.ts";
+import { npmFile } from "../_util/npm_files.ts";
+import { canStartChildren } from "../host/child_process.ts";
+import type { StepHost, WorkerRuntime } from "../host/pool.ts";
 import { PYTHON_PRELUDE } from "./_python_prelude.ts";
 import type { PythonInit, PythonJob, PythonReady } from "./python_worker.ts";
-import { DEFAULT_STEP_MEMORY_MB, type Runner, type RunnerEvents, stepMemoryMb } from "./types.ts";
-import { runOnWorker } from "./worker_runner.ts";
+import {
+  DEFAULT_STEP_MEMORY_MB,
+  type Runner,
+  type RunnerEvents,
+  stepMemoryMb,
+} from "../engine/runner.ts";
+import { runOnWorker } from "./on_worker.ts";
 import { dirname } from "node:path";
-import { absolutePath, within } from "../lib/grants.ts";
+import { absolutePath, within } from "../engine/grants.ts";
 
 /** Pyodide's folder (its wasm, the standard library zip, the lock file). */
 export function pyodideDir(): string {
@@ -38,7 +43,7 @@ function pyodideVersion(): string {
 export interface PythonRunnerOptions extends RunnerEvents {
   /** Where the start-up snapshot is cached; undefined: none. */
   cacheDir?: string;
-  /** Run Python workers in child processes (lib/child_worker.ts); default true. */
+  /** Run Python workers in child processes (host/child_process.ts); default true. */
   isolate?: boolean;
 }
 

@@ -6,8 +6,8 @@
  * Run: deno task bench
  */
 
-import { StepHost } from "../lib/step_host.ts";
-import { defineWorkflow } from "../lib/workflow.ts";
+import { StepHost } from "../host/pool.ts";
+import { defineWorkflow } from "../workflow/workflow.ts";
 import { pythonRunner } from "./python.ts";
 import { loneStep } from "./_lone_step.ts";
 

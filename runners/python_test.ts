@@ -6,14 +6,14 @@
  */
 
 import assert from "node:assert/strict";
-import type { RunEvent } from "../lib/events.ts";
-import { runWorkflow } from "../lib/run.ts";
-import { defineWorkflow } from "../lib/workflow.ts";
-import { parseJson } from "../lib/json.ts";
-import { StepHost, type WorkerRuntime } from "../lib/step_host.ts";
+import type { RunEvent } from "../engine/events.ts";
+import { runWorkflow } from "../api/run.ts";
+import { defineWorkflow } from "../workflow/workflow.ts";
+import { parseJson } from "../_util/json.ts";
+import { StepHost, type WorkerRuntime } from "../host/pool.ts";
 import { pythonRunner } from "./python.ts";
 import { loneStep } from "./_lone_step.ts";
-import type { RuntimeStart } from "./types.ts";
+import type { RuntimeStart } from "../engine/runner.ts";
 
 const { workflow } = defineWorkflow({
   name: "py",

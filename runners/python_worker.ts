@@ -18,11 +18,11 @@
 
 import childProcess from "node:child_process";
 import fs from "node:fs";
-import { within } from "../lib/grants.ts";
+import { within } from "../engine/grants.ts";
 import { loadPyodide, type PyodideInterface } from "npm:pyodide@314.0.7";
-import { sha256Hex } from "../lib/cache.ts";
-import { serveSteps } from "../lib/step_worker.ts";
-import type { WorkerOutcome } from "../lib/step_host.ts";
+import { sha256Hex } from "../_util/cache.ts";
+import { serveSteps } from "../host/worker_entry.ts";
+import type { WorkerOutcome } from "../host/pool.ts";
 import { PYTHON_PRELUDE } from "./_python_prelude.ts";
 import {
   type Baseline,

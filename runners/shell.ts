@@ -6,18 +6,18 @@
  * Inputs go through the environment, never into the script text, so any
  * bytes arrive intact. The step ends when bash exits, or at its timeout or
  * cancellation; then everything it started is stopped, including processes
- * that left its process group (lib/orphans.ts), and its process group is
+ * that left its process group (host/orphans.ts), and its process group is
  * killed. A process still holding the step's output after that does not
  * hold up the step.
  *
  * @module
  */
 
-import { StepError } from "../lib/errors.ts";
-import { compactJson, type JsonText, stringifyJson } from "../lib/json.ts";
-import { closeReaper, trackStepProcesses } from "../lib/orphans.ts";
-import { shellQuote } from "../lib/quote.ts";
-import type { Runner, StepContext } from "./types.ts";
+import { StepError } from "../_util/errors.ts";
+import { compactJson, type JsonText, stringifyJson } from "../_util/json.ts";
+import { closeReaper, trackStepProcesses } from "../host/orphans.ts";
+import { shellQuote } from "../_util/quote.ts";
+import type { Runner, StepContext } from "../engine/runner.ts";
 
 const PRELUDE = `set -e
 parse_input() {

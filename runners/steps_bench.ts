@@ -7,11 +7,11 @@
  */
 
 import wabtInit from "npm:wabt@1.0.39";
-import { jsonObjectOf } from "../lib/json.ts";
-import { StepHost } from "../lib/step_host.ts";
-import { defineWorkflow, type StepDefinition } from "../lib/workflow.ts";
+import { jsonObjectOf } from "../_util/json.ts";
+import { StepHost } from "../host/pool.ts";
+import { defineWorkflow, type StepDefinition } from "../workflow/workflow.ts";
 import { createRunners } from "./mod.ts";
-import type { StepContext } from "./types.ts";
+import type { StepContext } from "../engine/runner.ts";
 
 const TESTDATA = new URL("../tests/testdata/wasm/", import.meta.url).pathname;
 const dir = await Deno.makeTempDir({ prefix: "hwfe-bench-wasm-" });

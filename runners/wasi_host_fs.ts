@@ -15,8 +15,8 @@
 
 import { Fd, wasi } from "npm:@bjorn3/browser_wasi_shim@0.4.2";
 import { join, normalize } from "node:path";
-import { within } from "../lib/grants.ts";
-import { type PathFault, pathFault } from "../lib/posix_paths.ts";
+import { within } from "../engine/grants.ts";
+import { type PathFault, pathFault } from "../_util/posix_paths.ts";
 
 /** WASI's lookupflags bit 0 (the shim does not name it). */
 const LOOKUP_SYMLINK_FOLLOW = 1;

@@ -14,14 +14,14 @@
  */
 
 import { dirname, isAbsolute, relative, resolve } from "node:path";
-import { DEFAULT_SETTINGS, fileKind } from "../lib/config.ts";
-import { absolutePath, type GrantList, within } from "../lib/grants.ts";
-import { StepError } from "../lib/errors.ts";
-import type { StepHost, WorkerRuntime } from "../lib/step_host.ts";
-import type { Step, Workflow } from "../lib/workflow.ts";
+import { DEFAULT_SETTINGS, fileKind } from "../api/config.ts";
+import { absolutePath, type GrantList, within } from "../engine/grants.ts";
+import { StepError } from "../_util/errors.ts";
+import type { StepHost, WorkerRuntime } from "../host/pool.ts";
+import type { Step, Workflow } from "../workflow/workflow.ts";
 import type { WasmJob } from "./wasm_worker.ts";
-import { type Runner, stepMemoryMb } from "./types.ts";
-import { runOnWorker } from "./worker_runner.ts";
+import { type Runner, stepMemoryMb } from "../engine/runner.ts";
+import { runOnWorker } from "./on_worker.ts";
 
 const MIB = 1024 * 1024;
 /** The module cap when the run sets none: `execution.max_module_mb`'s default. */

@@ -23,9 +23,9 @@
 
 import { ConsoleStdout, File, OpenFile, WASI } from "npm:@bjorn3/browser_wasi_shim@0.4.2";
 import wabtInit from "npm:wabt@1.0.39";
-import { compactJson, isRawJson, parseJsonExact, stringifyJson } from "../lib/json.ts";
-import { serveSteps } from "../lib/step_worker.ts";
-import type { WorkerOutcome } from "../lib/step_host.ts";
+import { compactJson, isRawJson, parseJsonExact, stringifyJson } from "../_util/json.ts";
+import { serveSteps } from "../host/worker_entry.ts";
+import type { WorkerOutcome } from "../host/pool.ts";
 import { shellResult } from "./shell.ts";
 import { capModuleMemory, MemoryCapError } from "./wasm_memory.ts";
 import { preopens } from "./wasi_host_fs.ts";

@@ -51,7 +51,7 @@ export function workerModules(): string[] {
     .filter((name) => name.endsWith("_worker.ts"))
     .sort()
     .map((name) => `runners/${name}`);
-  return [...runners, "lib/step_worker.ts", "lib/step_child.ts"];
+  return [...runners, "host/worker_entry.ts", "host/child_entry.ts"];
 }
 
 /** The arguments of `deno compile` for one binary (`target` undefined: this machine). */

@@ -23,7 +23,7 @@ Deno.test("compileArgs() bakes in hwfe's permissions, worker options, workers an
   const included = args.flatMap((arg, i) => args[i - 1] === "--include" ? [arg] : []);
   assert.equal(included.length, workerModules().length);
   assert.ok(included.some((path) => path.endsWith("runners/python_worker.ts")));
-  assert.ok(included.some((path) => path.endsWith("lib/step_child.ts")));
+  assert.ok(included.some((path) => path.endsWith("host/child_entry.ts")));
   assert.ok(args.at(-1)!.endsWith("/cli.ts"));
   assert.ok(!compileArgs("dist/hwfe").includes("--target"));
 });

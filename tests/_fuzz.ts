@@ -5,9 +5,9 @@
  * (HwfeError: a clear message and exit 2), never anything else.
  */
 
-import { resolveConfig } from "../lib/config.ts";
-import { HwfeError } from "../lib/errors.ts";
-import { parseWorkflowSource } from "../lib/workflow.ts";
+import { resolveConfig } from "../api/config.ts";
+import { HwfeError } from "../_util/errors.ts";
+import { parseWorkflowSource } from "../workflow/workflow.ts";
 
 /** A small, fast, seedable PRNG (mulberry32). */
 export function prng(seed: number): () => number {

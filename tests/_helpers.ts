@@ -1,7 +1,13 @@
 /** Helpers for end-to-end tests that run the real CLI in a subprocess. */
 
+import denoJson from "../deno.json" with { type: "json" };
+
 export const ROOT = new URL("../", import.meta.url);
 export const CLI = new URL("cli.ts", ROOT).pathname;
+/** hwfe's source folders: those deno.json publishes. */
+export const SOURCE_DIRS: string[] = denoJson.publish.include
+  .filter((path) => path.endsWith("/"))
+  .map((path) => path.slice(0, -1));
 export const TESTDATA = new URL("./testdata/", import.meta.url).pathname;
 
 /**

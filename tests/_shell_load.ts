@@ -4,8 +4,8 @@
  * one level, printing this process's descriptors after each as JSON.
  */
 
-import { runWorkflow } from "../lib/run.ts";
-import { defineWorkflow, type StepDefinition } from "../lib/workflow.ts";
+import { runWorkflow } from "../api/run.ts";
+import { defineWorkflow, type StepDefinition } from "../workflow/workflow.ts";
 
 const marker = Deno.args[0];
 const steps: Record<string, StepDefinition> = {};

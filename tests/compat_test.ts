@@ -5,10 +5,10 @@
  */
 
 import assert from "node:assert/strict";
-import { parseJson } from "../lib/json.ts";
-import { runWorkflow } from "../lib/run.ts";
-import { loadWorkflowFile, type Step, type Workflow } from "../lib/workflow.ts";
-import { StepHost } from "../lib/step_host.ts";
+import { parseJson } from "../_util/json.ts";
+import { runWorkflow } from "../api/run.ts";
+import { loadWorkflowFile, type Step, type Workflow } from "../workflow/workflow.ts";
+import { StepHost } from "../host/pool.ts";
 import { createRunners } from "../runners/mod.ts";
 import {
   hwfe,

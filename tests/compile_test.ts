@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { compileArgs } from "../scripts/release.ts";
-import { luaWasmPath } from "../lib/lua_wasm.ts";
+import { luaWasmPath } from "../lua/wasmoon.ts";
 import { pyodideDir } from "../runners/python.ts";
 import { esbuildWasmPath, quickjsWasmPath } from "../runners/javascript.ts";
 import { ROOT } from "./_helpers.ts";
@@ -72,8 +72,8 @@ Deno.test("the compiled binary embeds every worker module and runtime file a run
     const pyodide = pyodideDir();
     const needed = [
       "cli.ts",
-      "lib/step_child.ts",
-      "lib/step_worker.ts",
+      "host/child_entry.ts",
+      "host/worker_entry.ts",
       ...workers,
       embeddedNpmPath(luaWasmPath()),
       embeddedNpmPath(quickjsWasmPath()),
@@ -100,8 +100,8 @@ hwfe
 │   └─┬ @jitl (713.14KB - 673.26KB unique)
 │     └── quickjs-ffi-types/* (78.45KB - 48.53KB unique)
 ├── cli.ts (43.63KB)
-└─┬ lib (383.47KB)
-  └── _lua_io.ts (18.68KB)
+└─┬ lua (383.47KB)
+  └── _io.ts (18.68KB)
 
 Files: 36.47MB`;
   assert.deepEqual(embeddedPaths(tree), [
@@ -111,7 +111,7 @@ Files: 36.47MB`;
     ".deno_compile_node_modules/localhost/@jitl",
     ".deno_compile_node_modules/localhost/@jitl/quickjs-ffi-types/*",
     "cli.ts",
-    "lib",
-    "lib/_lua_io.ts",
+    "lua",
+    "lua/_io.ts",
   ]);
 });

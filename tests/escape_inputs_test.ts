@@ -9,7 +9,7 @@
  */
 
 import assert from "node:assert/strict";
-import { runLuaChunk } from "../lib/lua_sandbox.ts";
+import { runLuaChunk } from "../lua/sandbox.ts";
 import { CLI, type CliResult, hwfe, PERMISSIONS, runJson, SUITE_CACHE } from "./_helpers.ts";
 
 /** A bound on a run that would hang without the checks, so the test fails instead. */

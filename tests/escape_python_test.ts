@@ -8,7 +8,7 @@
  */
 
 import assert from "node:assert/strict";
-import { SHARED_STATE_GLOBALS } from "../lib/step_worker.ts";
+import { SHARED_STATE_GLOBALS } from "../host/worker_entry.ts";
 import { hwfe, runJson, writeWorkflow } from "./_helpers.ts";
 
 const MODES = [[], ["--no-isolate"], ["--mode", "parallel", "-j", "1"]];

@@ -6,11 +6,9 @@
  */
 
 import assert from "node:assert/strict";
-import { PERMISSIONS, ROOT } from "./_helpers.ts";
+import { PERMISSIONS, ROOT, SOURCE_DIRS } from "./_helpers.ts";
 import { assertOffline, freshMachine, offline, runOn } from "./_fresh.ts";
 import { serveRepository } from "../scripts/serve.ts";
-
-const SOURCE_DIRS = ["lib", "runners"];
 
 const SCRIPT = (base: string) => `
 import { defineWorkflow, runWorkflow, resultToJson } from "${base}/mod.ts";

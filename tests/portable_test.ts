@@ -8,9 +8,9 @@
 
 import assert from "node:assert/strict";
 import { BAKED_PERMISSIONS } from "../scripts/release.ts";
-import { deno, ROOT } from "./_helpers.ts";
+import { deno, ROOT, SOURCE_DIRS } from "./_helpers.ts";
 
-const SHIPPED = ["cli.ts", "mod.ts", "deno.json", "deno.lock", "lib", "runners"];
+const SHIPPED = ["cli.ts", "mod.ts", "deno.json", "deno.lock", ...SOURCE_DIRS];
 
 async function copyTree(from: string, to: string): Promise<void> {
   await Deno.mkdir(to, { recursive: true });

@@ -1,0 +1,190 @@
+import assert from "node:assert/strict";
+import {
+  escapeMessage,
+  escapeTerminal,
+  palette,
+  renderEvent,
+  renderRecap,
+  renderSummary,
+  resultToJson,
+} from "./render.ts";
+import type { RunResult } from "../engine/events.ts";
+
+const plain = palette(false);
+
+Deno.test("renderEvent() explains a cold runtime start and stays quiet about a warm one", () => {
+  assert.equal(
+    renderEvent({ type: "runtime_started", runtime: "python", from: "cold", ms: 1920 }, plain),
+    "· python started cold in 1.92s",
+  );
+  assert.equal(
+    renderEvent(
+      { type: "runtime_started", runtime: "python", from: "cold", ms: 80, note: "why" },
+      plain,
+    ),
+    "· python started cold in 80ms (why)",
+  );
+  assert.equal(
+    renderEvent({ type: "runtime_started", runtime: "python", from: "snapshot", ms: 250 }, plain),
+    undefined,
+  );
+});
+
+Deno.test("renderEvent() prefixes step output with the step name", () => {
+  assert.equal(
+    renderEvent({ type: "step_output", step: "a", stream: "stdout", line: "hi" }, plain),
+    "[a] hi",
+  );
+});
+
+Deno.test("renderRecap() names each failed step once, with the first lines of its error", () => {
+  const step = { language: "python" as const, level: 1 };
+  const recap = renderRecap({
+    workflow: "w",
+    mode: "sequential",
+    strategy: "levels",
+    maxParallel: 1,
+    status: "failed",
+    durationMs: 10,
+    levels: [["a", "b", "c"]],
+    steps: [
+      { ...step, name: "a", status: "failed", error: "step 'a' timed out after 5s" },
+      { ...step, name: "b", status: "succeeded", result: "1" },
+      { ...step, name: "c", status: "failed", error: "step 'c' (python): ValueError\n  at 1" },
+    ],
+  }, plain);
+  assert.equal(
+    recap,
+    "*** step 'a' failed: timed out after 5s\n*** step 'c' failed: ValueError\n      at 1",
+  );
+});
+
+Deno.test("escapeTerminal() shows every character a terminal acts on escaped, and keeps tab", () => {
+  const cases: [string, string][] = [
+    ["plain ✓ Zoë 名前 \\x1b stays", "plain ✓ Zoë 名前 \\x1b stays"],
+    ["\x1b]0;PWNED\x07", "\\x1b]0;PWNED\\x07"], // the terminal title
+    ["\x1b]52;c;aGk=\x07", "\\x1b]52;c;aGk=\\x07"], // the clipboard
+    ["\x1b[1A\x1b[2K\r✓ fake succeeded", "\\x1b[1A\\x1b[2K\\x0d✓ fake succeeded"],
+    ["\x1b[31mred\x1b[0m", "\\x1b[31mred\\x1b[0m"], // colour too, unless asked for
+    ["lone \x1b at the end \x1b", "lone \\x1b at the end \\x1b"],
+    ["\x00\x08\x0b\x0c\x1f\x7f", "\\x00\\x08\\x0b\\x0c\\x1f\\x7f"],
+    ["a\tb\nc", "a\tb\\x0ac"],
+    ["\x9b31m C1 \x85 \x9d", "\\x9b31m C1 \\x85 \\x9d"],
+    ["line\u2028para\u2029", "line\\u2028para\\u2029"],
+    [
+      "bidi \u202a\u202b\u202c\u202d\u202e \u2066\u2067\u2068\u2069",
+      "bidi \\u202a\\u202b\\u202c\\u202d\\u202e \\u2066\\u2067\\u2068\\u2069",
+    ],
+    ["marks stay: \u200e\u200f", "marks stay: \u200e\u200f"],
+  ];
+  for (const [text, shown] of cases) {
+    assert.equal(escapeTerminal(text), shown, JSON.stringify(text));
+  }
+  assert.equal(escapeTerminal("a\nb\r\n", { newlines: true }), "a\nb\\x0d\n");
+});
+
+Deno.test("escapeTerminal() keeps colour and style only when asked, never conceal or other sequences", () => {
+  const colour = (text: string) => escapeTerminal(text, { colour: true });
+  for (
+    const kept of [
+      "\x1b[31mred\x1b[0m",
+      "\x1b[1;4;32mbold\x1b[m",
+      "\x1b[38;5;8mgrey 256\x1b[39m",
+      "\x1b[38;2;8;8;8mgrey rgb\x1b[39m",
+      "\x1b[48:5:8mcolon form\x1b[49m",
+    ]
+  ) {
+    assert.equal(colour(kept), kept);
+  }
+  assert.equal(colour("\x1b[8mhidden\x1b[0m"), "\\x1b[8mhidden\x1b[0m");
+  assert.equal(colour("\x1b[1;8mhidden"), "\\x1b[1;8mhidden");
+  assert.equal(colour("\x1b[38;5;1;8mhidden"), "\\x1b[38;5;1;8mhidden");
+  assert.equal(colour("\x1b[2K\x1b[1A\x1b[?25l"), "\\x1b[2K\\x1b[1A\\x1b[?25l");
+  assert.equal(colour("\x1b]0;title\x07"), "\\x1b]0;title\\x07");
+  assert.equal(colour(`\x1b[${"1;".repeat(40)}m`), `\\x1b[${"1;".repeat(40)}m`);
+});
+
+Deno.test("escapeMessage() escapes a message and indents its later lines", () => {
+  assert.equal(
+    escapeMessage("boom\n✓ deploy succeeded\n  at x\x1b[2K"),
+    "boom\n    ✓ deploy succeeded\n      at x\\x1b[2K",
+  );
+});
+
+Deno.test("renderEvent() escapes step names and output; keeps the output's colour on a colour terminal, reset after", () => {
+  const output = { type: "step_output", step: "a\x1b[2K", stream: "stdout" } as const;
+  const line = "\x1b[32mgreen\x1b[1A\r\u202eevil";
+  assert.equal(
+    renderEvent({ ...output, line }, plain),
+    "[a\\x1b[2K] \\x1b[32mgreen\\x1b[1A\\x0d\\u202eevil",
+  );
+  const coloured = palette(true);
+  assert.equal(
+    renderEvent({ ...output, line }, coloured),
+    `${coloured.dim("[a\\x1b[2K]")} \x1b[32mgreen\\x1b[1A\\x0d\\u202eevil\x1b[0m`,
+  );
+  assert.equal(
+    renderEvent({ ...output, line: "plain" }, coloured),
+    `${coloured.dim("[a\\x1b[2K]")} plain`,
+  );
+  assert.equal(
+    renderEvent({
+      type: "step_retrying",
+      step: "r",
+      attempt: 1,
+      attempts: 2,
+      delayMs: 5,
+      error: "no\x07\n✓ r succeeded",
+    }, plain),
+    "↻ r failed (attempt 1 of 2), retrying in 5ms: no\\x07\n    ✓ r succeeded",
+  );
+});
+
+const failedRun: RunResult = {
+  workflow: "w\x1b]0;t\x07",
+  mode: "sequential",
+  strategy: "levels",
+  maxParallel: 1,
+  status: "failed",
+  durationMs: 10,
+  levels: [["a\x1b[1A"]],
+  steps: [{
+    name: "a\x1b[1A",
+    language: "lua",
+    level: 1,
+    status: "failed",
+    durationMs: 3,
+    error: "step 'a\x1b[1A' (lua): bad\x1b[2K\n✓ b succeeded",
+  }],
+};
+
+Deno.test("renderEvent(), renderSummary() and renderRecap() escape names and errors; later lines indented", () => {
+  assert.equal(
+    renderEvent({ type: "step_finished", report: failedRun.steps[0] }, plain),
+    "✗ a\\x1b[1A failed in 3ms: step 'a\\x1b[1A' (lua): bad\\x1b[2K\n    ✓ b succeeded",
+  );
+  const summary = renderSummary(failedRun, plain);
+  assert.match(summary, /^ {2}a\\x1b\[1A {2}lua /m);
+  assert.match(summary, /^Workflow 'w\\x1b\]0;t\\x07' failed in 10ms/m);
+  assert.equal(
+    renderRecap(failedRun, plain),
+    "*** step 'a\\x1b[1A' failed: bad\\x1b[2K\n    ✓ b succeeded",
+  );
+});
+
+Deno.test("resultToJson() writes C1 and bidi controls as \\u escapes, the same JSON value", () => {
+  const value = "\x1b[31m\x7f\x9b\x85\u2028\u202e\u2066 ✓";
+  const json = resultToJson({
+    ...failedRun,
+    status: "succeeded",
+    steps: [{
+      ...failedRun.steps[0],
+      status: "succeeded",
+      error: undefined,
+      result: JSON.stringify(value),
+    }],
+  });
+  assert.equal(escapeTerminal(json, { newlines: true }), json, "nothing left to escape");
+  assert.match(json, /"\\u001b\[31m\\u007f\\u009b\\u0085\\u2028\\u202e\\u2066 ✓"/);
+  assert.equal(JSON.parse(json).steps["a\x1b[1A"].result, value);
+});

@@ -1,0 +1,488 @@
+/**
+ * Grants: what a run allows (Deno-style `--allow-*` / `--deny-*` flags),
+ * what a step declares (`permissions = { read, write, net, env }`), and
+ * what the step gets: the intersection, never more.
+ *
+ * This module only decides and checks. Enforcement is by Deno: the worker
+ * (or child process) a step runs in gets exactly its access as Deno
+ * permissions (host/pool.ts).
+ *
+ * Paths, in flags and in workflows, are relative to the directory hwfe runs
+ * in, as Deno's own flags are. Hosts are `name` or `name:port`.
+ *
+ * @module
+ */
+
+import { dirname, isAbsolute, relative, resolve } from "node:path";
+import { PermissionError } from "../_util/errors.ts";
+import type { Step, Workflow } from "../workflow/workflow.ts";
+
+/**
+ * A grant flag's value: "all" for the bare flag, else its list.
+ *
+ * @example
+ * ```ts
+ * import type { GrantList } from "../mod.ts";
+ *
+ * const hosts: GrantList = ["api.example.com", "127.0.0.1:8080"];
+ * const everything: GrantList = "all";
+ * ```
+ */
+export type GrantList = "all" | string[];
+
+/**
+ * An allow flag and the deny flag that wins over it.
+ *
+ * @example
+ * ```ts
+ * import type { GrantPair } from "../mod.ts";
+ *
+ * // like --allow-read=data --deny-read=data/secrets
+ * const read: GrantPair = { allow: ["data"], deny: ["data/secrets"] };
+ * ```
+ */
+export interface GrantPair {
+  /** What is granted: "all", or names, paths or hosts. */
+  allow: GrantList;
+  /** What is refused even inside `allow` ([] for nothing). */
+  deny: GrantList;
+}
+
+/**
+ * What the run grants to steps. Nothing is granted by default, and a step
+ * gets only the part of a grant it declares in `permissions`.
+ *
+ * @example
+ * ```ts
+ * import { defineWorkflow, type Grants, runWorkflow } from "../mod.ts";
+ *
+ * const { workflow } = defineWorkflow({
+ *   steps: {
+ *     home: {
+ *       language: "js",
+ *       permissions: { env: ["HOME"] },
+ *       code: "function run() { return typeof hwfe.env.HOME; }",
+ *     },
+ *   },
+ * });
+ * const grants: Grants = { run: false, env: { allow: ["HOME"], deny: [] } };
+ * console.log((await runWorkflow(workflow, { grants })).steps[0].result); // "\"string\""
+ * ```
+ */
+export interface Grants {
+  /** `--allow-run`: shell steps may start processes. */
+  run: boolean;
+  /** `--allow-env[=VARS]`, `--deny-env[=VARS]`. */
+  env?: GrantPair;
+  /** `--allow-read[=PATHS]`, `--deny-read[=PATHS]`. */
+  read?: GrantPair;
+  /** `--allow-write[=PATHS]`, `--deny-write[=PATHS]`. */
+  write?: GrantPair;
+  /** `--allow-net[=HOSTS]`, `--deny-net[=HOSTS]`. */
+  net?: GrantPair;
+}
+
+/**
+ * `-A/--allow-all`: every grant. Steps still get only what they declare.
+ *
+ * @example
+ * ```ts
+ * import { ALL_GRANTS, defineWorkflow, runWorkflow } from "../mod.ts";
+ *
+ * const { workflow } = defineWorkflow({ steps: { sh: { language: "shell", code: "echo hi" } } });
+ * console.log((await runWorkflow(workflow, { grants: ALL_GRANTS })).status); // "succeeded"
+ * ```
+ */
+export const ALL_GRANTS: Grants = {
+  run: true,
+  env: { allow: "all", deny: [] },
+  read: { allow: "all", deny: [] },
+  write: { allow: "all", deny: [] },
+  net: { allow: "all", deny: [] },
+};
+
+/** The resource kinds a step declares in `permissions`. */
+export type ResourceKind = "read" | "write" | "net";
+export const RESOURCE_KINDS: readonly ResourceKind[] = ["read", "write", "net"];
+
+/**
+ * What one step may reach on the host besides its environment variables:
+ * absolute paths and hosts, plus the run's deny rules that fall inside
+ * them (only a child process's `deno run` flags can express those).
+ */
+export interface StepAccess {
+  read: string[];
+  write: string[];
+  net: string[];
+  denyRead: string[];
+  denyWrite: string[];
+  denyNet: string[];
+}
+
+/** Whether a grant list covers the environment variable `name`. */
+export function covers(list: GrantList | undefined, name: string): boolean {
+  return list === "all" || (list?.includes(name) ?? false);
+}
+
+/** An absolute, normalized path (relative ones against hwfe's working directory). */
+export function absolutePath(path: string): string {
+  return resolve(path);
+}
+
+/** Whether `path` is `root` or inside it (both absolute). */
+export function within(path: string, root: string): boolean {
+  const rel = relative(root, path);
+  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
+}
+
+/** A host as Deno writes it: `name` or `name:port`, with IPv6 in brackets. */
+export const HOST =
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+/**
+ * Why `host` is not a host Deno takes, or undefined; `hostAlone` writes the
+ * suggestion for a URL's host (a flag, a quoted string).
+ */
+export function hostProblem(host: string, hostAlone: (host: string) => string): string | undefined {
+  if (HOST.test(host)) return undefined;
+  const url = /^[a-z]+:\/\/([^/]+)/i.exec(host);
+  return `'${host}' is not a host${
+    url ? `; write the host alone: ${hostAlone(url[1])}` : " (name or name:port)"
+  }`;
+}
+
+function splitHost(host: string): [string, string | undefined] {
+  const at = host.lastIndexOf(":");
+  if (at < 0 || host.endsWith("]")) return [host.toLowerCase(), undefined];
+  return [host.slice(0, at).toLowerCase(), host.slice(at + 1)];
+}
+
+/** Whether the rule `rule` (`name` or `name:port`) covers `host`. */
+export function hostWithin(host: string, rule: string): boolean {
+  const [name, port] = splitHost(host);
+  const [ruleName, rulePort] = splitHost(rule);
+  return name === ruleName && (rulePort === undefined || rulePort === port);
+}
+
+function inside(kind: ResourceKind, item: string, rule: string): boolean {
+  return kind === "net" ? hostWithin(item, rule) : within(item, rule);
+}
+
+function normalize(kind: ResourceKind, item: string): string {
+  return kind === "net" ? item.toLowerCase() : absolutePath(item);
+}
+
+function ruleList(kind: ResourceKind, list: GrantList | undefined): GrantList {
+  if (list === undefined) return [];
+  return list === "all" ? "all" : list.map((item) => normalize(kind, item));
+}
+
+/** The step's access under the run's grants; undefined when it declares no resources. */
+export function stepAccess(step: Step, grants: Grants): StepAccess | undefined {
+  const { read, write, net } = step.permissions;
+  if (read.length + write.length + net.length === 0) return undefined;
+  const access: StepAccess = {
+    read: [],
+    write: [],
+    net: [],
+    denyRead: [],
+    denyWrite: [],
+    denyNet: [],
+  };
+  const denyKey = { read: "denyRead", write: "denyWrite", net: "denyNet" } as const;
+  for (const kind of RESOURCE_KINDS) {
+    const allow = ruleList(kind, grants[kind]?.allow);
+    const deny = ruleList(kind, grants[kind]?.deny);
+    for (const declared of step.permissions[kind]) {
+      const item = normalize(kind, declared);
+      const allowed = allow === "all" || allow.some((rule) => inside(kind, item, rule));
+      const denied = deny === "all" || deny.some((rule) => inside(kind, item, rule));
+      if (!allowed || denied) continue;
+      if (!access[kind].includes(item)) access[kind].push(item);
+      for (const rule of deny as string[]) {
+        // A deny rule inside what the step gets: enforced as a deny flag.
+        if (inside(kind, rule, item) && !access[denyKey[kind]].includes(rule)) {
+          access[denyKey[kind]].push(rule);
+        }
+      }
+    }
+  }
+  for (const list of Object.values(access)) list.sort();
+  return access;
+}
+
+/** A key that is equal for equal access (pools of workers are kept per key). */
+export function accessKey(access: StepAccess | undefined): string {
+  return access ? JSON.stringify(access) : "";
+}
+
+/** Whether the access needs deny rules, which only a child process can enforce. */
+export function needsDenyRules(access: StepAccess): boolean {
+  return access.denyRead.length + access.denyWrite.length + access.denyNet.length > 0;
+}
+
+/** Most directory entries the symlink check walks in one run. */
+const MAX_SCANNED_ENTRIES = 200_000;
+
+/** How `checkGrants` learns about hwfe's own permissions and the file system. */
+export interface GrantProbe {
+  /** Whether hwfe's own process holds the Deno permission. */
+  has(descriptor: Deno.PermissionDescriptor): boolean;
+  /** Whether child processes can be started (to enforce deny rules). */
+  canStartChildren(): boolean;
+  /**
+   * Whether this is a compiled `hwfe`, whose children cannot take Deno
+   * flags, so deny rules cannot be enforced. Default false.
+   */
+  standalone?(): boolean;
+}
+
+const denoProbe: GrantProbe = {
+  has(descriptor) {
+    try {
+      return Deno.permissions.querySync(descriptor).state === "granted";
+    } catch {
+      return false;
+    }
+  },
+  canStartChildren() {
+    return this.has({ name: "run", command: Deno.execPath() });
+  },
+  standalone: () => Deno.build.standalone,
+};
+
+const FLAG_NAMES = { read: "read", write: "write", net: "net", env: "env" } as const;
+const NEEDS = {
+  read: "needs to read",
+  write: "needs to write to",
+  net: "needs to reach",
+  env: "needs the environment variable",
+};
+const MAY = { read: "read", write: "write to" };
+const DENIED = {
+  read: "reading",
+  write: "writing to",
+  net: "reaching",
+  env: "the environment variable",
+};
+
+/**
+ * A grant the run lacks, said both ways: library users read `RunOptions`
+ * words (`grants: { run: true }`), users of the command read flags.
+ */
+export interface MissingGrant {
+  /** The `hwfe run` flag that gives it, e.g. `--allow-read=data`. */
+  flag: string;
+  /** In the library's words, e.g. `step 'r' needs to read data (grants: { read: { allow: ["data"] } })`. */
+  message: string;
+  /** In the command's words, e.g. `step 'r' needs to read data`; the CLI adds the command to rerun. */
+  cliMessage: string;
+}
+
+/**
+ * Refuses, before anything starts, steps that declare what the run does
+ * not grant, or that hwfe itself may not give (its own `deno run` flags).
+ * Adds what would grant what is missing to `missing` (by flag). Throws
+ * for what no grant of the run can fix.
+ */
+export function checkGrants(
+  workflow: Workflow,
+  grants: Grants,
+  missing: Map<string, MissingGrant>,
+  probe: GrantProbe = denoProbe,
+): void {
+  const where = workflow.file ? `${workflow.file}: ` : "";
+  // What is denied -> the flag and the steps that need it.
+  const refusals = new Map<string, { kind: keyof typeof FLAG_NAMES; steps: string[] }>();
+  const hostLacks = new Map<string, Set<string>>(); // deno flag -> items
+  for (const kind of ["env", ...RESOURCE_KINDS] as const) {
+    const notAllowed = new Map<string, string>(); // item as declared -> first step
+    for (const step of workflow.steps.values()) {
+      for (const declared of step.permissions[kind]) {
+        const item = kind === "env" ? declared : normalize(kind, declared);
+        const test = (rule: string) =>
+          kind === "env" ? rule === item : inside(kind, item, normalize(kind, rule));
+        const allow = grants[kind]?.allow ?? [];
+        const deny = grants[kind]?.deny ?? [];
+        if (deny === "all" || deny.some(test)) {
+          const what = `${DENIED[kind]} ${declared}`;
+          const refusal = refusals.get(what) ?? { kind, steps: [] };
+          refusal.steps.push(step.name);
+          refusals.set(what, refusal);
+        } else if (allow !== "all" && !allow.some(test)) {
+          if (!notAllowed.has(declared)) notAllowed.set(declared, step.name);
+        } else if (!probe.has(descriptor(kind, item))) {
+          const flag = `--allow-${FLAG_NAMES[kind]}`;
+          hostLacks.set(flag, new Set([...hostLacks.get(flag) ?? [], item]));
+        }
+      }
+    }
+    if (notAllowed.size) {
+      const allow = grants[kind]?.allow;
+      const wanted = [...notAllowed.keys()];
+      // The fewest items: one inside another (data/x.csv in data) is left out.
+      const needed = kind === "env"
+        ? wanted
+        : wanted.filter((item, i) =>
+          !wanted.some((other, j) => {
+            if (j === i) return false;
+            const [a, b] = [normalize(kind, item), normalize(kind, other)];
+            return a === b ? j < i : inside(kind, a, b);
+          })
+        );
+      const items = [...(Array.isArray(allow) ? allow : []), ...needed];
+      const flag = `--allow-${FLAG_NAMES[kind]}=${items.join(",")}`;
+      const reasons = [...notAllowed].map(([item, step]) => `step '${step}' ${NEEDS[kind]} ${item}`)
+        .join("; ");
+      missing.set(flag, {
+        flag,
+        message: `${reasons} (grants: { ${kind}: { allow: [${
+          items.map((item) => JSON.stringify(item)).join(", ")
+        }] } })`,
+        cliMessage: reasons,
+      });
+    }
+  }
+  if (refusals.size) {
+    const say = (denier: (kind: keyof typeof FLAG_NAMES) => string) =>
+      where + [...refusals].map(([what, { kind, steps }]) => {
+        const needers = steps.map((s) => `'${s}'`).join(", ");
+        return `${what} (needed by step${steps.length > 1 ? "s" : ""} ${needers}) is denied by ${
+          denier(kind)
+        }`;
+      }).join("; ");
+    throw new PermissionError(say((kind) => `grants.${kind}.deny`), [], {
+      cliMessage: say((kind) => `--deny-${FLAG_NAMES[kind]}`),
+    });
+  }
+  if (hostLacks.size) {
+    const flags = [...hostLacks].map(([flag, items]) => `${flag}=${[...items].join(",")}`);
+    throw new PermissionError(
+      `hwfe itself was started without the Deno permissions these grants need: ` +
+        `run it with deno run ${flags.join(" ")} (or a broader flag)`,
+      [],
+    );
+  }
+  if (missing.size) return;
+  let budget = MAX_SCANNED_ENTRIES;
+  for (const step of workflow.steps.values()) {
+    const access = stepAccess(step, grants);
+    if (!access) continue;
+    const denyInside = (rule: string, why: string) =>
+      `${where}step '${step.name}': ${rule} falls inside what the step is granted, ${why}`;
+    if (needsDenyRules(access) && probe.standalone?.()) {
+      const why = `which this compiled hwfe cannot enforce (Deno takes deny rules only as flags ` +
+        `of deno run); grant the step a path that leaves the denied one out, or run hwfe ` +
+        `from source with deno run`;
+      throw new PermissionError(denyInside("a deny rule", why), [], {
+        cliMessage: denyInside("a --deny-* rule", why),
+      });
+    }
+    if (needsDenyRules(access) && !probe.canStartChildren()) {
+      const why = `which hwfe enforces by running the step in a child process; run hwfe with ` +
+        `deno run --allow-run (or grant the step a narrower path)`;
+      throw new PermissionError(denyInside("a deny rule", why), [], {
+        cliMessage: denyInside("a --deny-* rule", why),
+      });
+    }
+    for (const kind of ["read", "write"] as const) {
+      const deny = (kind === "read" ? access.denyRead : access.denyWrite).map(realPath);
+      const allow = grants[kind]?.allow ?? [];
+      const runAllows = allow === "all"
+        ? undefined
+        : allow.map((rule) => realPath(absolutePath(rule)));
+      // Where the step's own paths really are: a granted path that is itself
+      // a link must lead inside what the run allows.
+      const roots = access[kind].map(realPath);
+      const ok = (target: string) => !deny.some((d) => within(target, d));
+      const escape = (link: string, target: string): never => {
+        throw new PermissionError(
+          `${where}step '${step.name}': ${link} is a symbolic link to ${target}, outside what ` +
+            `the step may ${MAY[kind]}; Deno would follow it, so hwfe refuses the grant. ` +
+            `Remove the link, or declare and grant its target too`,
+          [],
+        );
+      };
+      for (const [i, root] of access[kind].entries()) {
+        const rootOk = (target: string) =>
+          ok(target) && (runAllows?.some((a) => within(target, a)) ?? true);
+        const innerOk = (target: string) => ok(target) && roots.some((r) => within(target, r));
+        if (!rootOk(roots[i])) escape(root, roots[i]);
+        budget = checkLinks(root, innerOk, budget, escape, () => {
+          throw new PermissionError(
+            `${where}step '${step.name}': ${root} holds more than ${MAX_SCANNED_ENTRIES} ` +
+              `entries, too many to check for symbolic links leading out of it; grant a ` +
+              `narrower path`,
+            [],
+          );
+        });
+      }
+    }
+  }
+}
+
+function descriptor(kind: "env" | ResourceKind, item: string): Deno.PermissionDescriptor {
+  switch (kind) {
+    case "env":
+      return { name: "env", variable: item };
+    case "net":
+      return { name: "net", host: item };
+    default:
+      return { name: kind, path: item };
+  }
+}
+
+/** The real path of `path` (following links); for a path that does not exist, its parent's. */
+function realPath(path: string): string {
+  try {
+    return Deno.realPathSync(path);
+  } catch {
+    const parent = dirname(path);
+    return parent === path ? path : resolve(realPath(parent), relative(parent, path));
+  }
+}
+
+/**
+ * Walks `root` (not following links) for a symbolic link whose target is
+ * not `ok`; calls `escape` for the first. Returns the walk budget left;
+ * calls `tooLarge` when it runs out.
+ */
+function checkLinks(
+  root: string,
+  ok: (target: string) => boolean,
+  budget: number,
+  escape: (link: string, target: string) => never,
+  tooLarge: () => never,
+): number {
+  const stack = [root];
+  while (stack.length) {
+    const path = stack.pop()!;
+    let info: Deno.FileInfo;
+    try {
+      info = Deno.lstatSync(path);
+    } catch {
+      continue; // not there (yet): nothing to follow
+    }
+    if (--budget < 0) tooLarge();
+    if (info.isSymlink) {
+      // The root itself was checked by the caller, against the run's grants.
+      if (path === root) {
+        stack.push(realPath(root));
+        continue;
+      }
+      let link: string;
+      try {
+        link = Deno.readLinkSync(path);
+      } catch {
+        continue; // gone since the lstat above: nothing to follow
+      }
+      const target = realPath(resolve(dirname(path), link));
+      if (!ok(target)) escape(path, target);
+    } else if (info.isDirectory) {
+      try {
+        for (const entry of Deno.readDirSync(path)) stack.push(`${path}/${entry.name}`);
+      } catch { /* unreadable: the step cannot read it either */ }
+    }
+  }
+  return budget;
+}

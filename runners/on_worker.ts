@@ -1,0 +1,54 @@
+/**
+ * What every runner on the step host shares: run a step on a pooled
+ * worker and turn the worker's outcome into a result or a StepError.
+ *
+ * @module
+ */
+
+import { StepError } from "../_util/errors.ts";
+import type { JsonText } from "../_util/json.ts";
+import type { StepHost, WorkerRuntime } from "../host/pool.ts";
+import type { StepContext } from "../engine/runner.ts";
+
+/**
+ * Runs a step on a worker of `runtime`; resolves to its result as JSON
+ * text. Calls `ctx.started()` once a ready worker takes the step (runners
+ * using this set `reportsStart`). Steps of different `tenant`s never share
+ * a worker.
+ */
+export async function runOnWorker(
+  host: StepHost,
+  runtime: WorkerRuntime,
+  ctx: StepContext,
+  extra?: unknown,
+  tenant = "",
+): Promise<JsonText> {
+  let outcome;
+  try {
+    outcome = await host.execute(
+      runtime,
+      {
+        step: ctx.step.name,
+        code: ctx.step.code ?? "",
+        inputs: ctx.inputs,
+        // Workers cannot ask Deno for the working directory (that needs
+        // read access to it); steps with grants resolve paths against it.
+        extra: ctx.access ? { ...extra as object, access: ctx.access, cwd: Deno.cwd() } : extra,
+      },
+      ctx,
+      ctx.access,
+      // A worker never serves steps granted different variables: what one
+      // step leaves in a runtime must not meet another's secrets.
+      [tenant, ...Object.keys(ctx.env ?? {}).sort()].join("\n"),
+    );
+  } catch (error) {
+    // The worker died under the step (a crash, a lost process).
+    if (!(error instanceof StepError)) throw error;
+    throw new StepError(`step '${ctx.step.name}' (${ctx.step.language}): ${error.message}`);
+  }
+  if (outcome.kind === "result") return outcome.json;
+  if (outcome.kind === "interrupted") {
+    throw new StepError(`step '${ctx.step.name}' was interrupted`);
+  }
+  throw new StepError(`step '${ctx.step.name}' ${outcome.message}`);
+}
