@@ -16,7 +16,8 @@
 
 import { ExitCode } from "../_util/errors.ts";
 import { encodeFrame, readFrames } from "./frames.ts";
-import { sandboxedWorker, takeOutput } from "./pool.ts";
+import { takeOutput } from "./protocol.ts";
+import { sandboxedWorker } from "./sandboxed_worker.ts";
 
 /** The first argument with which a compiled `hwfe` runs as a step child. */
 export const STEP_CHILD_COMMAND = "__hwfe-step-child";

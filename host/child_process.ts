@@ -22,7 +22,7 @@ import { mayReadEnv } from "../_util/env.ts";
 import { missingFromCache, stderrCause } from "./child_stderr.ts";
 import { encodeFrame, readFrames } from "./frames.ts";
 import { programConfig } from "./program.ts";
-import type { HostMessage, WorkerPermissions } from "./pool.ts";
+import type { HostMessage, WorkerPermissions } from "./protocol.ts";
 import { STEP_CHILD_COMMAND } from "./child_entry.ts";
 
 const CHILD_MODULE = new URL("./child_entry.ts", import.meta.url);

@@ -1,7 +1,8 @@
 /**
  * The step host: pools of warm workers that run the in-process runtimes
- * (Lua, Python, JavaScript and WebAssembly) off the main thread, so steps
- * run in parallel on several cores.
+ * off the main thread, so steps run in parallel on several cores. The host
+ * knows no language: a runner describes its runtime as a
+ * {@link WorkerRuntime} (a worker module, the files it reads, its setup).
  *
  * Each runtime gets its own pool, and each worker in it gets Deno
  * permissions narrowed to what that runtime needs (usually reading its own
@@ -23,12 +24,24 @@ import { canStartChildren, ChildWorker, type WorkerLike } from "./child_process.
 import { errorText, StepError } from "../_util/errors.ts";
 import { accessKey, needsDenyRules, type StepAccess } from "../engine/grants.ts";
 import type { JsonText } from "../_util/json.ts";
+import { untilAborted } from "../_util/abort.ts";
+import {
+  type HostMessage,
+  OUTPUT_IN_FLIGHT,
+  parseWorkerMessage,
+  takeOutput,
+  type WorkerJob,
+  type WorkerMessage,
+  type WorkerOutcome,
+  type WorkerPermissions,
+} from "./protocol.ts";
+import { sandboxedWorker } from "./sandboxed_worker.ts";
 
 /** How to start workers for one runtime. */
 export interface WorkerRuntime {
   /** Pool key and the name used in messages, e.g. "lua". */
   id: string;
-  /** The worker module; it calls `serveSteps()` from `step_worker.ts`. */
+  /** The worker module; it calls `serveSteps()` from host/worker_entry.ts. */
   moduleUrl: URL;
   /** Files the worker may read (its runtime's wasm and data). */
   read: string[];
@@ -51,15 +64,6 @@ export interface WorkerRuntime {
   heapMb?: number;
 }
 
-/** One step for a worker to run. */
-export interface WorkerJob {
-  step: string;
-  code: string;
-  inputs: JsonText;
-  /** Runtime-specific extras (structured-cloneable). */
-  extra?: unknown;
-}
-
 /** Where a running job sends its output. */
 export interface JobContext {
   signal: AbortSignal;
@@ -68,101 +72,10 @@ export interface JobContext {
   write(stream: "stdout" | "stderr", text: string): void;
 }
 
-/**
- * What a worker reports when a job ends. `retire`: the worker must not run
- * another step (its runtime crashed or exited, or the step changed what the
- * worker cannot undo); the host replaces it.
- */
-export type WorkerOutcome =
-  & ({ kind: "result"; json: JsonText } | { kind: "error"; message: string } | {
-    kind: "interrupted";
-  })
-  & { retire?: boolean };
-
-/**
- * Messages from the host to a worker. `interrupt` holds two Int32 slots:
- * slot 0 gets 2 (SIGINT) when the job must stop, in the form Pyodide's
- * interrupt buffer expects (it clears the slot; the host sets it again
- * until the job ends); slot 1 gets 1 and stays set. `flow` holds one Int32:
- * the characters of output the worker has posted and its reader has not
- * yet taken off (see {@link takeOutput}); the worker waits while it is
- * above OUTPUT_IN_FLIGHT, so a step printing in a loop cannot fill memory
- * with messages faster than they are read.
- */
-export type HostMessage =
-  | { type: "init"; init: unknown }
-  | {
-    type: "run";
-    id: string;
-    job: WorkerJob;
-    interrupt: SharedArrayBuffer;
-    flow: SharedArrayBuffer;
-  };
-
-/** Most characters of a job's output posted and not yet read before its worker waits. */
-export const OUTPUT_IN_FLIGHT = 4 * 1024 * 1024;
-
-/** Tells a worker waiting on `flow` that `chars` of its output have been read. */
-export function takeOutput(flow: Int32Array, chars: number): void {
-  Atomics.sub(flow, 0, chars);
-  Atomics.notify(flow, 0);
-}
-
-/** Messages from a worker to the host (validated, never trusted). */
-export type WorkerMessage =
-  | { type: "ready"; report?: unknown }
-  | { type: "setup_failed"; message: string }
-  | { type: "output"; id: string; stream: "stdout" | "stderr"; text: string }
-  | { type: "done"; id: string; outcome: WorkerOutcome };
-
 /** How long a worker may take to stop after being interrupted. */
 const STOP_GRACE_MS = 2000;
 /** How often an interrupt is raised again while a job has not stopped. */
 const REINTERRUPT_MS = 50;
-const MAX_MESSAGE_TEXT = 1 << 30;
-
-/**
- * The Deno permissions of a step's worker: its runtime's files plus the
- * step's access (engine/grants.ts). Deny rules can only be flags of a child
- * process (host/child_process.ts).
- */
-export interface WorkerPermissions {
-  read: string[];
-  write: string[];
-  net: string[];
-  denyRead?: string[];
-  denyWrite?: string[];
-  denyNet?: string[];
-}
-
-/**
- * A module worker whose Deno permissions are `permissions` and nothing
- * else: no env, run, ffi, sys or remote import. "inherit" is for the
- * worker inside a child process whose own flags hold deny rules.
- */
-export function sandboxedWorker(
-  moduleUrl: URL,
-  name: string,
-  permissions: Record<"read" | "write" | "net", string[] | "inherit">,
-): Worker {
-  const list = (value: string[] | "inherit") => value === "inherit" || value.length ? value : false;
-  return new Worker(moduleUrl, {
-    type: "module",
-    name,
-    deno: {
-      permissions: {
-        read: list(permissions.read),
-        write: list(permissions.write),
-        net: list(permissions.net),
-        env: false,
-        run: false,
-        ffi: false,
-        sys: false,
-        import: false,
-      },
-    },
-  });
-}
 
 /** The permissions of a worker of `runtime` that runs steps with `access`. */
 function workerPermissions(runtime: WorkerRuntime, access?: StepAccess): WorkerPermissions {
@@ -350,54 +263,6 @@ class PooledWorker {
         }
         return;
     }
-  }
-}
-
-/** The promise's value, or undefined as soon as `signal` aborts. */
-export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
-  if (signal.aborted) return Promise.resolve(undefined);
-  return new Promise<T | undefined>((resolve, reject) => {
-    const onAbort = () => resolve(undefined);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
-}
-
-/** Checks the shape of a message from a worker; undefined when malformed. */
-export function parseWorkerMessage(data: unknown): WorkerMessage | undefined {
-  if (typeof data !== "object" || data === null) return undefined;
-  const m = data as Record<string, unknown>;
-  const isText = (v: unknown): v is string => typeof v === "string" && v.length <= MAX_MESSAGE_TEXT;
-  switch (m.type) {
-    case "ready":
-      return { type: "ready", report: m.report };
-    case "setup_failed":
-      return isText(m.message) ? { type: "setup_failed", message: m.message } : undefined;
-    case "output":
-      if (!isText(m.id) || !isText(m.text)) return undefined;
-      if (m.stream !== "stdout" && m.stream !== "stderr") return undefined;
-      return { type: "output", id: m.id, stream: m.stream, text: m.text };
-    case "done": {
-      if (!isText(m.id) || typeof m.outcome !== "object" || m.outcome === null) return undefined;
-      const o = m.outcome as Record<string, unknown>;
-      const retire = o.retire === true ? { retire: true } : {};
-      if (o.kind === "result" && isText(o.json)) {
-        return { type: "done", id: m.id, outcome: { kind: "result", json: o.json, ...retire } };
-      }
-      if (o.kind === "error" && isText(o.message)) {
-        return {
-          type: "done",
-          id: m.id,
-          outcome: { kind: "error", message: o.message, ...retire },
-        };
-      }
-      if (o.kind === "interrupted") {
-        return { type: "done", id: m.id, outcome: { kind: "interrupted", ...retire } };
-      }
-      return undefined;
-    }
-    default:
-      return undefined;
   }
 }
 

@@ -1,11 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  type HostMessage,
-  OUTPUT_IN_FLIGHT,
-  parseWorkerMessage,
-  StepHost,
-  type WorkerRuntime,
-} from "./pool.ts";
+import { StepHost, type WorkerRuntime } from "./pool.ts";
+import { type HostMessage, OUTPUT_IN_FLIGHT, parseWorkerMessage } from "./protocol.ts";
 
 Deno.test("parseWorkerMessage() accepts the protocol's messages", () => {
   assert.deepEqual(parseWorkerMessage({ type: "ready" }), { type: "ready", report: undefined });

@@ -11,7 +11,7 @@ import {
   type WorkerJob,
   type WorkerMessage,
   type WorkerOutcome,
-} from "./pool.ts";
+} from "./protocol.ts";
 import { errorText } from "../_util/errors.ts";
 
 /** What a runtime's handler gets for one job. */

@@ -29,7 +29,7 @@ import {
 import RELEASE_SYNC from "npm:@jitl/quickjs-wasmfile-release-sync@0.32.0";
 import { originalPositionFor, TraceMap } from "npm:@jridgewell/trace-mapping@0.3.31";
 import { serveSteps } from "../host/worker_entry.ts";
-import type { WorkerOutcome } from "../host/pool.ts";
+import type { WorkerOutcome } from "../host/protocol.ts";
 import { JS_PRELUDE, JS_PRELUDE_LAZY } from "./_js_prelude.ts";
 
 /** What the host sends to start a worker. */

@@ -22,7 +22,7 @@ import { within } from "../engine/grants.ts";
 import { loadPyodide, type PyodideInterface } from "npm:pyodide@314.0.7";
 import { sha256Hex } from "../_util/cache.ts";
 import { serveSteps } from "../host/worker_entry.ts";
-import type { WorkerOutcome } from "../host/pool.ts";
+import type { WorkerOutcome } from "../host/protocol.ts";
 import { PYTHON_PRELUDE } from "./_python_prelude.ts";
 import {
   type Baseline,

@@ -25,7 +25,7 @@ import { ConsoleStdout, File, OpenFile, WASI } from "npm:@bjorn3/browser_wasi_sh
 import wabtInit from "npm:wabt@1.0.39";
 import { compactJson, isRawJson, parseJsonExact, stringifyJson } from "../_util/json.ts";
 import { serveSteps } from "../host/worker_entry.ts";
-import type { WorkerOutcome } from "../host/pool.ts";
+import type { WorkerOutcome } from "../host/protocol.ts";
 import { shellResult } from "./shell.ts";
 import { capModuleMemory, MemoryCapError } from "./wasm_memory.ts";
 import { preopens } from "./wasi_host_fs.ts";
