@@ -6,7 +6,7 @@
  * through a SharedArrayBuffer) and relays framed messages between that
  * worker and the parent over stdin and stdout.
  *
- * Usage: step_child.ts <worker module URL> <JSON of the worker's permissions>.
+ * Usage: child_entry.ts <worker module URL> <JSON of the worker's permissions>.
  * A compiled `hwfe` cannot `deno run` a module, so it starts itself as
  * `hwfe __hwfe-step-child ...` instead, and cli.ts calls
  * {@link serveAsStepChild} (see host/child_process.ts).

@@ -23,15 +23,12 @@
 import { canStartChildren, ChildWorker, type WorkerLike } from "./child_process.ts";
 import { errorText, StepError } from "../_util/errors.ts";
 import { accessKey, needsDenyRules, type StepAccess } from "../engine/grants.ts";
-import type { JsonText } from "../_util/json.ts";
 import { untilAborted } from "../_util/abort.ts";
 import {
   type HostMessage,
-  OUTPUT_IN_FLIGHT,
   parseWorkerMessage,
   takeOutput,
   type WorkerJob,
-  type WorkerMessage,
   type WorkerOutcome,
   type WorkerPermissions,
 } from "./protocol.ts";
