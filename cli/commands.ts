@@ -1,0 +1,79 @@
+/**
+ * The commands that run nothing: plan, validate, list and config.
+ *
+ * @module
+ */
+
+import { type ResolvedConfig, SETTING_KEYS } from "../api/config.ts";
+import { ExitCode } from "../_util/errors.ts";
+import { formatPlan } from "../workflow/plan.ts";
+import { planWorkflow, validateWorkflow } from "../api/check.ts";
+import { escapeTerminal } from "./render.ts";
+import { loadWorkflowFile } from "../workflow/workflow.ts";
+import { out, p } from "./output.ts";
+import { type CommonOptions, settingsFor } from "./flags.ts";
+import { load, workflowFiles } from "./workflows.ts";
+
+export async function planCommand(arg: string, flags: CommonOptions): Promise<number> {
+  const { workflow } = await load(arg, await settingsFor(flags));
+  out(formatPlan(planWorkflow(workflow)));
+  return ExitCode.ok;
+}
+
+export async function validateCommand(arg: string, flags: CommonOptions): Promise<number> {
+  const config = await settingsFor(flags);
+  const { workflow } = await load(arg, config);
+  // Grants are checked by `run`; here only whether every language can run.
+  const plan = validateWorkflow(workflow, {
+    maxModuleBytes: config.settings.maxModuleMb * 1024 * 1024,
+  });
+  out(
+    `${p.green("✓")} ${escapeTerminal(workflow.file ?? arg)}: ` +
+      `workflow '${escapeTerminal(workflow.name)}' is valid ` +
+      `(${workflow.steps.size} steps in ${plan.levels.length} levels)`,
+  );
+  return ExitCode.ok;
+}
+
+export async function listCommand(flags: CommonOptions): Promise<number> {
+  const config = await settingsFor(flags);
+  const dir = config.settings.workflowsDirectory;
+  const files = await workflowFiles(config);
+  if (files.length === 0) {
+    out(`No workflows (*.lua) in '${escapeTerminal(dir)}'`);
+    return ExitCode.ok;
+  }
+  const rows: [string, string][] = [];
+  for (const name of files) {
+    try {
+      const { workflow } = await loadWorkflowFile(`${dir}/${name}`);
+      rows.push([escapeTerminal(name), escapeTerminal(workflow.description ?? "")]);
+    } catch (error) {
+      const why = escapeTerminal((error as Error).message.split("\n")[0]);
+      rows.push([escapeTerminal(name), p.red(`invalid: ${why}`)]);
+    }
+  }
+  const width = Math.max(...rows.map(([name]) => name.length));
+  for (const [name, description] of rows) out(`${name.padEnd(width)}  ${description}`.trimEnd());
+  return ExitCode.ok;
+}
+
+export async function configCommand(flags: CommonOptions): Promise<number> {
+  const config = await settingsFor(flags);
+  out(`Configuration file: ${escapeTerminal(config.file ?? "none (defaults apply)")}`);
+  const rows = Object.entries(SETTING_KEYS).map(([setting, key]) => {
+    const value = config.settings[setting as keyof ResolvedConfig["settings"]];
+    let shown = String(value);
+    if (setting === "maxParallelSteps" && value === 0) {
+      shown = `0 (= ${navigator.hardwareConcurrency} CPUs)`;
+    }
+    const source = config.sources[setting as keyof ResolvedConfig["sources"]];
+    return [key, escapeTerminal(shown), escapeTerminal(source)];
+  });
+  const w0 = Math.max(...rows.map((r) => r[0].length));
+  const w1 = Math.max(...rows.map((r) => r[1].length));
+  for (const [key, value, source] of rows) {
+    out(`${key.padEnd(w0)}  ${value.padEnd(w1)}  ${p.dim(`(${source})`)}`);
+  }
+  return ExitCode.ok;
+}

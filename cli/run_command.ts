@@ -1,0 +1,203 @@
+/**
+ * `hwfe run`: one workflow with live progress and a summary, or every
+ * workflow of the workflows directory with `--all`; Ctrl-C cancels.
+ *
+ * @module
+ */
+
+import { ConfigError, ExitCode, HwfeError, PermissionError } from "../_util/errors.ts";
+import {
+  escapeTerminal,
+  formatDuration,
+  renderEvent,
+  renderRecap,
+  renderSummary,
+  resultToJson,
+} from "./render.ts";
+import { runWorkflow } from "../api/run.ts";
+import { shellQuote } from "../_util/quote.ts";
+import { loadWorkflowFile } from "../workflow/workflow.ts";
+import { err, errColour, out, p, warn } from "./output.ts";
+import { rerunArgs, type RunFlags, runOptions, settingsFor } from "./flags.ts";
+import { load, workflowFiles } from "./workflows.ts";
+
+/** The width of the terminal the summary goes to (stderr with --json), if it is one. */
+function terminalWidth(json?: boolean): number | undefined {
+  const stream = json ? Deno.stderr : Deno.stdout;
+  try {
+    return stream.isTerminal() ? Deno.consoleSize().columns : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Runs `body` with SIGINT and SIGTERM cancelling its signal (a second one
+ * quits at once); `exit()` is the code the signal asks for: 130 for SIGINT
+ * and 143 for SIGTERM (128 + the signal), as shells do.
+ */
+async function cancellable<T>(
+  body: (signal: AbortSignal, exit: () => number) => Promise<T>,
+): Promise<T> {
+  const cancel = new AbortController();
+  let interrupts = 0;
+  let signalExit: number = ExitCode.interrupted;
+  const onSignal = (code: number, what: string) => () => {
+    signalExit = code;
+    if (++interrupts > 1) Deno.exit(code);
+    err(`${what}: cancelling running steps (send it again to quit at once)`);
+    cancel.abort();
+  };
+  const onSigint = onSignal(ExitCode.interrupted, "Interrupted");
+  const onSigterm = onSignal(ExitCode.terminated, "Terminated");
+  Deno.addSignalListener("SIGINT", onSigint);
+  Deno.addSignalListener("SIGTERM", onSigterm);
+  try {
+    return await body(cancel.signal, () => signalExit);
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSigint);
+    Deno.removeSignalListener("SIGTERM", onSigterm);
+  }
+}
+
+export async function runCommand(arg: string | undefined, flags: RunFlags): Promise<number> {
+  if (flags.all && arg !== undefined) {
+    throw new ConfigError(
+      `run: give a workflow or --all, not both (--all runs every workflow in the workflows directory)`,
+    );
+  }
+  if (flags.all) return await runAllCommand(flags);
+  if (arg === undefined) {
+    throw new ConfigError(
+      "run: which workflow? Give a file or a name in the workflows directory, or --all for every one",
+    );
+  }
+  const config = await settingsFor(flags);
+  const { settings } = config;
+  const { workflow } = await load(arg, config);
+  const human = flags.json ? err : out;
+  const humanPalette = flags.json ? errColour : p;
+
+  return await cancellable(async (signal, signalExit) => {
+    try {
+      const result = await runWorkflow(workflow, {
+        ...runOptions(settings, flags, signal),
+        onEvent: (event) => {
+          if (event.type === "run_started") {
+            // Printed once the run has passed its checks and is about to start.
+            err(
+              `Execution mode: ${event.mode}` +
+                (event.mode === "parallel" ? ` (up to ${event.maxParallel} steps at once)` : "") +
+                (event.strategy === "eager"
+                  ? `, eager: each step starts when its dependencies end`
+                  : ""),
+            );
+          }
+          if (event.type === "warning") warn(event.message);
+          if (flags.quiet) {
+            // Quiet is never silent about a failure.
+            if (event.type === "step_finished" && event.report.status === "failed") {
+              err(renderEvent(event, errColour)!);
+            }
+            return;
+          }
+          const text = renderEvent(event, humanPalette);
+          if (text !== undefined) human(text);
+        },
+      });
+      if (!flags.quiet) human(renderSummary(result, humanPalette, terminalWidth(flags.json)));
+      if (flags.json) out(resultToJson(result));
+      const recap = renderRecap(result, errColour);
+      if (recap) err(`\n${recap}`);
+      if (result.status === "cancelled") return signalExit();
+      return result.status === "succeeded" ? ExitCode.ok : ExitCode.stepFailed;
+    } catch (error) {
+      if (error instanceof PermissionError) {
+        // The library's words are RunOptions.grants; the command's are its flags.
+        const rerun = error.missingFlags.length
+          ? `; rerun as: hwfe ${rerunArgs(error.missingFlags).map(shellQuote).join(" ")}`
+          : "";
+        throw new PermissionError(`${error.cliMessage}${rerun}`, error.missingFlags);
+      }
+      throw error;
+    }
+  });
+}
+
+/**
+ * `hwfe run --all`: every workflow of the workflows directory in turn, as
+ * the reference engine runs them when given none, with one line each and
+ * a count at the end. Exit 0 when all succeeded, 2 when one could not run
+ * (invalid, or not granted what it needs), else 1 when one failed.
+ */
+async function runAllCommand(flags: RunFlags): Promise<number> {
+  const config = await settingsFor(flags);
+  const dir = config.settings.workflowsDirectory;
+  const files = await workflowFiles(config);
+  const human = flags.json ? err : out;
+  const palette = flags.json ? errColour : p;
+  if (files.length === 0) {
+    human(`No workflows (*.lua) in '${escapeTerminal(dir)}'`);
+    return ExitCode.ok;
+  }
+  const width = Math.max(...files.map((f) => escapeTerminal(f).length));
+  const firstLine = (text: string) => escapeTerminal(text.split("\n")[0]);
+  const outcomes: string[] = [];
+  let code: number = ExitCode.ok;
+  const counts = { succeeded: 0, failed: 0, "not run": 0 };
+  return await cancellable(async (signal, signalExit) => {
+    for (const name of files) {
+      const label = escapeTerminal(name).padEnd(width);
+      const path = `${dir}/${name}`;
+      let line: string;
+      let outcome: string; // JSON text: the run's document is kept as written, numbers exact
+      try {
+        const { workflow } = await loadWorkflowFile(path);
+        const result = await runWorkflow(workflow, {
+          ...runOptions(config.settings, flags, signal),
+          onEvent: (event) => {
+            if (event.type === "warning") warn(`${name}: ${event.message}`);
+          },
+        });
+        const took = formatDuration(result.durationMs);
+        const steps = `${result.steps.length} step${result.steps.length === 1 ? "" : "s"}`;
+        if (result.status === "succeeded") {
+          line = `${palette.green("✓")} ${label}  succeeded in ${took} (${steps})`;
+          counts.succeeded++;
+        } else {
+          const failed = result.steps.find((s) => s.status === "failed" && !s.continued);
+          line = `${palette.red("✗")} ${label}  ${result.status} in ${took}` +
+            (failed?.error ? `: ${firstLine(failed.error)}` : "");
+          counts.failed++;
+          if (code === ExitCode.ok) code = ExitCode.stepFailed;
+        }
+        outcome = `{"file":${JSON.stringify(path)},"status":${
+          JSON.stringify(result.status)
+        },"run":${resultToJson(result)}}`;
+        if (result.status === "cancelled") {
+          human(line);
+          outcomes.push(outcome);
+          break;
+        }
+      } catch (error) {
+        if (!(error instanceof HwfeError)) throw error;
+        const message = error instanceof PermissionError ? error.cliMessage : error.message;
+        const status = error instanceof PermissionError ? "refused" : "invalid";
+        line = `${palette.red("✗")} ${label}  ${status}: ${firstLine(message)}`;
+        outcome = JSON.stringify({ file: path, status, error: message });
+        counts["not run"]++;
+        code = ExitCode.usage;
+      }
+      human(line);
+      outcomes.push(outcome);
+    }
+    const total = `${files.length} workflow${files.length === 1 ? "" : "s"}`;
+    human(
+      `\n${total}: ` +
+        Object.entries(counts).filter(([, n]) => n).map(([what, n]) => `${n} ${what}`)
+          .join(", "),
+    );
+    if (flags.json) out(`[${outcomes.join(",")}]`);
+    return signal.aborted ? signalExit() : code;
+  });
+}
