@@ -45,7 +45,7 @@ export { planWorkflow, streamWorkflow, validateWorkflow } from "./api/check.ts";
 export type { RunStream, ValidateOptions } from "./api/check.ts";
 export type { Plan } from "./workflow/plan.ts";
 export { runWorkflow } from "./api/run.ts";
-export type { RunOptions } from "./api/run.ts";
+export type { RunOptions } from "./engine/options.ts";
 export type {
   ExecutionMode,
   OnFailure,

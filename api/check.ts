@@ -8,7 +8,8 @@
 import type { RunEvent, RunResult } from "../engine/events.ts";
 import type { Grants } from "../engine/grants.ts";
 import { type Plan, planLevels } from "../workflow/plan.ts";
-import { type RunOptions, runWorkflow } from "./run.ts";
+import type { RunOptions } from "../engine/options.ts";
+import { runWorkflow } from "./run.ts";
 import { checkRunnable } from "../engine/scheduler.ts";
 import { StepHost } from "../host/pool.ts";
 import type { Workflow } from "../workflow/workflow.ts";

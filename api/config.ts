@@ -9,27 +9,16 @@
  */
 
 import { ConfigError, didYouMean } from "../_util/errors.ts";
-import type { ExecutionMode, OnFailure, Strategy } from "../engine/events.ts";
-
-/** Resolved settings. */
-export interface Settings {
-  mode: ExecutionMode;
-  /**
-   * "levels" (the reference engine's, the default): a level starts when the
-   * one before it has finished. "eager": a step starts as soon as its own
-   * dependencies have.
-   */
-  strategy: Strategy;
-  /** What a failing step does to the rest of the run (see {@link OnFailure}). */
-  onFailure: OnFailure;
-  /** As configured; 0 means the number of CPUs (see {@link effectiveParallelism}). */
-  maxParallelSteps: number;
-  /** Accepted for compatibility; reserved. */
-  enableStepParallelism: boolean;
-  workflowsDirectory: string;
-  /** The largest `.wasm` file a step's `module` may name, in MiB. */
-  maxModuleMb: number;
-}
+import { fileKind } from "../_util/file_kind.ts";
+import {
+  DEFAULT_SETTINGS,
+  MAX_PARALLEL_STEPS,
+  parallelism,
+  SETTINGS,
+  type Settings,
+  type SettingSpec,
+} from "../engine/settings.ts";
+import type { RunOptions } from "../engine/options.ts";
 
 /** Where a setting came from, e.g. `default`, `file config.toml`, `environment HWFE_EXECUTION_MODE`, `flag --mode`. */
 export type Source = string;
@@ -47,32 +36,13 @@ export interface ConfigInputs {
   /** `--config PATH`; when absent the default names are tried in `cwd`. */
   configPath?: string;
   env: Record<string, string | undefined>;
-  flags: Partial<
-    Pick<Settings, "mode" | "strategy" | "onFailure" | "maxParallelSteps" | "maxModuleMb">
-  >;
+  /** Values given on the command line, already checked by its parser. */
+  flags: Partial<Settings>;
   /** Flag spellings for sources, e.g. `{ maxParallelSteps: "-j/--max-parallel" }`. */
   flagNames?: Partial<Record<keyof Settings, string>>;
   readTextFile?: (path: string) => Promise<string | undefined>;
 }
 
-/** The reference engine's defaults. */
-export const DEFAULT_SETTINGS: Readonly<Settings> = {
-  mode: "sequential",
-  strategy: "levels",
-  onFailure: "cancel",
-  maxParallelSteps: 4,
-  enableStepParallelism: false,
-  workflowsDirectory: "workflows",
-  maxModuleMb: 256,
-};
-
-/**
- * Most steps at once: each may hold a worker or a child process, so a
- * larger number only exhausts the machine.
- */
-export const MAX_PARALLEL_STEPS = 1024;
-/** The largest module cap: V8 compiles no WebAssembly module over 1 GiB. */
-export const MAX_MODULE_MB = 1024;
 /**
  * The largest configuration file read: a few settings fit in far less, and
  * a path such as /dev/zero must not be read forever.
@@ -80,37 +50,16 @@ export const MAX_MODULE_MB = 1024;
 const MAX_CONFIG_BYTES = 1024 * 1024;
 
 const DEFAULT_FILES = ["config.toml", "config.json", "config.yaml", "config.yml"];
-const MODES = ["sequential", "parallel"];
-const STRATEGIES = ["levels", "eager"];
-const ON_FAILURE = ["cancel", "finish_level", "keep_going"];
 
-const KEYS: Record<string, { setting: keyof Settings; env?: string }> = {
-  "execution.mode": { setting: "mode", env: "HWFE_EXECUTION_MODE" },
-  "execution.strategy": { setting: "strategy", env: "HWFE_EXECUTION_STRATEGY" },
-  "execution.on_failure": { setting: "onFailure", env: "HWFE_ON_FAILURE" },
-  "execution.max_parallel_steps": { setting: "maxParallelSteps", env: "HWFE_MAX_PARALLEL_STEPS" },
-  "execution.enable_step_parallelism": {
-    setting: "enableStepParallelism",
-    env: "HWFE_ENABLE_PARALLELISM",
-  },
-  "workflows.directory": { setting: "workflowsDirectory", env: "HWFE_WORKFLOW_DIR" },
-  "execution.max_module_mb": { setting: "maxModuleMb", env: "HWFE_MAX_MODULE_MB" },
-};
+/** The settings a file or the environment may set, by config-file key. */
+const KEYS: Record<string, SettingSpec> = Object.fromEntries(
+  SETTINGS.filter((spec) => spec.configKey).map((spec) => [spec.configKey, spec]),
+);
 
-/** The config-file key of each setting, e.g. `execution.mode`. */
+/** The config-file key of each setting a file may set, e.g. `execution.mode`. */
 export const SETTING_KEYS = Object.fromEntries(
-  Object.entries(KEYS).map(([key, { setting }]) => [setting, key]),
-) as Record<keyof Settings, string>;
-
-/** What a path that is not a regular file is, for messages. */
-export function fileKind(info: Deno.FileInfo): string {
-  if (info.isDirectory) return "a directory";
-  if (info.isFifo) return "a FIFO";
-  if (info.isCharDevice) return "a character device";
-  if (info.isBlockDevice) return "a block device";
-  if (info.isSocket) return "a socket";
-  return "not a regular file";
-}
+  SETTINGS.filter((spec) => spec.configKey).map((spec) => [spec.name, spec.configKey]),
+) as Partial<Record<keyof Settings, string>>;
 
 async function readIfExists(path: string): Promise<string | undefined> {
   const cannot = (why: string) =>
@@ -177,50 +126,48 @@ function wholeNumber(value: unknown): number | undefined {
   return typeof n === "number" && Number.isSafeInteger(n) ? n : undefined;
 }
 
-function coerce(setting: keyof Settings, value: unknown, label: string): Settings[keyof Settings] {
+/** "a", "b" or "c": the choices as a message lists them. */
+function oneOf(choices: readonly string[]): string {
+  const quoted = choices.map((choice) => `"${choice}"`);
+  return quoted.length < 2
+    ? quoted.join("")
+    : `${quoted.slice(0, -1).join(", ")} or ${quoted.at(-1)}`;
+}
+
+/** Checks a value from a file or the environment against its setting's declaration. */
+function coerce(spec: SettingSpec, value: unknown, label: string): Settings[keyof Settings] {
   const shown = describe(value);
-  switch (setting) {
-    case "mode":
-      if (typeof value === "string" && MODES.includes(value.toLowerCase())) {
-        return value.toLowerCase() as ExecutionMode;
-      }
-      throw new ConfigError(`${label} must be "sequential" or "parallel", got ${shown}`);
-    case "strategy":
-      if (typeof value === "string" && STRATEGIES.includes(value.toLowerCase())) {
-        return value.toLowerCase() as Strategy;
-      }
-      throw new ConfigError(`${label} must be "levels" or "eager", got ${shown}`);
-    case "onFailure": {
-      // finish-level reads as finish_level: both spellings are natural on a command line.
+  const rule = spec.value;
+  switch (rule.kind) {
+    case "choice": {
       const text = typeof value === "string" ? value.toLowerCase().replaceAll("-", "_") : "";
-      if (ON_FAILURE.includes(text)) return text as OnFailure;
-      throw new ConfigError(
-        `${label} must be "cancel", "finish_level" or "keep_going", got ${shown}`,
-      );
+      if (rule.choices.includes(text)) return text as Settings[keyof Settings];
+      throw new ConfigError(`${label} must be ${oneOf(rule.choices)}, got ${shown}`);
     }
-    case "maxParallelSteps": {
+    case "whole": {
       const n = wholeNumber(value);
-      if (n !== undefined && n >= 0 && n <= MAX_PARALLEL_STEPS) return n;
+      if (n !== undefined && n >= rule.min && n <= rule.max) return n;
+      const unit = rule.unit ? ` of ${rule.unit}` : "";
+      const note = rule.note ? ` (${rule.note})` : "";
       throw new ConfigError(
-        `${label} must be a whole number from 0 to ${MAX_PARALLEL_STEPS} (0 = number of CPUs), ` +
-          `got ${shown}`,
+        `${label} must be a whole number${unit} from ${rule.min} to ${rule.max}${note}, got ${shown}`,
       );
     }
-    case "maxModuleMb": {
-      const n = wholeNumber(value);
-      if (n !== undefined && n >= 1 && n <= MAX_MODULE_MB) return n;
+    case "positive": {
+      const n = typeof value === "string" && value.trim() !== "" ? Number(value) : value;
+      if (typeof n === "number" && n > 0 && n <= rule.max) return n;
       throw new ConfigError(
-        `${label} must be a whole number of MiB from 1 to ${MAX_MODULE_MB}, got ${shown}`,
+        `${label} must be a positive number of ${rule.unit}, at most ${rule.max}, got ${shown}`,
       );
     }
-    case "enableStepParallelism": {
+    case "boolean": {
       if (typeof value === "boolean") return value;
       const text = typeof value === "string" ? value.trim().toLowerCase() : "";
       if (["true", "1", "yes", "on"].includes(text)) return true;
       if (["false", "0", "no", "off"].includes(text)) return false;
       throw new ConfigError(`${label} must be true or false, got ${shown}`);
     }
-    case "workflowsDirectory":
+    case "path":
       if (typeof value === "string" && value !== "") return value;
       throw new ConfigError(`${label} must be a non-empty path, got ${shown}`);
   }
@@ -234,9 +181,9 @@ export async function resolveConfig(inputs: ConfigInputs): Promise<ResolvedConfi
     Object.keys(settings).map((k) => [k, "default"]),
   ) as Record<keyof Settings, Source>;
   const warnings: string[] = [];
-  const set = (setting: keyof Settings, value: unknown, label: string, source: Source) => {
-    (settings as unknown as Record<string, unknown>)[setting] = coerce(setting, value, label);
-    sources[setting] = source;
+  const set = (spec: SettingSpec, value: unknown, label: string, source: Source) => {
+    (settings as unknown as Record<string, unknown>)[spec.name] = coerce(spec, value, label);
+    sources[spec.name] = source;
   };
 
   let file: string | undefined;
@@ -285,7 +232,7 @@ export async function resolveConfig(inputs: ConfigInputs): Promise<ResolvedConfi
           );
           continue;
         }
-        set(known.setting, value, `${file}: ${dotted}`, `file ${file}`);
+        set(known, value, `${file}: ${dotted}`, `file ${file}`);
       }
     }
   }
@@ -297,7 +244,8 @@ export async function resolveConfig(inputs: ConfigInputs): Promise<ResolvedConfi
   const dotenv: Record<string, string> = dotenvText === undefined
     ? {}
     : (await import("npm:dotenv@18.0.10")).parse(dotenvText);
-  for (const { setting, env } of Object.values(KEYS)) {
+  for (const spec of Object.values(KEYS)) {
+    const env = spec.env;
     if (!env) continue;
     const fromEnv = inputs.env[env];
     const [value, label, source] = fromEnv !== undefined && fromEnv !== ""
@@ -305,9 +253,9 @@ export async function resolveConfig(inputs: ConfigInputs): Promise<ResolvedConfi
       : [dotenv[env], `.env: ${env}`, `.env ${env}`];
     if (value === undefined || value === "") continue;
     try {
-      set(setting, value, label, source);
+      set(spec, value, label, source);
     } catch (error) {
-      if (setting === "maxParallelSteps") {
+      if (spec.name === "maxParallelSteps") {
         throw new ConfigError(
           `${label}=${
             JSON.stringify(value)
@@ -319,16 +267,29 @@ export async function resolveConfig(inputs: ConfigInputs): Promise<ResolvedConfi
     }
   }
 
-  for (const [setting, value] of Object.entries(inputs.flags)) {
+  for (const spec of SETTINGS) {
+    const value = inputs.flags[spec.name];
     if (value === undefined) continue;
-    const name = inputs.flagNames?.[setting as keyof Settings] ?? setting;
-    set(setting as keyof Settings, value, name, `flag ${name}`);
+    const name = inputs.flagNames?.[spec.name] ?? spec.name;
+    set(spec, value, name, `flag ${name}`);
   }
   return { settings, sources, file, warnings };
 }
 
-/** The number of steps that may run at once: 1 when sequential, CPUs for 0. */
-export function effectiveParallelism(settings: Settings, cpus: number): number {
-  if (settings.mode === "sequential") return 1;
-  return settings.maxParallelSteps === 0 ? Math.max(1, cpus) : settings.maxParallelSteps;
+/** The options of a run that come from settings; sizes in MiB become bytes. */
+export function runOptionsFrom(settings: Settings, cpus: number): RunOptions {
+  const bytes = (mb: number | undefined) => mb === undefined ? undefined : Math.floor(mb * MiB);
+  return {
+    mode: settings.mode,
+    strategy: settings.strategy,
+    maxParallel: parallelism(settings.mode, settings.maxParallelSteps, cpus),
+    onFailure: settings.onFailure,
+    stepTimeout: settings.stepTimeout,
+    stepMemoryMb: settings.stepMemoryMb,
+    maxResultBytes: bytes(settings.maxResultMb),
+    maxOutputChars: bytes(settings.maxOutputMb),
+    maxModuleBytes: bytes(settings.maxModuleMb),
+  };
 }
+
+const MiB = 1024 * 1024;

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { ConfigError } from "../_util/errors.ts";
-import { effectiveParallelism, resolveConfig } from "./config.ts";
+import { resolveConfig, runOptionsFrom } from "./config.ts";
+import { DEFAULT_SETTINGS } from "../engine/settings.ts";
 
 const files = (map: Record<string, string>) => (path: string) => Promise.resolve(map[path]);
 
@@ -14,6 +15,10 @@ Deno.test("resolveConfig() uses the reference engine's defaults without a file",
     enableStepParallelism: false,
     workflowsDirectory: "workflows",
     maxModuleMb: 256,
+    stepTimeout: undefined,
+    stepMemoryMb: undefined,
+    maxOutputMb: undefined,
+    maxResultMb: undefined,
   });
   assert.equal(config.file, undefined);
   assert.equal(config.sources.mode, "default");
@@ -53,6 +58,10 @@ Deno.test("resolveConfig(): flag over environment over file, with sources", asyn
     enableStepParallelism: true,
     workflowsDirectory: "workflows",
     maxModuleMb: 256,
+    stepTimeout: undefined,
+    stepMemoryMb: undefined,
+    maxOutputMb: undefined,
+    maxResultMb: undefined,
   });
   assert.deepEqual(config.sources, {
     mode: "environment HWFE_EXECUTION_MODE",
@@ -62,6 +71,10 @@ Deno.test("resolveConfig(): flag over environment over file, with sources", asyn
     enableStepParallelism: "environment HWFE_ENABLE_PARALLELISM",
     workflowsDirectory: "default",
     maxModuleMb: "default",
+    stepTimeout: "default",
+    stepMemoryMb: "default",
+    maxOutputMb: "default",
+    maxResultMb: "default",
   });
 });
 
@@ -106,19 +119,23 @@ Deno.test("resolveConfig() warns about unknown sections and keys with a hint", a
   ]);
 });
 
-Deno.test("effectiveParallelism(): 1 when sequential, the CPU count for 0", () => {
-  const base = {
+Deno.test("runOptionsFrom(): parallelism from mode and -j, sizes in MiB as bytes", () => {
+  const settings = {
+    ...DEFAULT_SETTINGS,
     mode: "parallel" as const,
-    strategy: "levels" as const,
-    onFailure: "cancel" as const,
     maxParallelSteps: 0,
-    enableStepParallelism: false,
-    workflowsDirectory: "w",
-    maxModuleMb: 256,
+    maxResultMb: 1.5,
+    maxOutputMb: 2,
+    stepTimeout: 30,
   };
-  assert.equal(effectiveParallelism(base, 2), 2);
-  assert.equal(effectiveParallelism({ ...base, maxParallelSteps: 6 }, 2), 6);
-  assert.equal(effectiveParallelism({ ...base, mode: "sequential" }, 2), 1);
+  const options = runOptionsFrom(settings, 2);
+  assert.equal(options.maxParallel, 2);
+  assert.equal(options.maxResultBytes, 1.5 * 1024 * 1024);
+  assert.equal(options.maxOutputChars, 2 * 1024 * 1024);
+  assert.equal(options.maxModuleBytes, 256 * 1024 * 1024);
+  assert.equal(options.stepTimeout, 30);
+  assert.equal(options.stepMemoryMb, undefined);
+  assert.equal(runOptionsFrom({ ...settings, mode: "sequential" }, 2).maxParallel, 1);
 });
 
 Deno.test("resolveConfig(): strategy from [execution], HWFE_EXECUTION_STRATEGY and --strategy", async () => {

@@ -6,7 +6,9 @@
  */
 
 import { defaultCacheDir } from "../_util/cache.ts";
-import type { ExecutionMode, OnFailure, RunEvent, RunResult, Strategy } from "../engine/events.ts";
+import type { RunResult } from "../engine/events.ts";
+import type { RunOptions } from "../engine/options.ts";
+import { DEFAULT_SETTINGS, parallelism } from "../engine/settings.ts";
 import { type Plan, planLevels } from "../workflow/plan.ts";
 import { assertWorkerOptions } from "../host/program.ts";
 import { checkRunnable, schedule } from "../engine/scheduler.ts";
@@ -14,77 +16,6 @@ import { StepHost } from "../host/pool.ts";
 import type { Language, Workflow } from "../workflow/workflow.ts";
 import { createRunners } from "../runners/mod.ts";
 import type { Grants, RunnerRegistry } from "../engine/runner.ts";
-
-/**
- * Options of {@link runWorkflow} and {@link streamWorkflow}: the `hwfe run`
- * flags and `[execution]` settings, for code.
- *
- * @example Parallel, with limits, grants and a deadline
- * ```ts
- * import { defineWorkflow, type RunOptions, runWorkflow } from "../mod.ts";
- *
- * const { workflow } = defineWorkflow({
- *   steps: {
- *     a: { code: "function run() return 1 end" },
- *     b: { code: "function run() return 2 end" },
- *   },
- * });
- * const options: RunOptions = {
- *   mode: "parallel",
- *   strategy: "eager",
- *   maxParallel: 2,
- *   stepTimeout: 60,
- *   stepMemoryMb: 256,
- *   grants: { run: false },
- *   signal: AbortSignal.timeout(30_000),
- * };
- * console.log((await runWorkflow(workflow, options)).status); // "succeeded"
- * ```
- */
-export interface RunOptions {
-  /** "sequential" (default) or "parallel". */
-  mode?: ExecutionMode;
-  /**
-   * "levels" (default, as the reference engine): a level starts once the one
-   * before has finished; "eager": a step starts once its own dependencies have.
-   */
-  strategy?: Strategy;
-  /** Most steps at once in parallel mode; default 4. */
-  maxParallel?: number;
-
-  /** What a failing step does to the rest of the run; default "cancel". */
-  onFailure?: OnFailure;
-  /** After a failure, let independent branches finish: `onFailure: "keep_going"`. */
-  keepGoing?: boolean;
-  /** Timeout in seconds for steps that set none. */
-  stepTimeout?: number;
-  /** Largest result a step may return, in bytes of JSON; default 64 MiB. */
-  maxResultBytes?: number;
-  /** Memory limit in MiB for steps without `memory_mb` (in-process default: 1 GiB). */
-  stepMemoryMb?: number;
-  /** Most output (characters) one step may write; default 64 Mi. */
-  maxOutputChars?: number;
-  /** The largest wasm module file a step may name, in bytes; default 256 MiB. */
-  maxModuleBytes?: number;
-  /**
-   * Run Python steps in child processes (the default), so that a step that
-   * exhausts its JavaScript heap or is stuck in C fails alone. false: in
-   * this process, about 0.25 s faster to start, but such a step aborts the
-   * whole process. Without permission to start Deno, always in-process.
-   */
-  isolate?: boolean;
-  /** What steps may do; nothing by default. */
-  grants?: Partial<Grants>;
-  /** Aborting cancels the run. */
-  signal?: AbortSignal;
-  /** Called for every change of state. */
-  onEvent?: (event: RunEvent) => void;
-  /**
-   * hwfe's cache directory (Python's start-up snapshot); default
-   * `HWFE_CACHE_DIR` or the user cache directory; false for none.
-   */
-  cacheDir?: string | false;
-}
 
 /**
  * Runs a validated workflow. Throws before anything starts when a step's
@@ -129,8 +60,7 @@ export async function runWorkflow(
   workflow: Workflow,
   options: RunOptions = {},
 ): Promise<RunResult> {
-  const mode = options.mode ?? "sequential";
-  const maxParallel = mode === "sequential" ? 1 : options.maxParallel ?? 4;
+  const maxParallel = parallelism(options.mode, options.maxParallel, navigator.hardwareConcurrency);
   const grants: Grants = { run: false, ...options.grants };
   assertWorkerOptions(); // a worker without it would end the whole process
   const plan = planLevels(workflow.steps.values());
@@ -151,17 +81,11 @@ export async function runWorkflow(
       runners.get(language)?.warmUp?.(count, workflow, options.stepMemoryMb);
     }
     return await schedule(workflow, plan, runners, {
-      mode,
-      strategy: options.strategy,
+      ...options,
+      mode: options.mode ?? DEFAULT_SETTINGS.mode,
       maxParallel,
       onFailure: options.onFailure ?? (options.keepGoing ? "keep_going" : undefined),
-      stepTimeout: options.stepTimeout,
-      maxResultBytes: options.maxResultBytes,
-      stepMemoryMb: options.stepMemoryMb,
-      maxOutputChars: options.maxOutputChars,
       grants,
-      signal: options.signal,
-      onEvent: options.onEvent,
     });
   } finally {
     host.dispose();

@@ -5,24 +5,25 @@
  * @module
  */
 
-import { InvalidArgumentError } from "npm:commander@15.1.0";
-import { effectiveParallelism, resolveConfig, type ResolvedConfig } from "../api/config.ts";
+import { InvalidArgumentError, Option } from "npm:commander@15.1.0";
+import { resolveConfig, type ResolvedConfig, runOptionsFrom } from "../api/config.ts";
+import { flagLabel, SETTINGS, type Settings } from "../engine/settings.ts";
 import { type GrantList, type Grants, hostProblem } from "../engine/grants.ts";
 import { ConfigError, ExitCode, HwfeError } from "../_util/errors.ts";
-import type { OnFailure } from "../engine/events.ts";
-import { MAX_TIMEOUT_SECONDS } from "../workflow/workflow.ts";
 import { warn } from "./output.ts";
 
-export function wholeNumber(flag: string, max: number) {
+function wholeNumber(flag: string, min: number, max: number) {
   return (value: string): number => {
-    if (!/^\d+$/.test(value) || Number(value) > max) {
-      throw new InvalidArgumentError(`${flag} "${value}" is not a whole number from 0 to ${max}`);
+    if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+      throw new InvalidArgumentError(
+        `${flag} "${value}" is not a whole number from ${min} to ${max}`,
+      );
     }
     return Number(value);
   };
 }
 
-export function positiveNumber(unit: string, max: number): (value: string) => number {
+function positiveNumber(unit: string, max: number): (value: string) => number {
   return (value) => {
     const n = Number(value);
     if (!Number.isFinite(n) || n <= 0 || n > max) {
@@ -34,41 +35,58 @@ export function positiveNumber(unit: string, max: number): (value: string) => nu
   };
 }
 
-export const positiveSeconds = positiveNumber("seconds", MAX_TIMEOUT_SECONDS);
+/** The `hwfe run` options of every setting that has a flag, made from its declaration. */
+export function settingOptions(): Option[] {
+  return SETTINGS.filter((spec) => spec.flag).map((spec) => {
+    const option = new Option(spec.flag!, spec.doc);
+    const rule = spec.value;
+    switch (rule.kind) {
+      case "choice":
+        return option.choices(rule.flagChoices ?? rule.choices);
+      case "whole":
+        return option.argParser(wholeNumber(flagLabel(spec)!, rule.min, rule.max));
+      case "positive":
+        return option.argParser(positiveNumber(rule.unit, rule.max));
+      default:
+        return option;
+    }
+  });
+}
 
+/** Options every command takes. */
 export interface CommonOptions {
   config?: string;
 }
 
+/**
+ * The settings from defaults, the configuration file, the environment and
+ * the flags in `options` (those of {@link settingOptions}, by commander's
+ * attribute names); warnings are printed.
+ */
 export async function settingsFor(
-  options: CommonOptions & {
-    mode?: "sequential" | "parallel";
-    strategy?: "levels" | "eager";
-    maxParallel?: number;
-    onFailure?: OnFailure;
-    keepGoing?: boolean;
-  },
+  options: CommonOptions & { onFailure?: string; keepGoing?: boolean },
 ): Promise<ResolvedConfig> {
   if (options.keepGoing && options.onFailure && options.onFailure !== "keep_going") {
     throw new ConfigError(
       `-k/--keep-going and --on-failure ${options.onFailure} disagree; give one of them`,
     );
   }
+  const flags: Record<string, unknown> = {};
+  const flagNames: Partial<Record<keyof Settings, string>> = {};
+  for (const spec of SETTINGS) {
+    if (!spec.flag) continue;
+    flags[spec.name] = (options as Record<string, unknown>)[new Option(spec.flag).attributeName()];
+    flagNames[spec.name] = flagLabel(spec);
+  }
+  if (options.keepGoing && !options.onFailure) {
+    flags.onFailure = "keep_going";
+    flagNames.onFailure = "-k/--keep-going";
+  }
   const config = await resolveConfig({
     configPath: options.config,
     env: Deno.env.toObject(),
-    flags: {
-      mode: options.mode,
-      strategy: options.strategy,
-      maxParallelSteps: options.maxParallel,
-      onFailure: options.onFailure ?? (options.keepGoing ? "keep_going" : undefined),
-    },
-    flagNames: {
-      mode: "--mode",
-      strategy: "--strategy",
-      maxParallelSteps: "-j/--max-parallel",
-      onFailure: options.onFailure ? "--on-failure" : "-k/--keep-going",
-    },
+    flags: flags as Partial<Settings>,
+    flagNames,
   });
   for (const warning of config.warnings) warn(warning);
   return config;
@@ -139,19 +157,13 @@ export interface RunFlags extends CommonOptions {
   denyWrite?: GrantList;
   allowNet?: GrantList;
   denyNet?: GrantList;
-  mode?: "sequential" | "parallel";
-  strategy?: "levels" | "eager";
-  maxParallel?: number;
   keepGoing?: boolean;
-  onFailure?: OnFailure;
-  stepTimeout?: number;
-  maxResultMb?: number;
-  stepMemory?: number;
-  maxOutputMb?: number;
   isolate?: boolean;
   json?: boolean;
   quiet?: boolean;
   all?: boolean;
+  /** The settings' flags (see {@link settingOptions}). */
+  [flag: string]: unknown;
 }
 
 /** The options of one run, from the resolved settings and the flags. */
@@ -161,20 +173,8 @@ export function runOptions(
   signal: AbortSignal,
 ) {
   return {
-    mode: settings.mode,
-    strategy: settings.strategy,
-    maxParallel: effectiveParallelism(settings, navigator.hardwareConcurrency),
-    onFailure: settings.onFailure,
-    stepTimeout: flags.stepTimeout,
-    maxResultBytes: flags.maxResultMb === undefined
-      ? undefined
-      : Math.floor(flags.maxResultMb * 1024 * 1024),
-    stepMemoryMb: flags.stepMemory,
+    ...runOptionsFrom(settings, navigator.hardwareConcurrency),
     isolate: flags.isolate,
-    maxModuleBytes: settings.maxModuleMb * 1024 * 1024,
-    maxOutputChars: flags.maxOutputMb === undefined
-      ? undefined
-      : Math.floor(flags.maxOutputMb * 1024 * 1024),
     grants: grantsFrom(flags),
     signal,
   };

@@ -7,21 +7,16 @@
  */
 
 import { Command, CommanderError, Option } from "npm:commander@15.1.0";
-import { MAX_PARALLEL_STEPS } from "../api/config.ts";
 import { ExitCode, HwfeError, WorkflowError } from "../_util/errors.ts";
 import { escapeMessage, escapeTerminal } from "./render.ts";
-import { MAX_MEMORY_MB } from "../workflow/workflow.ts";
-import { MAX_OUTPUT_MB, MAX_RESULT_MB } from "../engine/scheduler.ts";
 import denoJson from "../deno.json" with { type: "json" };
 import { err, errColour, writeAll } from "./output.ts";
 import {
   bareGrantFlags,
   type CommonOptions,
   grantList,
-  positiveNumber,
-  positiveSeconds,
   type RunFlags,
-  wholeNumber,
+  settingOptions,
 } from "./flags.ts";
 import { runCommand } from "./run_command.ts";
 import { configCommand, listCommand, planCommand, validateCommand } from "./commands.ts";
@@ -44,7 +39,7 @@ function buildProgram(setExit: (code: number) => void): Command {
       "configuration file (default: config.toml, .json, .yaml in the working directory)",
     );
 
-  program.command("run")
+  const run = program.command("run")
     .description("run a workflow")
     .argument("[workflow]", "workflow file, or its name in the workflows directory")
     .option("--all", "run every workflow in the workflows directory in turn, one line each")
@@ -65,25 +60,9 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option("--deny-read [PATHS]", "never let steps read these paths (wins over allow)", grantList)
     .option("--deny-write [PATHS]", "never let steps write these paths", grantList)
     .option("--deny-net [HOSTS]", "never let steps reach these hosts", grantList)
-    .option("--deny-env [VARS]", "never let steps read these environment variables", grantList)
-    .addOption(new Option("--mode <mode>", "execution mode").choices(["sequential", "parallel"]))
-    .addOption(
-      new Option(
-        "--strategy <strategy>",
-        "levels: a level starts when the previous one has ended (default); eager: a step starts when its own dependencies have",
-      ).choices(["levels", "eager"]),
-    )
-    .option(
-      "-j, --max-parallel <n>",
-      "most steps at once in parallel mode (0 = CPUs)",
-      wholeNumber("-j/--max-parallel", MAX_PARALLEL_STEPS),
-    )
-    .addOption(
-      new Option(
-        "--on-failure <how>",
-        "after a failure: cancel running steps (default), finish_level (let the level finish, then stop), keep_going (skip only its dependents)",
-      ).choices(["cancel", "finish_level", "keep_going", "finish-level", "keep-going"]),
-    )
+    .option("--deny-env [VARS]", "never let steps read these environment variables", grantList);
+  for (const option of settingOptions()) run.addOption(option);
+  run
     .option(
       "-k, --keep-going",
       "after a failure, let independent steps finish (--on-failure keep_going)",
@@ -93,22 +72,6 @@ function buildProgram(setExit: (code: number) => void): Command {
       "--no-isolate",
       "run Python steps in this process: about 0.25 s faster to start, but a step that exhausts " +
         "its JavaScript heap aborts the whole run",
-    )
-    .option("--step-timeout <seconds>", "timeout for steps that set none", positiveSeconds)
-    .option(
-      "--step-memory <MiB>",
-      "memory limit for steps without memory_mb (default 1024 in Lua, Python, JS and wasm; none in shell)",
-      positiveNumber("MiB", MAX_MEMORY_MB),
-    )
-    .option(
-      "--max-output-mb <MiB>",
-      "most output a step may write before it is stopped (default 64)",
-      positiveNumber("MiB", MAX_OUTPUT_MB),
-    )
-    .option(
-      "--max-result-mb <MiB>",
-      "largest result a step may return (default 64)",
-      positiveNumber("MiB", MAX_RESULT_MB),
     )
     .addOption(configOption())
     .option("--json", "print the result as JSON on stdout (progress goes to stderr)")

@@ -1,7 +1,7 @@
 /**
  * The level scheduler: runs a planned workflow level by level, at most
  * `maxParallel` steps at once (one in sequential mode), handing each step
- * its dependencies' results.
+ * its dependencies' results. One attempt at a step is engine/attempt.ts.
  *
  * Failure (`onFailure`): by default the first failing step stops the run
  * (running steps are cancelled, the rest skipped); "finish_level" lets its
@@ -10,139 +10,17 @@
  * @module
  */
 
-import { ConfigError, PermissionError, StepError, WorkflowError } from "../_util/errors.ts";
-import type {
-  ExecutionMode,
-  OnFailure,
-  RunEvent,
-  RunResult,
-  StepReport,
-  Strategy,
-} from "./events.ts";
-import { compactJson, jsonObjectOf, type JsonText, stringifyJson } from "../_util/json.ts";
+import { PermissionError, WorkflowError } from "../_util/errors.ts";
+import type { OnFailure, RunEvent, RunResult, StepReport, Strategy } from "./events.ts";
+import { type JsonText, stringifyJson } from "../_util/json.ts";
 import type { Plan } from "../workflow/plan.ts";
 import { Semaphore } from "./semaphore.ts";
-import {
-  MAX_MEMORY_MB,
-  MAX_TIMEOUT_SECONDS,
-  type Step,
-  type Workflow,
-} from "../workflow/workflow.ts";
-import { MAX_PARALLEL_STEPS } from "../api/config.ts";
+import type { Workflow } from "../workflow/workflow.ts";
+import { DEFAULT_MAX_OUTPUT_CHARS, DEFAULT_MAX_RESULT_BYTES } from "./settings.ts";
 import type { RunnerRegistry } from "./runner.ts";
-import { checkGrants, covers, type Grants, type MissingGrant, stepAccess } from "./grants.ts";
-
-/** How to schedule a run. */
-export interface ScheduleOptions {
-  mode: ExecutionMode;
-  /** "levels" (default) or "eager": see {@link Strategy}. */
-  strategy?: Strategy;
-  /** Most steps at once in parallel mode (>= 1). */
-  maxParallel: number;
-  /** What a failing step does to the rest of the run; default "cancel". */
-  onFailure?: OnFailure;
-  /** Timeout in seconds for steps without their own `timeout`. */
-  stepTimeout?: number;
-  grants: Grants;
-  /** Cancels the run (Ctrl-C). */
-  signal?: AbortSignal;
-  onEvent?: (event: RunEvent) => void;
-  /** Milliseconds clock; injectable for tests. */
-  now?: () => number;
-  /** Random numbers in [0, 1) for retry jitter; injectable for tests. */
-  random?: () => number;
-  /** Largest result a step may return, in bytes (UTF-8 JSON); default 64 MiB. */
-  maxResultBytes?: number;
-  /** Most output (stdout and stderr, in characters) one attempt may write; default 64 Mi. */
-  maxOutputChars?: number;
-  /** Memory limit in MiB for steps that set none. */
-  stepMemoryMb?: number;
-}
-
-/** The default cap on a step's result: 64 MiB of JSON. */
-export const DEFAULT_MAX_RESULT_BYTES = 64 * 1024 * 1024;
-/**
- * The default cap on a step's output: output is kept in memory on its way
- * to the terminal and to shell and WASI results, so a step printing
- * forever must be stopped.
- */
-export const DEFAULT_MAX_OUTPUT_CHARS = 64 * 1024 * 1024;
-/**
- * The largest cap on a result and on a step's output, in MiB: both are kept
- * as strings, and V8's longest string is about 512 Mi characters.
- */
-export const MAX_RESULT_MB = 512;
-export const MAX_OUTPUT_MB = 512;
-/** The longest wait between two attempts. */
-const MAX_RETRY_DELAY_MS = 5 * 60 * 1000;
-
-/**
- * Milliseconds to wait before retry number `attempt` (1-based): the base
- * delay doubled for each earlier retry, capped at five minutes, with
- * "equal jitter" (between half and all of it) so that steps retrying
- * together spread out.
- */
-export function retryDelayMs(baseSeconds: number, attempt: number, random: () => number): number {
-  const full = Math.min(MAX_RETRY_DELAY_MS, baseSeconds * 1000 * 2 ** (attempt - 1));
-  return full / 2 + random() * (full / 2);
-}
-
-/** Waits `ms`; false when `signal` aborted first. */
-function pause(ms: number, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve(true);
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
-const encoder = new TextEncoder();
-
-/** Whether JSON text is larger than `max` bytes of UTF-8 (encoding only when it may be). */
-function overLimit(text: string, max: number): number | undefined {
-  // A UTF-16 unit is at most 3 bytes of UTF-8, so short text needs no encoding.
-  if (text.length * 3 <= max) return undefined;
-  const bytes = encoder.encode(text).length;
-  return bytes > max ? bytes : undefined;
-}
-
-/**
- * Most levels of nesting in a result, as the Lua, Python and JavaScript
- * runtimes allow: a shell or wasm step could return JSON nested so deep
- * that printing it (`--json`) overflowed the stack.
- */
-export const MAX_RESULT_DEPTH = 500;
-
-/** Whether JSON text nests arrays and objects more than `max` levels deep. */
-export function nestedDeeper(text: string, max: number): boolean {
-  let depth = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x22) { // a string: skip to its closing quote
-      for (i++; i < text.length; i++) {
-        const d = text.charCodeAt(i);
-        if (d === 0x5c) i++;
-        else if (d === 0x22) break;
-      }
-    } else if (c === 0x5b || c === 0x7b) {
-      if (++depth > max) return true;
-    } else if (c === 0x5d || c === 0x7d) {
-      depth--;
-    }
-  }
-  return false;
-}
-
-function formatBytes(bytes: number): string {
-  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${bytes} bytes`;
-}
+import { checkGrants, type Grants, type MissingGrant } from "./grants.ts";
+import { checkLimits, type ScheduleOptions } from "./options.ts";
+import { LineSplitter, pause, retryDelayMs, runAttempt } from "./attempt.ts";
 
 const LANGUAGE_NAMES: Record<string, string> = {
   python: "Python",
@@ -200,176 +78,161 @@ export function checkRunnable(
   }
 }
 
-/** The granted environment variables a step declared, with their values (unset ones absent). */
-export function stepEnv(step: Step, grants: Grants): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const name of step.permissions.env) {
-    if (!covers(grants.env?.allow, name) || covers(grants.env?.deny, name)) continue;
-    const value = Deno.env.get(name);
-    if (value !== undefined) env[name] = value;
-  }
-  return env;
-}
-
-function formatSeconds(seconds: number): string {
-  return `${Number(seconds.toFixed(3))}s`;
-}
-
-/** Splits chunks of output into whole lines. */
-class LineSplitter {
-  #partial = "";
-  constructor(readonly emit: (line: string) => void) {}
-  push(text: string): void {
-    const lines = (this.#partial + text).split("\n");
-    this.#partial = lines.pop()!;
-    for (const line of lines) this.emit(line.endsWith("\r") ? line.slice(0, -1) : line);
-  }
-  flush(): void {
-    if (this.#partial) this.emit(this.#partial);
-    this.#partial = "";
-  }
-}
-
-/**
- * Refuses limits out of their range (the CLI checks its flags the same
- * way): a timeout beyond what a timer holds fired at once, and a cap
- * larger than memory can hold is no cap.
- */
-export function checkLimits(options: ScheduleOptions): void {
-  const MiB = 1024 * 1024;
-  const limits: [string, number | undefined, (n: number) => boolean, string][] = [
-    [
-      "maxParallel",
-      options.maxParallel,
-      (n) => Number.isInteger(n) && n >= 0 && n <= MAX_PARALLEL_STEPS,
-      `a whole number from 0 to ${MAX_PARALLEL_STEPS}`,
-    ],
-    [
-      "stepTimeout",
-      options.stepTimeout,
-      (n) => n > 0 && n <= MAX_TIMEOUT_SECONDS,
-      `more than 0 and at most ${MAX_TIMEOUT_SECONDS} seconds`,
-    ],
-    [
-      "stepMemoryMb",
-      options.stepMemoryMb,
-      (n) => n > 0 && n <= MAX_MEMORY_MB,
-      `more than 0 and at most ${MAX_MEMORY_MB} MiB`,
-    ],
-    [
-      "maxResultBytes",
-      options.maxResultBytes,
-      (n) => n >= 0 && n <= MAX_RESULT_MB * MiB,
-      `from 0 to ${MAX_RESULT_MB * MiB} bytes (${MAX_RESULT_MB} MiB)`,
-    ],
-    [
-      "maxOutputChars",
-      options.maxOutputChars,
-      (n) => n >= 0 && n <= MAX_OUTPUT_MB * MiB,
-      `from 0 to ${MAX_OUTPUT_MB * MiB} characters (${MAX_OUTPUT_MB} Mi)`,
-    ],
-  ];
-  for (const [name, value, valid, range] of limits) {
-    if (value !== undefined && !(typeof value === "number" && valid(value))) {
-      throw new ConfigError(`RunOptions.${name} must be ${range}, got ${value}`);
-    }
-  }
-}
-
 /** Runs a validated, planned workflow. Never throws for a failing step. */
-export async function schedule(
+export function schedule(
   workflow: Workflow,
   plan: Plan,
   runners: RunnerRegistry,
   options: ScheduleOptions,
 ): Promise<RunResult> {
   checkLimits(options);
-  const now = options.now ?? (() => performance.now());
-  const random = options.random ?? Math.random;
-  const maxResultBytes = options.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES;
-  const maxOutputChars = options.maxOutputChars ?? DEFAULT_MAX_OUTPUT_CHARS;
-  const emit = options.onEvent ?? (() => {});
-  const permits = options.mode === "sequential" ? 1 : Math.max(1, options.maxParallel);
-  const semaphore = new Semaphore(permits);
-  const stop = new AbortController(); // fail-fast or interruption
-  const onFailure = options.onFailure ?? "cancel";
-  // finish_level: a step failed; the run stops once its level is done
-  // (levels strategy) or starts nothing more (eager).
-  let failedInLevel = false;
-  const onExternalAbort = () => stop.abort("interrupted");
-  options.signal?.addEventListener("abort", onExternalAbort, { once: true });
-  if (options.signal?.aborted) stop.abort("interrupted");
+  return new Run(workflow, plan, runners, options).run();
+}
 
-  const reports = new Map<string, StepReport>();
-  for (const [i, names] of plan.levels.entries()) {
-    for (const name of names) {
-      const step = workflow.steps.get(name)!;
-      reports.set(name, { name, language: step.language, level: i + 1, status: "pending" });
+/** One run's state: step reports, results so far, the permits and the stop signal. */
+class Run {
+  readonly now: () => number;
+  readonly emit: (event: RunEvent) => void;
+  readonly permits: number;
+  readonly semaphore: Semaphore;
+  /** Aborted with "failure" (fail-fast) or "interrupted" (the caller's signal). */
+  readonly stop = new AbortController();
+  readonly onFailure: OnFailure;
+  readonly strategy: Strategy;
+  /**
+   * finish_level: a step failed; the run stops once its level is done
+   * (levels strategy) or starts nothing more (eager).
+   */
+  failedInLevel = false;
+  readonly reports = new Map<string, StepReport>();
+  readonly results = new Map<string, JsonText>();
+  started = 0;
+
+  constructor(
+    readonly workflow: Workflow,
+    readonly plan: Plan,
+    readonly runners: RunnerRegistry,
+    readonly options: ScheduleOptions,
+  ) {
+    this.now = options.now ?? (() => performance.now());
+    this.emit = options.onEvent ?? (() => {});
+    this.permits = options.mode === "sequential" ? 1 : Math.max(1, options.maxParallel);
+    this.semaphore = new Semaphore(this.permits);
+    this.onFailure = options.onFailure ?? "cancel";
+    this.strategy = options.strategy ?? "levels";
+    for (const [i, names] of plan.levels.entries()) {
+      for (const name of names) {
+        const step = workflow.steps.get(name)!;
+        this.reports.set(name, { name, language: step.language, level: i + 1, status: "pending" });
+      }
     }
   }
-  const results = new Map<string, JsonText>();
-  const started = now();
-  const strategy = options.strategy ?? "levels";
-  emit({
-    type: "run_started",
-    workflow: workflow.name,
-    mode: options.mode,
-    strategy,
-    maxParallel: permits,
-    levels: plan.levels,
-  });
 
-  const finish = (report: StepReport, patch: Partial<StepReport>) => {
+  async run(): Promise<RunResult> {
+    const { options, plan, workflow } = this;
+    const onExternalAbort = () => this.stop.abort("interrupted");
+    options.signal?.addEventListener("abort", onExternalAbort, { once: true });
+    if (options.signal?.aborted) this.stop.abort("interrupted");
+    this.started = this.now();
+    this.emit({
+      type: "run_started",
+      workflow: workflow.name,
+      mode: options.mode,
+      strategy: this.strategy,
+      maxParallel: this.permits,
+      levels: plan.levels,
+    });
+    try {
+      if (this.strategy === "levels") {
+        for (const names of plan.levels) {
+          await Promise.all(names.map((name) => this.runStep(name)));
+          if (this.failedInLevel && !this.stop.signal.aborted) this.stop.abort("failure");
+        }
+      } else {
+        // Eager: each step waits for its own dependencies only. Steps are
+        // started in plan order, so those ready together queue for permits
+        // in level-then-name order (the semaphore is FIFO).
+        const finished = new Map<string, Promise<void>>();
+        for (const name of plan.levels.flat()) {
+          const deps = workflow.steps.get(name)!.dependsOn.map((dep) => finished.get(dep)!);
+          const start = () => this.runStep(name);
+          finished.set(name, deps.length ? Promise.all(deps).then(start) : start());
+        }
+        await Promise.all(finished.values());
+      }
+    } finally {
+      options.signal?.removeEventListener("abort", onExternalAbort);
+    }
+    const steps = [...this.reports.values()];
+    const result: RunResult = {
+      workflow: workflow.name,
+      file: workflow.file,
+      mode: options.mode,
+      strategy: this.strategy,
+      maxParallel: this.permits,
+      status: this.stop.signal.reason === "interrupted"
+        ? "cancelled"
+        : steps.every((s) => s.status === "succeeded" || s.continued)
+        ? "succeeded"
+        : "failed",
+      durationMs: this.now() - this.started,
+      levels: plan.levels,
+      steps,
+    };
+    this.emit({ type: "run_finished", result });
+    return result;
+  }
+
+  finish(report: StepReport, patch: Partial<StepReport>): void {
     Object.assign(report, patch);
-    emit({ type: "step_finished", report: { ...report } });
-  };
+    this.emit({ type: "step_finished", report: { ...report } });
+  }
 
-  async function runStep(name: string): Promise<void> {
-    const report = reports.get(name)!;
-    const step = workflow.steps.get(name)!;
+  async runStep(name: string): Promise<void> {
+    const report = this.reports.get(name)!;
+    const step = this.workflow.steps.get(name)!;
     const blocked = step.dependsOn.find((dep) => {
-      const report = reports.get(dep)!;
+      const report = this.reports.get(dep)!;
       return report.status !== "succeeded" && !report.continued;
     });
     if (blocked) {
-      return finish(report, {
+      return this.finish(report, {
         status: "skipped",
-        error: `dependency '${blocked}' ${reports.get(blocked)!.status}`,
+        error: `dependency '${blocked}' ${this.reports.get(blocked)!.status}`,
       });
     }
-    await semaphore.acquire();
+    await this.semaphore.acquire();
     try {
-      if (stop.signal.aborted) {
-        return finish(report, {
+      const stop = this.stop.signal;
+      if (stop.aborted) {
+        return this.finish(report, {
           status: "skipped",
-          error: stop.signal.reason === "interrupted"
+          error: stop.reason === "interrupted"
             ? "the run was interrupted"
             : "the run stopped after a failure",
         });
       }
-      if (failedInLevel && strategy === "eager") {
-        return finish(report, { status: "skipped", error: "the run stopped after a failure" });
+      if (this.failedInLevel && this.strategy === "eager") {
+        return this.finish(report, {
+          status: "skipped",
+          error: "the run stopped after a failure",
+        });
       }
-      await execute(name, report);
+      await this.execute(name, report);
     } finally {
-      semaphore.release();
+      this.semaphore.release();
     }
   }
 
-  async function execute(name: string, report: StepReport): Promise<void> {
-    const step = workflow.steps.get(name)!;
-    const inputsByName = new Map(step.dependsOn.map((dep) => [dep, results.get(dep)!]));
-    const splitters = {
-      stdout: new LineSplitter((line) =>
-        emit({ type: "step_output", step: name, stream: "stdout", line })
-      ),
-      stderr: new LineSplitter((line) =>
-        emit({ type: "step_output", step: name, stream: "stderr", line })
-      ),
-    };
-    const startedAt = now();
+  async execute(name: string, report: StepReport): Promise<void> {
+    const { options, emit } = this;
+    const step = this.workflow.steps.get(name)!;
+    const inputsByName = new Map(step.dependsOn.map((dep) => [dep, this.results.get(dep)!]));
+    const splitter = (stream: "stdout" | "stderr") =>
+      new LineSplitter((line) => emit({ type: "step_output", step: name, stream, line }));
+    const startedAt = this.now();
     report.status = "running";
-    report.startMs = startedAt - started;
+    report.startMs = startedAt - this.started;
     emit({
       type: "step_started",
       step: name,
@@ -381,11 +244,23 @@ export async function schedule(
     const errors: string[] = [];
     let outcome: Partial<StepReport> = {};
     for (let attempt = 1; attempt <= attempts; attempt++) {
-      outcome = await runAttempt(name, inputsByName, splitters);
+      outcome = await runAttempt({
+        workflow: this.workflow,
+        step,
+        runner: this.runners.get(step.language)!,
+        inputsByName,
+        splitters: { stdout: splitter("stdout"), stderr: splitter("stderr") },
+        stop: this.stop.signal,
+        stepTimeout: options.stepTimeout,
+        stepMemoryMb: options.stepMemoryMb,
+        grants: options.grants,
+        maxResultBytes: options.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES,
+        maxOutputChars: options.maxOutputChars ?? DEFAULT_MAX_OUTPUT_CHARS,
+      });
       if (outcome.status !== "failed") break;
       errors.push(outcome.error!);
-      if (attempt === attempts || stop.signal.aborted) break;
-      const delayMs = retryDelayMs(step.retryDelay, attempt, random);
+      if (attempt === attempts || this.stop.signal.aborted) break;
+      const delayMs = retryDelayMs(step.retryDelay, attempt, options.random ?? Math.random);
       emit({
         type: "step_retrying",
         step: name,
@@ -394,172 +269,31 @@ export async function schedule(
         error: outcome.error!,
         delayMs,
       });
-      if (!await pause(delayMs, stop.signal)) break; // the run stopped while waiting
+      if (!await pause(delayMs, this.stop.signal)) break; // the run stopped while waiting
     }
     if (attempts > 1) {
       outcome.attempts = errors.length + (outcome.status === "failed" ? 0 : 1);
       if (errors.length) outcome.attemptErrors = errors;
     }
-    if (outcome.status === "succeeded") results.set(name, outcome.result!);
+    if (outcome.status === "succeeded") this.results.set(name, outcome.result!);
     if (outcome.status === "failed" && step.continueOnError) {
       outcome.continued = true;
       // Dependents run, with the error in place of a result.
-      results.set(name, stringifyJson({ error: outcome.error, status: "failed" }));
+      this.results.set(name, stringifyJson({ error: outcome.error, status: "failed" }));
     }
-    finish(report, { ...outcome, durationMs: now() - startedAt });
-    if (outcome.status === "failed" && !outcome.continued) {
-      // One step at a time, nothing else runs: finish_level stops at once,
-      // as the reference engine's sequential mode does.
-      if (
-        onFailure === "cancel" || (onFailure === "finish_level" && options.mode === "sequential")
-      ) {
-        stop.abort("failure");
-      } else if (onFailure === "finish_level") failedInLevel = true;
-    }
+    this.finish(report, { ...outcome, durationMs: this.now() - startedAt });
+    if (outcome.status === "failed" && !outcome.continued) this.failed();
   }
 
-  /** One attempt at a step: its own timeout, cancellation and result checks. */
-  async function runAttempt(
-    name: string,
-    inputsByName: Map<string, JsonText>,
-    splitters: Record<"stdout" | "stderr", LineSplitter>,
-  ): Promise<Partial<StepReport>> {
-    const step = workflow.steps.get(name)!;
-    const runner = runners.get(step.language)!;
-    const controller = new AbortController();
-    const onStop = () => controller.abort("cancelled");
-    stop.signal.addEventListener("abort", onStop, { once: true });
-    if (stop.signal.aborted) controller.abort("cancelled");
-    const timeout = step.timeout ?? options.stepTimeout;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const armTimeout = () => {
-      if (timeout === undefined || timer !== undefined || controller.signal.aborted) return;
-      timer = setTimeout(() => controller.abort("timeout"), timeout * 1000);
-    };
-    if (!runner.reportsStart) armTimeout();
-    let written = 0;
-    const write = (stream: "stdout" | "stderr", text: string) => {
-      if (controller.signal.aborted) return;
-      written += text.length;
-      if (written > maxOutputChars) return controller.abort("output");
-      splitters[stream].push(text);
-    };
-    try {
-      const json = await runner.run({
-        step,
-        workflow,
-        inputs: jsonObjectOf(inputsByName),
-        inputsByName,
-        signal: controller.signal,
-        started: armTimeout,
-        write,
-        grants: options.grants,
-        env: stepEnv(step, options.grants),
-        access: stepAccess(step, options.grants),
-        memoryMb: step.memoryMb ?? options.stepMemoryMb,
-      });
-      if (controller.signal.aborted) throw new StepError("aborted");
-      let result: JsonText;
-      try {
-        result = compactJson(json);
-      } catch {
-        throw new StepError(`step '${name}' (${step.language}) produced a result that is not JSON`);
-      }
-      if (nestedDeeper(result, MAX_RESULT_DEPTH)) {
-        throw new StepError(
-          `step '${name}' (${step.language}) returned a value nested more than ` +
-            `${MAX_RESULT_DEPTH} levels deep`,
-        );
-      }
-      const bytes = overLimit(result, maxResultBytes);
-      if (bytes !== undefined) {
-        throw new StepError(
-          `step '${name}' (${step.language}) returned ${formatBytes(bytes)}, over the ${
-            formatBytes(maxResultBytes)
-          } limit on a result (raise it with --max-result-mb)`,
-        );
-      }
-      return { status: "succeeded", result };
-    } catch (error) {
-      const reason = controller.signal.aborted ? controller.signal.reason : undefined;
-      if (reason === "timeout") {
-        return {
-          status: "failed",
-          error: `step '${name}' timed out after ${formatSeconds(timeout!)}`,
-        };
-      }
-      if (reason === "output") {
-        return {
-          status: "failed",
-          error: `step '${name}' wrote more than ${
-            formatBytes(maxOutputChars)
-          } of output and was stopped (raise it with --max-output-mb)`,
-        };
-      }
-      if (reason === "cancelled") {
-        return {
-          status: "cancelled",
-          error: stop.signal.reason === "interrupted"
-            ? "the run was interrupted"
-            : "cancelled after another step failed",
-        };
-      }
-      return {
-        status: "failed",
-        error: error instanceof StepError
-          ? error.message
-          : `step '${name}' (${step.language}) failed: ${
-            error instanceof Error ? error.message : String(error)
-          }`,
-      };
-    } finally {
-      clearTimeout(timer);
-      stop.signal.removeEventListener("abort", onStop);
-      splitters.stdout.flush();
-      splitters.stderr.flush();
-    }
+  /** A step failed for good: what that does to the rest of the run. */
+  failed(): void {
+    // One step at a time, nothing else runs: finish_level stops at once,
+    // as the reference engine's sequential mode does.
+    if (
+      this.onFailure === "cancel" ||
+      (this.onFailure === "finish_level" && this.options.mode === "sequential")
+    ) {
+      this.stop.abort("failure");
+    } else if (this.onFailure === "finish_level") this.failedInLevel = true;
   }
-
-  try {
-    if (strategy === "levels") {
-      for (const names of plan.levels) {
-        await Promise.all(names.map(runStep));
-        if (failedInLevel && !stop.signal.aborted) stop.abort("failure");
-      }
-    } else {
-      // Eager: each step waits for its own dependencies only. Steps are
-      // started in plan order, so those ready together queue for permits
-      // in level-then-name order (the semaphore is FIFO).
-      const finished = new Map<string, Promise<void>>();
-      for (const name of plan.levels.flat()) {
-        const deps = workflow.steps.get(name)!.dependsOn.map((dep) => finished.get(dep)!);
-        finished.set(
-          name,
-          deps.length ? Promise.all(deps).then(() => runStep(name)) : runStep(name),
-        );
-      }
-      await Promise.all(finished.values());
-    }
-  } finally {
-    options.signal?.removeEventListener("abort", onExternalAbort);
-  }
-
-  const steps = [...reports.values()];
-  const result: RunResult = {
-    workflow: workflow.name,
-    file: workflow.file,
-    mode: options.mode,
-    strategy,
-    maxParallel: permits,
-    status: stop.signal.reason === "interrupted"
-      ? "cancelled"
-      : steps.every((s) => s.status === "succeeded" || s.continued)
-      ? "succeeded"
-      : "failed",
-    durationMs: now() - started,
-    levels: plan.levels,
-    steps,
-  };
-  emit({ type: "run_finished", result });
-  return result;
 }

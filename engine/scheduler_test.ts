@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import type { RunEvent } from "./events.ts";
 import { PermissionError, StepError, WorkflowError } from "../_util/errors.ts";
 import { planLevels } from "../workflow/plan.ts";
-import { checkRunnable, retryDelayMs, schedule } from "./scheduler.ts";
+import { checkRunnable, schedule } from "./scheduler.ts";
+import { retryDelayMs } from "./attempt.ts";
 import { defineWorkflow, type WorkflowDefinition } from "../workflow/workflow.ts";
 import type { Runner, RunnerRegistry, StepContext } from "./runner.ts";
 

@@ -7,7 +7,7 @@
 import { luaWasmPath } from "../lua/wasmoon.ts";
 import type { StepHost, WorkerRuntime } from "../host/pool.ts";
 import { type Runner, stepMemoryMb } from "../engine/runner.ts";
-import { runOnWorker } from "./on_worker.ts";
+import { runOnWorker } from "./_worker_job.ts";
 
 /** Creates the Lua runner on top of a step host. */
 export function luaRunner(host: StepHost): Runner {

@@ -24,7 +24,7 @@ import {
   type RunnerEvents,
   stepMemoryMb,
 } from "../engine/runner.ts";
-import { runOnWorker } from "./on_worker.ts";
+import { runOnWorker } from "./_worker_job.ts";
 import { dirname } from "node:path";
 import { absolutePath, within } from "../engine/grants.ts";
 

@@ -14,14 +14,15 @@
  */
 
 import { dirname, isAbsolute, relative, resolve } from "node:path";
-import { DEFAULT_SETTINGS, fileKind } from "../api/config.ts";
+import { DEFAULT_SETTINGS } from "../engine/settings.ts";
+import { fileKind } from "../_util/file_kind.ts";
 import { absolutePath, type GrantList, within } from "../engine/grants.ts";
 import { StepError } from "../_util/errors.ts";
 import type { StepHost, WorkerRuntime } from "../host/pool.ts";
 import type { Step, Workflow } from "../workflow/workflow.ts";
 import type { WasmJob } from "./wasm_worker.ts";
 import { type Runner, stepMemoryMb } from "../engine/runner.ts";
-import { runOnWorker } from "./on_worker.ts";
+import { runOnWorker } from "./_worker_job.ts";
 
 const MIB = 1024 * 1024;
 /** The module cap when the run sets none: `execution.max_module_mb`'s default. */

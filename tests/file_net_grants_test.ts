@@ -293,7 +293,7 @@ Deno.test("grants: hwfe started without the Deno permission a grant needs says w
   const file = await writeWorkflow("deno-flags", {
     a: { language: "lua", permissions: { write: ["out"] }, code: "function run() return 1 end" },
   });
-  const cli = new URL("../cli/main.ts", import.meta.url).pathname;
+  const cli = new URL("../cli.ts", import.meta.url).pathname;
   const output = await deno(
     [
       "run",
