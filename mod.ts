@@ -41,8 +41,10 @@ export type {
   Workflow,
   WorkflowDefinition,
 } from "./workflow/workflow.ts";
-export { planWorkflow, streamWorkflow, validateWorkflow } from "./api/check.ts";
-export type { RunStream, ValidateOptions } from "./api/check.ts";
+export { planWorkflow, validateWorkflow } from "./api/check.ts";
+export type { ValidateOptions } from "./api/check.ts";
+export { streamWorkflow } from "./api/stream.ts";
+export type { RunStream } from "./api/stream.ts";
 export type { Plan } from "./workflow/plan.ts";
 export { runWorkflow } from "./api/run.ts";
 export type { RunOptions } from "./engine/options.ts";
@@ -58,7 +60,7 @@ export type {
 } from "./engine/events.ts";
 export { HwfeError, PermissionError, WorkflowError } from "./_util/errors.ts";
 export type { JsonText } from "./_util/json.ts";
-export { resultToJson } from "./cli/render.ts";
+export { resultToJson } from "./api/result_json.ts";
 export type { RuntimeStart } from "./engine/runner.ts";
 export { ALL_GRANTS } from "./engine/grants.ts";
 export type { GrantList, GrantPair, Grants } from "./engine/grants.ts";

@@ -8,7 +8,7 @@ import { type ResolvedConfig, SETTING_KEYS } from "../api/config.ts";
 import { ExitCode } from "../_util/errors.ts";
 import { formatPlan } from "../workflow/plan.ts";
 import { planWorkflow, validateWorkflow } from "../api/check.ts";
-import { escapeTerminal } from "./render.ts";
+import { escapeTerminal } from "../_util/terminal_text.ts";
 import { loadWorkflowFile } from "../workflow/workflow.ts";
 import { out, p } from "./output.ts";
 import { type CommonOptions, settingsFor } from "./flags.ts";

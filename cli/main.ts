@@ -8,7 +8,7 @@
 
 import { Command, CommanderError, Option } from "npm:commander@15.1.0";
 import { ExitCode, HwfeError, WorkflowError } from "../_util/errors.ts";
-import { escapeMessage, escapeTerminal } from "./render.ts";
+import { escapeMessage, escapeTerminal } from "../_util/terminal_text.ts";
 import denoJson from "../deno.json" with { type: "json" };
 import { err, errColour, writeAll } from "./output.ts";
 import {

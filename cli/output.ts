@@ -6,7 +6,8 @@
  */
 
 import { ExitCode } from "../_util/errors.ts";
-import { escapeMessage, escapeTerminal, palette } from "./render.ts";
+import { palette } from "./render.ts";
+import { escapeMessage, escapeTerminal } from "../_util/terminal_text.ts";
 
 const encoder = new TextEncoder();
 

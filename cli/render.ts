@@ -1,90 +1,13 @@
 /**
- * Terminal rendering of run events and results for the CLI, and the JSON
- * form of a result. Pure functions of events: the caller decides where the
- * text goes.
+ * Terminal rendering of run events and results for the CLI. Pure
+ * functions of events: the caller decides where the text goes.
  *
  * @module
  */
 
 import type { RunEvent, RunResult, StepReport } from "../engine/events.ts";
-import { parseJsonExact, stringifyJson } from "../_util/json.ts";
-
-/**
- * What a terminal may act on rather than show: C0 controls but tab, then
- * DEL, C1 controls (some terminals take U+009B as CSI), the line and
- * paragraph separators, and the bidi embeddings, overrides and isolates
- * that reorder text on screen (U+202A-U+202E, U+2066-U+2069: "Trojan
- * Source"). JSON.stringify escapes C0 itself, and nothing but these.
- */
-const C0 = "\\x00-\\x08\\x0a-\\x1f";
-const BEYOND_C0 = "\\x7f-\\x9f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069";
-const HAS_UNSAFE = new RegExp(`[${C0}${BEYOND_C0}]`);
-/** An SGR sequence (colour and style: ESC [ params m) or one unsafe character. */
-const SGR_OR_UNSAFE = new RegExp(`\\x1b\\[[0-9;:]{0,64}m|[${C0}${BEYOND_C0}]`, "g");
-const JSON_UNSAFE = new RegExp(`[${BEYOND_C0}]`, "g");
-
-const hex = (c: string, digits: number) => c.charCodeAt(0).toString(16).padStart(digits, "0");
-/** `\x1b` for characters below U+0100, `\u202e` above. */
-const escapeCharacter = (c: string) =>
-  c.charCodeAt(0) < 0x100 ? `\\x${hex(c, 2)}` : `\\u${hex(c, 4)}`;
-
-/**
- * Whether SGR parameters only colour or style text: all but conceal (8),
- * which would hide text that a copy and paste still takes.
- */
-function harmlessSgr(params: string): boolean {
-  const list = params.split(";");
-  for (let i = 0; i < list.length; i++) {
-    const code = Number(list[i].split(":")[0] || "0");
-    if (code === 8) return false;
-    // 38;5;n and 38;2;r;g;b (and 48, 58): the numbers after are a colour, not codes.
-    if ((code === 38 || code === 48 || code === 58) && !list[i].includes(":")) {
-      i += list[i + 1] === "5" ? 2 : list[i + 1] === "2" ? 4 : 0;
-    }
-  }
-  return true;
-}
-
-/** Options of {@link escapeTerminal}. */
-export interface EscapeOptions {
-  /** Keep line feeds (a message of several lines); otherwise `\x0a`. */
-  newlines?: boolean;
-  /** Keep colour and style sequences (SGR, conceal excepted): step output on a colour terminal. */
-  colour?: boolean;
-}
-
-/**
- * Text from a workflow or a step (names, output lines, error messages,
- * warnings) as hwfe prints it for people: every character a terminal would
- * act on is shown escaped (`\x1b`, `\u202e`), so a workflow cannot move
- * the cursor, erase lines, set the title, write the clipboard (OSC 52) or
- * reorder text. Tab is kept. Backslashes are not doubled: an escape is for
- * reading, and output with backslashes stays as written.
- *
- * Hand-written: libraries strip escape sequences (strip-ansi, Node's
- * stripVTControlCharacters) or quote whole strings (jsesc); none shows
- * them while keeping colour.
- */
-export function escapeTerminal(text: string, options: EscapeOptions = {}): string {
-  if (!HAS_UNSAFE.test(text)) return text;
-  return text.replace(SGR_OR_UNSAFE, (match) => {
-    if (match.length === 1) {
-      return options.newlines && match === "\n" ? match : escapeCharacter(match);
-    }
-    return options.colour && harmlessSgr(match.slice(2, -1))
-      ? match
-      : escapeCharacter("\x1b") + match.slice(1);
-  });
-}
-
-/**
- * A message of one or more lines (an error) for a terminal: escaped, and
- * every line after the first indented, so that none can pass for one of
- * hwfe's own lines (a fake `✓ deploy succeeded`).
- */
-export function escapeMessage(text: string): string {
-  return escapeTerminal(text, { newlines: true }).replaceAll("\n", "\n    ");
-}
+import { parseJsonExact } from "../_util/json.ts";
+import { escapeMessage, escapeTerminal } from "../_util/terminal_text.ts";
 
 /** Colour helpers; identity functions when colour is off. */
 export interface Palette {
@@ -154,9 +77,20 @@ export function renderEvent(event: RunEvent, p: Palette): string | undefined {
             (event.note ? ` (${escapeMessage(event.note)})` : ""),
         )
         : undefined;
-    default:
+    // The run's header, its summary and warnings are printed by the
+    // command itself (cli/run_command.ts), around the events.
+    case "run_started":
+    case "run_finished":
+    case "warning":
       return undefined;
+    default:
+      // A new kind of event must be rendered or listed above: this fails to compile otherwise.
+      return unrendered(event);
   }
+}
+
+function unrendered(event: never): never {
+  throw new Error(`no rendering for event ${JSON.stringify(event)}`);
 }
 
 function colourFor(status: string, p: Palette): (s: string) => string {
@@ -259,52 +193,4 @@ export function renderRecap(result: RunResult, p: Palette): string | undefined {
       ...(more > 0 ? [p.dim(`    ... ${more} more line${more > 1 ? "s" : ""}`)] : []),
     ].join("\n");
   }).join("\n");
-}
-
-const seconds = (ms: number | undefined) => ms === undefined ? undefined : Math.round(ms) / 1000;
-
-/**
- * The `--json` form of a result: durations and start offsets in seconds,
- * steps keyed by name, results as JSON with integers of any size exact.
- * The same document as `hwfe run --json`. Characters a terminal may act
- * on are `\u` escapes even where JSON allows them raw (C1, bidi controls).
- *
- * @example
- * ```ts
- * import { defineWorkflow, resultToJson, runWorkflow } from "../mod.ts";
- *
- * const { workflow } = defineWorkflow({ steps: { big: { code: "function run() return 9007199254740993 end" } } });
- * const json = resultToJson(await runWorkflow(workflow));
- * console.log(json.includes("9007199254740993")); // true: exact, not rounded
- * ```
- */
-export function resultToJson(result: RunResult): string {
-  // fromEntries defines keys: a step named "__proto__" would set the
-  // prototype if assigned where the accessor exists (--unstable-unsafe-proto).
-  const steps = Object.fromEntries(result.steps.map((s) => [s.name, {
-    status: s.status,
-    language: s.language,
-    level: s.level,
-    start: seconds(s.startMs) ?? null,
-    duration: seconds(s.durationMs) ?? null,
-    ...(s.result !== undefined ? { result: parseJsonExact(s.result) } : {}),
-    ...(s.error !== undefined ? { error: s.error } : {}),
-    ...(s.attempts !== undefined ? { attempts: s.attempts } : {}),
-    ...(s.attemptErrors?.length ? { attempt_errors: s.attemptErrors } : {}),
-    ...(s.continued ? { continue_on_error: true } : {}),
-  }]));
-  return stringifyJson(
-    {
-      workflow: result.workflow,
-      file: result.file ?? null,
-      mode: result.mode,
-      strategy: result.strategy,
-      max_parallel_steps: result.maxParallel,
-      status: result.status,
-      duration: seconds(result.durationMs),
-      levels: result.levels,
-      steps,
-    },
-    2,
-  ).replace(JSON_UNSAFE, (c) => `\\u${hex(c, 4)}`); // only strings hold these: same value
 }

@@ -1,13 +1,7 @@
 import assert from "node:assert/strict";
-import {
-  escapeMessage,
-  escapeTerminal,
-  palette,
-  renderEvent,
-  renderRecap,
-  renderSummary,
-  resultToJson,
-} from "./render.ts";
+import { palette, renderEvent, renderRecap, renderSummary } from "./render.ts";
+import { escapeMessage, escapeTerminal } from "../_util/terminal_text.ts";
+import { resultToJson } from "../api/result_json.ts";
 import type { RunResult } from "../engine/events.ts";
 
 const plain = palette(false);

@@ -6,14 +6,9 @@
  */
 
 import { ConfigError, ExitCode, HwfeError, PermissionError } from "../_util/errors.ts";
-import {
-  escapeTerminal,
-  formatDuration,
-  renderEvent,
-  renderRecap,
-  renderSummary,
-  resultToJson,
-} from "./render.ts";
+import { formatDuration, renderEvent, renderRecap, renderSummary } from "./render.ts";
+import { escapeTerminal } from "../_util/terminal_text.ts";
+import { resultToJson } from "../api/result_json.ts";
 import { runWorkflow } from "../api/run.ts";
 import { shellQuote } from "../_util/quote.ts";
 import { loadWorkflowFile } from "../workflow/workflow.ts";

@@ -149,7 +149,7 @@ Deno.test("keys such as __proto__, constructor and the empty string survive ever
 Deno.test("resultToJson() keeps a step named __proto__ where Object.prototype.__proto__ exists", async () => {
   // Deno removes the __proto__ accessor; a library user may bring it back.
   const script = `
-    import { resultToJson } from "./cli/render.ts";
+    import { resultToJson } from "./api/result_json.ts";
     const step = { language: "lua", level: 1, status: "succeeded", result: '{"__proto__":1}' };
     console.log(resultToJson({
       workflow: "w", mode: "sequential", strategy: "levels", maxParallel: 1,
