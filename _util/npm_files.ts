@@ -16,10 +16,10 @@ import { ExitCode, HwfeError } from "./errors.ts";
  * most runs do not need (about 30 ms for Pyodide, 25 ms for wasmoon).
  */
 export const NPM_PACKAGES = {
-  wasmoon: () => import("npm:wasmoon@1.16.0"),
-  pyodide: () => import("npm:pyodide@314.0.7"),
-  quickjs: () => import("npm:@jitl/quickjs-wasmfile-release-sync@0.32.0"),
-  esbuild: () => import("npm:esbuild-wasm@0.28.2/esm/browser.js"),
+  wasmoon: () => import("./npm/wasmoon.ts"),
+  pyodide: () => import("./npm/pyodide.ts"),
+  quickjs: () => import("./npm/quickjs_wasm.ts"),
+  esbuild: () => import("./npm/esbuild.ts"),
 };
 
 /**
@@ -40,16 +40,16 @@ export const PINNED_DEPENDENCIES = [
   () => import("npm:@types/emscripten@1.41.6"),
   () => import("npm:@types/emscripten@1.39.10"),
   () => import("npm:@jitl/quickjs-ffi-types@0.32.0"),
-  () => import("npm:quickjs-emscripten-core@0.32.0"),
-  () => import("npm:@jridgewell/trace-mapping@0.3.31"),
+  () => import("./npm/quickjs.ts"),
+  () => import("./npm/trace_mapping.ts"),
   () => import("npm:@jridgewell/resolve-uri@3.1.3"),
   () => import("npm:@jridgewell/sourcemap-codec@1.6.0"),
-  () => import("npm:@bjorn3/browser_wasi_shim@0.4.2"),
-  () => import("npm:wabt@1.0.39"),
-  () => import("npm:commander@15.1.0"),
-  () => import("npm:smol-toml@1.9.1"),
-  () => import("npm:yaml@2.9.1"),
-  () => import("npm:dotenv@18.0.10"),
+  () => import("./npm/wasi_shim.ts"),
+  () => import("./npm/wabt.ts"),
+  () => import("./npm/commander.ts"),
+  () => import("./npm/smol_toml.ts"),
+  () => import("./npm/yaml.ts"),
+  () => import("./npm/dotenv.ts"),
 ];
 
 /** The absolute path of a file in one of {@link NPM_PACKAGES}, e.g. "wasmoon/dist/glue.wasm". */

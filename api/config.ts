@@ -93,9 +93,9 @@ async function parseFile(path: string, text: string): Promise<unknown> {
   try {
     if (path.endsWith(".json")) return JSON.parse(text);
     if (path.endsWith(".yaml") || path.endsWith(".yml")) {
-      return (await import("npm:yaml@2.9.1")).parse(text) ?? {};
+      return (await import("../_util/npm/yaml.ts")).parse(text) ?? {};
     }
-    return (await import("npm:smol-toml@1.9.1")).parse(text);
+    return (await import("../_util/npm/smol_toml.ts")).parse(text);
   } catch (error) {
     if (error instanceof Deno.errors.NotCapable) throw error; // a missing Deno permission, not bad syntax
     const detail = error instanceof Error ? error.message.split("\n")[0] : String(error);
@@ -243,7 +243,7 @@ export async function resolveConfig(inputs: ConfigInputs): Promise<ResolvedConfi
   const dotenvText = await read(".env");
   const dotenv: Record<string, string> = dotenvText === undefined
     ? {}
-    : (await import("npm:dotenv@18.0.10")).parse(dotenvText);
+    : (await import("../_util/npm/dotenv.ts")).parse(dotenvText);
   for (const spec of Object.values(KEYS)) {
     const env = spec.env;
     if (!env) continue;

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { InvalidArgumentError, Option } from "npm:commander@15.1.0";
+import { InvalidArgumentError, Option } from "../_util/npm/commander.ts";
 import { resolveConfig, type ResolvedConfig, runOptionsFrom } from "../api/config.ts";
 import { flagLabel, SETTINGS, type Settings } from "../engine/settings.ts";
 import { type GrantList, type Grants, hostProblem } from "../engine/grants.ts";

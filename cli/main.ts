@@ -6,7 +6,7 @@
  * @module
  */
 
-import { Command, CommanderError, Option } from "npm:commander@15.1.0";
+import { Command, CommanderError, Option } from "../_util/npm/commander.ts";
 import { ExitCode, HwfeError, WorkflowError } from "../_util/errors.ts";
 import { escapeMessage, escapeTerminal } from "../_util/terminal_text.ts";
 import denoJson from "../deno.json" with { type: "json" };

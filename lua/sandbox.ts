@@ -9,7 +9,7 @@
  * @module
  */
 
-import { LuaFactory } from "npm:wasmoon@1.16.0";
+import { LuaFactory } from "../_util/npm/wasmoon.ts";
 import { luaWasmPath } from "./wasmoon.ts";
 import { LUA_PRELUDE } from "./_prelude.ts";
 import type { JsonText } from "../_util/json.ts";

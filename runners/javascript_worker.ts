@@ -25,9 +25,9 @@ import {
   type QuickJSRuntime,
   type QuickJSSyncVariant,
   type QuickJSWASMModule,
-} from "npm:quickjs-emscripten-core@0.32.0";
-import RELEASE_SYNC from "npm:@jitl/quickjs-wasmfile-release-sync@0.32.0";
-import { originalPositionFor, TraceMap } from "npm:@jridgewell/trace-mapping@0.3.31";
+} from "../_util/npm/quickjs.ts";
+import RELEASE_SYNC from "../_util/npm/quickjs_wasm.ts";
+import { originalPositionFor, TraceMap } from "../_util/npm/trace_mapping.ts";
 import { serveSteps } from "../host/worker_entry.ts";
 import type { WorkerOutcome } from "../host/protocol.ts";
 import { JS_PRELUDE, JS_PRELUDE_LAZY } from "./_js_prelude.ts";

@@ -19,7 +19,7 @@
 import childProcess from "node:child_process";
 import fs from "node:fs";
 import { within } from "../engine/grants.ts";
-import { loadPyodide, type PyodideInterface } from "npm:pyodide@314.0.7";
+import { loadPyodide, type PyodideInterface } from "../_util/npm/pyodide.ts";
 import { sha256Hex } from "../_util/cache.ts";
 import { serveSteps } from "../host/worker_entry.ts";
 import type { WorkerOutcome } from "../host/protocol.ts";

@@ -6,7 +6,7 @@
  * Run: deno task bench
  */
 
-import wabtInit from "npm:wabt@1.0.39";
+import wabtInit from "../_util/npm/wabt.ts";
 import { jsonObjectOf } from "../_util/json.ts";
 import { StepHost } from "../host/pool.ts";
 import { defineWorkflow, type StepDefinition } from "../workflow/workflow.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 
-import * as esbuild from "npm:esbuild-wasm@0.28.2/esm/browser.js";
+import * as esbuild from "../_util/npm/esbuild.ts";
 
 /** A step's TypeScript source. */
 export interface TranspileRequest {

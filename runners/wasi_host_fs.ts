@@ -13,7 +13,7 @@
  * @module
  */
 
-import { Fd, wasi } from "npm:@bjorn3/browser_wasi_shim@0.4.2";
+import { Fd, wasi } from "../_util/npm/wasi_shim.ts";
 import { join, normalize } from "node:path";
 import { within } from "../engine/grants.ts";
 import { type PathFault, pathFault } from "../_util/posix_paths.ts";

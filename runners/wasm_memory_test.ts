@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import wabtInit from "npm:wabt@1.0.39";
+import wabtInit from "../_util/npm/wabt.ts";
 import { capModuleMemory, MemoryCapError } from "./wasm_memory.ts";
 
 const wabt = await wabtInit();

@@ -21,8 +21,8 @@
  * @module
  */
 
-import { ConsoleStdout, File, OpenFile, WASI } from "npm:@bjorn3/browser_wasi_shim@0.4.2";
-import wabtInit from "npm:wabt@1.0.39";
+import { ConsoleStdout, File, OpenFile, WASI } from "../_util/npm/wasi_shim.ts";
+import wabtInit from "../_util/npm/wabt.ts";
 import { compactJson, isRawJson, parseJsonExact, stringifyJson } from "../_util/json.ts";
 import { serveSteps } from "../host/worker_entry.ts";
 import type { WorkerOutcome } from "../host/protocol.ts";

@@ -99,11 +99,13 @@ for (const primed of [false, true]) {
 Deno.test("the source has no bare import specifiers (it must load from a URL without an import map)", async () => {
   const bare: string[] = [];
   const files = ["mod.ts", "cli.ts"];
-  for (const dir of SOURCE_DIRS) {
+  const walk = async (dir: string) => {
     for await (const entry of Deno.readDir(new URL(dir, ROOT))) {
-      if (entry.name.endsWith(".ts")) files.push(`${dir}/${entry.name}`);
+      if (entry.isDirectory) await walk(`${dir}/${entry.name}`);
+      else if (entry.name.endsWith(".ts")) files.push(`${dir}/${entry.name}`);
     }
-  }
+  };
+  for (const dir of SOURCE_DIRS) await walk(dir);
   for (const file of files) {
     const text = await Deno.readTextFile(new URL(file, ROOT));
     const statements =

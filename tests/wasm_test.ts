@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import wabtInit from "npm:wabt@1.0.39";
+import wabtInit from "../_util/npm/wabt.ts";
 import { hwfe, outputLines, ROOT, runJson, TESTDATA } from "./_helpers.ts";
 
 const wabt = await wabtInit();
