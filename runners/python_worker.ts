@@ -27,19 +27,21 @@ import { PYTHON_PRELUDE } from "./_python_prelude.ts";
 import {
   type Baseline,
   beyond,
-  fileBytes,
-  type Fs,
-  refusedSpace,
-  restoreFs,
   rewind,
   startWatching,
   stopWatching,
   takeBaseline,
-  takeFsBaseline,
   unrewindable,
-  watchFiles,
   watchImports,
 } from "./python_rewind.ts";
+import {
+  fileBytes,
+  type Fs,
+  refusedSpace,
+  restoreFs,
+  takeFsBaseline,
+  watchFiles,
+} from "./python_rewind_fs.ts";
 
 /** What the host sends to start a worker. */
 export interface PythonInit {
