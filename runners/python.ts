@@ -17,7 +17,7 @@ import { npmFile } from "../_util/npm_files.ts";
 import { canStartChildren } from "../host/child_process.ts";
 import type { StepHost, WorkerRuntime } from "../host/pool.ts";
 import { PYTHON_PRELUDE } from "./_python_prelude.ts";
-import type { PythonInit, PythonJob, PythonReady } from "./python_worker.ts";
+import type { PythonInit, PythonJob, PythonReady } from "./_python_protocol.ts";
 import {
   DEFAULT_STEP_MEMORY_MB,
   type Runner,
