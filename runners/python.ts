@@ -27,6 +27,7 @@ import {
 import { runOnWorker } from "./_worker_job.ts";
 import { dirname } from "node:path";
 import { absolutePath, within } from "../engine/grants.ts";
+import type { Step } from "../workflow/workflow.ts";
 
 /** Pyodide's folder (its wasm, the standard library zip, the lock file). */
 export function pyodideDir(): string {
@@ -150,20 +151,7 @@ export function pythonRunner(host: StepHost, options: PythonRunnerOptions = {}):
       await Promise.all(writes);
     },
     reportsStart: true,
-    problems(step) {
-      // Python reaches files through NODEFS, which looks a path up (a read)
-      // before it writes it.
-      const readable = step.permissions.read.map((p) => absolutePath(p));
-      const writeOnly = step.permissions.write.filter((path) =>
-        !readable.some((root) => within(absolutePath(path), root))
-      );
-      return writeOnly.length
-        ? [
-          `Python's open() looks a file up before writing it, so a path it writes must be ` +
-          `readable too: add ${writeOnly.map((p) => `"${p}"`).join(", ")} to permissions.read`,
-        ]
-        : [];
-    },
+    problems: writeOnlyProblems,
     run: (ctx) => {
       const job: PythonJob = {
         memoryMb: stepMemoryMb(ctx),
@@ -173,6 +161,23 @@ export function pythonRunner(host: StepHost, options: PythonRunnerOptions = {}):
       return runOnWorker(host, runtime, ctx, job, memoryTenant(job.memoryMb));
     },
   };
+}
+
+/**
+ * Paths a step may write but not read: Python reaches files through
+ * NODEFS, which looks a path up (a read) before it writes it.
+ */
+function writeOnlyProblems(step: Step): string[] {
+  const readable = step.permissions.read.map((p) => absolutePath(p));
+  const writeOnly = step.permissions.write.filter((path) =>
+    !readable.some((root) => within(absolutePath(path), root))
+  );
+  return writeOnly.length
+    ? [
+      `Python's open() looks a file up before writing it, so a path it writes must be ` +
+      `readable too: add ${writeOnly.map((p) => `"${p}"`).join(", ")} to permissions.read`,
+    ]
+    : [];
 }
 
 /**
