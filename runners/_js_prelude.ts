@@ -27,14 +27,8 @@
  * @module
  */
 
-/**
- * Evaluated on first use: a function of the worker's host functions whose
- * value holds the object printer, the path-tracking converter, and hwfe's
- * file and fetch calls.
- */
-export const JS_PRELUDE_LAZY = String.raw`
-((host) => {
-  const MAX_DEPTH = 500;
+/** The object printer: what `console.log` prints for anything but strings. */
+const LAZY_PRINTER = String.raw`
   const quote = (s) => JSON.stringify(s);
   // "__proto__" in brackets, as Node prints it: bare, it would read as a prototype.
   const keyText = (k) =>
@@ -78,6 +72,17 @@ export const JS_PRELUDE_LAZY = String.raw`
       seen.delete(value);
     }
   }
+
+  const format = (args) =>
+    args.map((a) => typeof a === "string" ? a : inspect(a, 0, new Set())).join(" ");
+`;
+
+/**
+ * The path-tracking converter: JSON.stringify's conversion of a result, with
+ * where each change was made for the warning.
+ */
+const LAZY_CONVERTER = String.raw`
+  const MAX_DEPTH = 500;
   const where = (path) => "result" + path.map((k) =>
     typeof k === "number" ? "[" + k + "]" : /^[A-Za-z_$][\w$]*$/.test(k) ? "." + k : "[" + quote(k) + "]"
   ).join("");
@@ -145,10 +150,10 @@ export const JS_PRELUDE_LAZY = String.raw`
       active.delete(value);
     }
   }
+`;
 
-  const format = (args) =>
-    args.map((a) => typeof a === "string" ? a : inspect(a, 0, new Set())).join(" ");
-
+/** What hwfe's file and fetch calls need: the host's replies read, fetches awaiting theirs. */
+const LAZY_HOST_CALLS = String.raw`
   // Host replies: T<text>, K (done), E<ErrorName>|<message>.
   const reply = (r) => {
     if (r[0] !== "E") return r[0] === "T" ? r.slice(1) : undefined;
@@ -167,7 +172,10 @@ export const JS_PRELUDE_LAZY = String.raw`
       json: async () => JSON.parse(r.body),
     });
   }
+`;
 
+/** The value of the lazy half: the helpers the eager half calls. */
+const LAZY_HELPERS = String.raw`
   return {
     log(stream, args) { host.write(stream, format(args) + "\n"); },
     // The result's data when the fast path met something unusual (after one
@@ -205,7 +213,16 @@ export const JS_PRELUDE_LAZY = String.raw`
       pending.reject(error);
     },
   };
-})
+`;
+
+/**
+ * Evaluated on first use: a function of the worker's host functions whose
+ * value holds the object printer, the path-tracking converter, and hwfe's
+ * file and fetch calls. Its body is the pieces above in one scope, whose
+ * declarations LAZY_HELPERS returns as methods.
+ */
+export const JS_PRELUDE_LAZY = `
+((host) => {${LAZY_PRINTER}${LAZY_CONVERTER}${LAZY_HOST_CALLS}${LAZY_HELPERS}})
 `;
 
 export const JS_PRELUDE = String.raw`
