@@ -9,7 +9,7 @@ import {
   stepAccess,
   within,
 } from "./grants.ts";
-import { defineWorkflow, type StepPermissions, type Workflow } from "../workflow/workflow.ts";
+import { defineWorkflow, type StepPermissions, type Workflow } from "../workflow/validate.ts";
 
 function workflowWith(permissions: Partial<StepPermissions>, name = "s"): Workflow {
   return defineWorkflow({

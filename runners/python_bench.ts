@@ -7,7 +7,7 @@
  */
 
 import { StepHost } from "../host/pool.ts";
-import { defineWorkflow } from "../workflow/workflow.ts";
+import { defineWorkflow } from "../workflow/validate.ts";
 import { pythonRunner } from "./python.ts";
 import { loneStep } from "./_lone_step.ts";
 

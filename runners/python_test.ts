@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import type { RunEvent } from "../engine/events.ts";
 import { runWorkflow } from "../api/run.ts";
-import { defineWorkflow } from "../workflow/workflow.ts";
+import { defineWorkflow } from "../workflow/validate.ts";
 import { parseJson } from "../_util/json.ts";
 import { StepHost, type WorkerRuntime } from "../host/pool.ts";
 import { pythonRunner } from "./python.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { defineWorkflow } from "../workflow/workflow.ts";
+import { defineWorkflow } from "../workflow/validate.ts";
 import { inputEnvironment, inputVariable, shellResult, shellRunner } from "./shell.ts";
 import { loneStep } from "./_lone_step.ts";
 

@@ -5,7 +5,7 @@
  */
 
 import { runWorkflow } from "../api/run.ts";
-import { defineWorkflow, type StepDefinition } from "../workflow/workflow.ts";
+import { defineWorkflow, type StepDefinition } from "../workflow/validate.ts";
 
 const marker = Deno.args[0];
 const steps: Record<string, StepDefinition> = {};

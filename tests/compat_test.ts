@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { parseJson } from "../_util/json.ts";
 import { runWorkflow } from "../api/run.ts";
-import { loadWorkflowFile, type Step, type Workflow } from "../workflow/workflow.ts";
+import { loadWorkflowFile, type Step, type Workflow } from "../workflow/validate.ts";
 import { StepHost } from "../host/pool.ts";
 import { createRunners } from "../runners/mod.ts";
 import {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { WorkflowError } from "../_util/errors.ts";
 import { CacheEntry } from "../_util/cache.ts";
-import { defineWorkflow, parseWorkflowSource, type WorkflowDefinition } from "./workflow.ts";
+import { defineWorkflow, parseWorkflowSource, type WorkflowDefinition } from "./validate.ts";
 
 function problems(definition: unknown): string[] {
   try {
