@@ -9,7 +9,7 @@ import type { Grants } from "../engine/grants.ts";
 import { type Plan, planLevels } from "../workflow/plan.ts";
 import { checkRunnable } from "../engine/scheduler.ts";
 import { StepHost } from "../host/pool.ts";
-import type { Workflow } from "../workflow/validate.ts";
+import type { Workflow } from "../workflow/model.ts";
 import { createRunners } from "../runners/mod.ts";
 
 /**

@@ -13,7 +13,7 @@ import { type Plan, planLevels } from "../workflow/plan.ts";
 import { assertWorkerOptions } from "../host/program.ts";
 import { checkRunnable, schedule } from "../engine/scheduler.ts";
 import { StepHost } from "../host/pool.ts";
-import type { Language, Workflow } from "../workflow/validate.ts";
+import type { Language, Workflow } from "../workflow/model.ts";
 import { createRunners } from "../runners/mod.ts";
 import type { Grants, RunnerRegistry } from "../engine/runner.ts";
 

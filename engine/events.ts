@@ -7,7 +7,7 @@
 
 import type { JsonText } from "../_util/json.ts";
 import type { RuntimeStart } from "./runner.ts";
-import type { Language } from "../workflow/validate.ts";
+import type { Language } from "../workflow/model.ts";
 
 /**
  * Status of a step.

@@ -15,7 +15,7 @@
 
 import { dirname, isAbsolute, relative, resolve } from "node:path";
 import { PermissionError } from "../_util/errors.ts";
-import type { Step, Workflow } from "../workflow/validate.ts";
+import type { Step, Workflow } from "../workflow/model.ts";
 
 /**
  * A grant flag's value: "all" for the bare flag, else its list.

@@ -9,7 +9,8 @@ import {
   stepAccess,
   within,
 } from "./grants.ts";
-import { defineWorkflow, type StepPermissions, type Workflow } from "../workflow/validate.ts";
+import { defineWorkflow } from "../workflow/validate.ts";
+import type { StepPermissions, Workflow } from "../workflow/model.ts";
 
 function workflowWith(permissions: Partial<StepPermissions>, name = "s"): Workflow {
   return defineWorkflow({

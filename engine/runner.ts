@@ -5,7 +5,7 @@
  */
 
 import type { JsonText } from "../_util/json.ts";
-import type { Language, Step, Workflow } from "../workflow/validate.ts";
+import type { Language, Step, Workflow } from "../workflow/model.ts";
 
 export type { Grants, StepAccess } from "./grants.ts";
 import type { Grants, StepAccess } from "./grants.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Workflow } from "../workflow/validate.ts";
+import type { Workflow } from "../workflow/model.ts";
 import type { StepContext } from "../engine/runner.ts";
 
 /** The context of step `name` of `workflow` with no inputs; `overrides` replaces any part. */

@@ -6,7 +6,7 @@
  */
 
 import type { StepHost } from "../host/pool.ts";
-import type { Language } from "../workflow/validate.ts";
+import type { Language } from "../workflow/model.ts";
 import { javascriptRunner, javascriptRuntimes, typescriptRunner } from "./javascript.ts";
 import { luaRunner } from "./lua.ts";
 import { pythonRunner } from "./python.ts";

@@ -9,7 +9,8 @@
 import wabtInit from "../_util/npm/wabt.ts";
 import { jsonObjectOf } from "../_util/json.ts";
 import { StepHost } from "../host/pool.ts";
-import { defineWorkflow, type StepDefinition } from "../workflow/validate.ts";
+import { defineWorkflow } from "../workflow/validate.ts";
+import type { StepDefinition } from "../workflow/model.ts";
 import { createRunners } from "./mod.ts";
 import type { StepContext } from "../engine/runner.ts";
 

@@ -19,7 +19,7 @@ import { fileKind } from "../_util/file_kind.ts";
 import { absolutePath, type GrantList, within } from "../engine/grants.ts";
 import { StepError } from "../_util/errors.ts";
 import type { StepHost, WorkerRuntime } from "../host/pool.ts";
-import type { Step, Workflow } from "../workflow/validate.ts";
+import type { Step, Workflow } from "../workflow/model.ts";
 import type { WasmJob } from "./wasm_worker.ts";
 import { type Runner, stepMemoryMb } from "../engine/runner.ts";
 import { runOnWorker } from "./_worker_job.ts";

@@ -5,7 +5,8 @@
  */
 
 import { runWorkflow } from "../api/run.ts";
-import { defineWorkflow, type StepDefinition } from "../workflow/validate.ts";
+import { defineWorkflow } from "../workflow/validate.ts";
+import type { StepDefinition } from "../workflow/model.ts";
 
 const marker = Deno.args[0];
 const steps: Record<string, StepDefinition> = {};

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { prng } from "./_fuzz.ts";
 import { hwfe, processesMatching } from "./_helpers.ts";
-import type { StepDefinition } from "../workflow/validate.ts";
+import type { StepDefinition } from "../workflow/model.ts";
 
 const STEPS = 10_000;
 const MOD = 1_000_003;

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { WorkflowError } from "../_util/errors.ts";
 import { CacheEntry } from "../_util/cache.ts";
-import { defineWorkflow, parseWorkflowSource, type WorkflowDefinition } from "./validate.ts";
+import { defineWorkflow, parseWorkflowSource } from "./validate.ts";
+import type { WorkflowDefinition } from "./model.ts";
 
 function problems(definition: unknown): string[] {
   try {
