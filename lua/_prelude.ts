@@ -68,7 +68,7 @@ local function hook()
 end
 
 -- A workflow file whose evaluation depends on nothing but its text may be
--- cached by the host (workflow/validate.ts): these note that it depended on
+-- cached by the host (workflow/load.ts): these note that it depended on
 -- something else (the clock, randomness, memory, addresses). os.getenv has
 -- no variables here, and the order of pairs() may differ between states
 -- but every order is one the file could have produced, so caching one of

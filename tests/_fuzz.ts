@@ -7,7 +7,7 @@
 
 import { resolveConfig } from "../api/config.ts";
 import { HwfeError } from "../_util/errors.ts";
-import { parseWorkflowSource } from "../workflow/validate.ts";
+import { parseWorkflowSource } from "../workflow/load.ts";
 
 /** A small, fast, seedable PRNG (mulberry32). */
 export function prng(seed: number): () => number {

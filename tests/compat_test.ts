@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { parseJson } from "../_util/json.ts";
 import { runWorkflow } from "../api/run.ts";
-import { loadWorkflowFile } from "../workflow/validate.ts";
+import { loadWorkflowFile } from "../workflow/load.ts";
 import type { Step, Workflow } from "../workflow/model.ts";
 import { StepHost } from "../host/pool.ts";
 import { createRunners } from "../runners/mod.ts";
