@@ -16,6 +16,7 @@
 import { dirname, isAbsolute, relative, resolve } from "node:path";
 import { PermissionError } from "../_util/errors.ts";
 import type { Step, Workflow } from "../workflow/model.ts";
+import { hostWithin } from "../workflow/net_hosts.ts";
 
 /**
  * A grant flag's value: "all" for the bare flag, else its list.
@@ -133,35 +134,6 @@ export function absolutePath(path: string): string {
 export function within(path: string, root: string): boolean {
   const rel = relative(root, path);
   return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
-}
-
-/** A host as Deno writes it: `name` or `name:port`, with IPv6 in brackets. */
-export const HOST =
-  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
-
-/**
- * Why `host` is not a host Deno takes, or undefined; `hostAlone` writes the
- * suggestion for a URL's host (a flag, a quoted string).
- */
-export function hostProblem(host: string, hostAlone: (host: string) => string): string | undefined {
-  if (HOST.test(host)) return undefined;
-  const url = /^[a-z]+:\/\/([^/]+)/i.exec(host);
-  return `'${host}' is not a host${
-    url ? `; write the host alone: ${hostAlone(url[1])}` : " (name or name:port)"
-  }`;
-}
-
-function splitHost(host: string): [string, string | undefined] {
-  const at = host.lastIndexOf(":");
-  if (at < 0 || host.endsWith("]")) return [host.toLowerCase(), undefined];
-  return [host.slice(0, at).toLowerCase(), host.slice(at + 1)];
-}
-
-/** Whether the rule `rule` (`name` or `name:port`) covers `host`. */
-export function hostWithin(host: string, rule: string): boolean {
-  const [name, port] = splitHost(host);
-  const [ruleName, rulePort] = splitHost(rule);
-  return name === ruleName && (rulePort === undefined || rulePort === port);
 }
 
 function inside(kind: ResourceKind, item: string, rule: string): boolean {

@@ -4,12 +4,12 @@ import {
   checkGrants,
   type GrantProbe,
   type Grants,
-  hostWithin,
   type MissingGrant,
   stepAccess,
   within,
 } from "./grants.ts";
 import { defineWorkflow } from "../workflow/validate.ts";
+import { hostWithin } from "../workflow/net_hosts.ts";
 import type { StepPermissions, Workflow } from "../workflow/model.ts";
 
 function workflowWith(permissions: Partial<StepPermissions>, name = "s"): Workflow {

@@ -6,7 +6,7 @@
  */
 
 import { didYouMean, WorkflowError } from "../_util/errors.ts";
-import { HOST, hostProblem } from "../engine/grants.ts";
+import { HOST, hostProblem } from "./net_hosts.ts";
 import { CycleError, planLevels } from "./plan.ts";
 import {
   type Language,
