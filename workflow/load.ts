@@ -13,7 +13,7 @@ import { CacheEntry, sha256Hex, sha256OfText } from "../_util/cache.ts";
 import { LUA_PRELUDE } from "../lua/_prelude.ts";
 import type { LuaOutcome } from "../lua/sandbox.ts";
 import type { LoadedWorkflow } from "./model.ts";
-import { validateWorkflow } from "./validate.ts";
+import { checkDefinition } from "./validate.ts";
 
 const WORKFLOW_LOAD_TIMEOUT_MS = 10_000;
 
@@ -152,7 +152,7 @@ export async function parseWorkflowSource(
     ? undefined
     : evaluationEntry(options.cacheDir, source, file);
   const cached = entry && await cachedEvaluation(entry);
-  if (cached !== undefined) return validateWorkflow(JSON.parse(cached), file);
+  if (cached !== undefined) return checkDefinition(JSON.parse(cached), file);
   const outcome = await evaluate(source, file, timeoutMs);
   switch (outcome.kind) {
     case "result":
@@ -162,7 +162,7 @@ export async function parseWorkflowSource(
           .then(() => pruneEvaluations(entry.dir))
           .catch(() => {});
       }
-      return validateWorkflow(JSON.parse(outcome.json), file);
+      return checkDefinition(JSON.parse(outcome.json), file);
     case "syntax_error":
       throw new WorkflowError([`${file}: Lua syntax error: ${stripChunk(outcome.message, file)}`]);
     case "runtime_error":

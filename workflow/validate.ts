@@ -85,7 +85,7 @@ const LUA_TYPE_MARK = "\u0000lua";
  * ```
  */
 export function defineWorkflow(definition: WorkflowDefinition, file?: string): LoadedWorkflow {
-  return validateWorkflow(definition as unknown, file);
+  return checkDefinition(definition as unknown, file);
 }
 
 /** A name or key as messages show it: control characters escaped (`\x1b`), never raw. */
@@ -193,14 +193,61 @@ function isTable(value: unknown): value is Record<string, unknown> {
     !(LUA_TYPE_MARK in value);
 }
 
-export function validateWorkflow(raw: unknown, file?: string): LoadedWorkflow {
-  const where = file ? `${file}: ` : "";
-  const problems: string[] = [];
-  const warnings: string[] = [];
+/** Where the problems and warnings found while checking a definition go. */
+interface Findings {
+  /** The start of every message: the file and a colon, or nothing for code. */
+  where: string;
+  /** Errors: any one refuses the workflow. */
+  problems: string[];
+  /** Shown, but the workflow still loads. */
+  warnings: string[];
+}
 
+/**
+ * Checks a workflow definition (a file's `workflow` table as JSON, or an
+ * object from code) and builds the model. Throws {@link WorkflowError}
+ * listing every problem found. `file` starts each message, and names the
+ * workflow when the definition does not.
+ */
+export function checkDefinition(raw: unknown, file?: string): LoadedWorkflow {
+  const found: Findings = { where: file ? `${file}: ` : "", problems: [], warnings: [] };
   if (!isTable(raw)) {
-    throw new WorkflowError([`${where}'workflow' must be a table, got ${typeName(raw)}`]);
+    throw new WorkflowError([`${found.where}'workflow' must be a table, got ${typeName(raw)}`]);
   }
+  const name = checkWorkflowFields(raw, file, found);
+  const rawSteps = stepTable(raw.steps, found);
+  const stepNames = Object.keys(rawSteps).sort();
+  const steps = new Map<string, Step>();
+  for (const stepName of stepNames) {
+    checkStepName(stepName, found);
+    const step = checkStep(stepName, rawSteps[stepName], found);
+    if (step) steps.set(stepName, step);
+  }
+  checkDependencies(steps, stepNames, found);
+  // Only a workflow whose dependencies all exist can be planned.
+  if (found.problems.length === 0) checkCycles(steps, found);
+  if (found.problems.length) throw new WorkflowError(found.problems);
+
+  return {
+    workflow: {
+      name: name as string,
+      description: typeof raw.description === "string" ? raw.description : undefined,
+      file,
+      steps,
+    },
+    warnings: found.warnings,
+  };
+}
+
+/**
+ * Checks the workflow's own fields; returns its name (from the file name
+ * when it gives none), which is a string unless a problem says otherwise.
+ */
+function checkWorkflowFields(
+  raw: Record<string, unknown>,
+  file: string | undefined,
+  { where, problems, warnings }: Findings,
+): unknown {
   for (const key of Object.keys(raw)) {
     if (!WORKFLOW_FIELDS.includes(key)) {
       warnings.push(
@@ -226,201 +273,244 @@ export function validateWorkflow(raw: unknown, file?: string): LoadedWorkflow {
       `${where}workflow.description must be a string, got ${typeName(raw.description)}`,
     );
   }
+  return name;
+}
 
-  const rawSteps = raw.steps;
-  if (rawSteps === undefined) {
-    throw new WorkflowError([...problems, `${where}workflow.steps is missing`]);
-  }
+/**
+ * The steps by name; throws, with the problems found so far, when
+ * `workflow.steps` is missing, empty or not a table of named steps.
+ */
+function stepTable(rawSteps: unknown, { where, problems }: Findings): Record<string, unknown> {
+  const refused = (problem: string) => new WorkflowError([...problems, `${where}${problem}`]);
+  if (rawSteps === undefined) throw refused("workflow.steps is missing");
   if (Array.isArray(rawSteps) && rawSteps.length > 0) {
-    throw new WorkflowError([
-      ...problems,
-      `${where}workflow.steps must name each step (steps = { my_step = { ... } }), got a list`,
-    ]);
+    throw refused("workflow.steps must name each step (steps = { my_step = { ... } }), got a list");
   }
   if (!isTable(rawSteps) && !(Array.isArray(rawSteps) && rawSteps.length === 0)) {
-    throw new WorkflowError([
-      ...problems,
-      `${where}workflow.steps must be a table, got ${typeName(rawSteps)}`,
-    ]);
+    throw refused(`workflow.steps must be a table, got ${typeName(rawSteps)}`);
   }
-  const stepNames = Array.isArray(rawSteps) ? [] : Object.keys(rawSteps);
-  if (stepNames.length === 0) {
-    throw new WorkflowError([
-      ...problems,
-      `${where}workflow.steps is empty; add at least one step`,
-    ]);
+  // What is left that is not a table is an empty list: `steps = {}` in Lua.
+  if (!isTable(rawSteps) || Object.keys(rawSteps).length === 0) {
+    throw refused("workflow.steps is empty; add at least one step");
   }
+  return rawSteps;
+}
 
-  stepNames.sort();
-  // The names a suggestion may show.
-  const printable = stepNames.filter((stepName) => !nameProblem(stepName));
-  const steps = new Map<string, Step>();
-  for (const stepName of stepNames) {
-    const problem = nameProblem(stepName);
-    if (problem) {
+function checkStepName(stepName: string, { where, problems }: Findings): void {
+  const problem = nameProblem(stepName);
+  if (problem) {
+    problems.push(
+      stepName === ""
+        ? `${where}a step has an empty name (steps = { [""] = { ... } }); give every step a name`
+        : `${where}step name '${shown(stepName)}' ${problem}`,
+    );
+  }
+}
+
+/** Checks one step's table and builds the step; undefined when it is not a table. */
+function checkStep(stepName: string, value: unknown, found: Findings): Step | undefined {
+  const at = `${found.where}step '${shown(stepName)}'`;
+  const { problems } = found;
+  if (!isTable(value)) {
+    problems.push(`${at} must be a table, got ${typeName(value)}`);
+    return undefined;
+  }
+  checkStepFields(value, at, found);
+  const language = stepLanguage(value.language, at, problems);
+  const code = value.code;
+  if (code !== undefined && typeof code !== "string") {
+    problems.push(`${at}: code must be a string, got ${typeName(code)}`);
+  } else if (code === undefined && !(language === "wasm" && value.module !== undefined)) {
+    problems.push(
+      language === "wasm"
+        ? `${at}: missing 'module' (path to a .wasm file) or 'code' (WebAssembly text)`
+        : `${at}: missing 'code'`,
+    );
+  }
+  const dependsOn = stepDependsOn(value.depends_on, at, problems);
+  for (const field of ["description", "module"] as const) {
+    if (value[field] !== undefined && typeof value[field] !== "string") {
+      problems.push(`${at}: ${field} must be a string, got ${typeName(value[field])}`);
+    }
+  }
+  const { timeout, retries, retryDelay, memoryMb } = stepNumbers(value, at, problems);
+  const continueOnError = value.continue_on_error;
+  if (continueOnError !== undefined && typeof continueOnError !== "boolean") {
+    problems.push(
+      `${at}: continue_on_error must be true or false, got ${typeName(continueOnError)}`,
+    );
+  }
+  const result = stepResult(value.result, language, at, problems);
+  const permissions = checkPermissions(value.permissions, at, problems);
+  const func = stepFunc(value, at, problems);
+  return {
+    name: stepName,
+    language,
+    code: typeof code === "string" ? code : undefined,
+    dependsOn,
+    description: typeof value.description === "string" ? value.description : undefined,
+    timeout,
+    module: typeof value.module === "string" ? value.module : undefined,
+    func,
+    retries: retries ?? 0,
+    retryDelay: retryDelay ?? DEFAULT_RETRY_DELAY,
+    continueOnError: continueOnError === true,
+    memoryMb,
+    ...(result ? { result } : {}),
+    permissions,
+  };
+}
+
+/**
+ * Unknown fields of a step: warnings, except a misspelled depends_on,
+ * which is a problem.
+ */
+function checkStepFields(
+  value: Record<string, unknown>,
+  at: string,
+  { problems, warnings }: Findings,
+): void {
+  for (const key of Object.keys(value)) {
+    if (STEP_FIELDS.includes(key)) continue;
+    if (DEPENDS_ON_LOOKALIKES.has(key) || didYouMean(key, ["depends_on"])) {
       problems.push(
-        stepName === ""
-          ? `${where}a step has an empty name (steps = { [""] = { ... } }); give every step a name`
-          : `${where}step name '${shown(stepName)}' ${problem}`,
+        `${at}: unknown field '${
+          shown(key)
+        }' (did you mean 'depends_on'?); a dropped dependency would corrupt the run`,
+      );
+    } else {
+      warnings.push(
+        `${at}: unknown field '${shown(key)}' is ignored${didYouMean(key, STEP_FIELDS)}`,
       );
     }
-    const step = validateStep(stepName, (rawSteps as Record<string, unknown>)[stepName]);
-    if (step) steps.set(stepName, step);
   }
+}
 
-  function validateStep(stepName: string, value: unknown): Step | undefined {
-    const at = `${where}step '${shown(stepName)}'`;
-    if (!isTable(value)) {
-      problems.push(`${at} must be a table, got ${typeName(value)}`);
-      return undefined;
-    }
-    for (const key of Object.keys(value)) {
-      if (STEP_FIELDS.includes(key)) continue;
-      if (DEPENDS_ON_LOOKALIKES.has(key) || didYouMean(key, ["depends_on"])) {
-        problems.push(
-          `${at}: unknown field '${
-            shown(key)
-          }' (did you mean 'depends_on'?); a dropped dependency would corrupt the run`,
-        );
-      } else {
-        warnings.push(
-          `${at}: unknown field '${shown(key)}' is ignored${didYouMean(key, STEP_FIELDS)}`,
-        );
-      }
-    }
+/** The canonical language of a step's `language` field; "lua" when absent or unknown. */
+function stepLanguage(spelled: unknown, at: string, problems: string[]): Language {
+  if (spelled === undefined) return "lua";
+  const known = typeof spelled === "string" ? LANGUAGE_ALIASES[spelled.toLowerCase()] : undefined;
+  if (known) return known;
+  problems.push(
+    `${at}: unknown language ${
+      typeof spelled === "string" ? `'${shown(spelled)}'` : typeName(spelled)
+    }${
+      typeof spelled === "string" ? didYouMean(spelled, Object.keys(LANGUAGE_ALIASES)) : ""
+    }; known languages: ${Object.keys(LANGUAGE_ALIASES).join(", ")}`,
+  );
+  return "lua";
+}
 
-    let language: Language = "lua";
-    if (value.language !== undefined) {
-      const spelled = value.language;
-      const known = typeof spelled === "string"
-        ? LANGUAGE_ALIASES[spelled.toLowerCase()]
-        : undefined;
-      if (!known) {
-        problems.push(
-          `${at}: unknown language ${
-            typeof spelled === "string" ? `'${shown(spelled)}'` : typeName(spelled)
-          }${
-            typeof spelled === "string" ? didYouMean(spelled, Object.keys(LANGUAGE_ALIASES)) : ""
-          }; known languages: ${Object.keys(LANGUAGE_ALIASES).join(", ")}`,
-        );
-      } else language = known;
-    }
+/** The step names of a `depends_on` field: one name or a list of them. */
+function stepDependsOn(deps: unknown, at: string, problems: string[]): string[] {
+  let dependsOn: string[] = [];
+  const dependency = (dep: string, label: string) => {
+    if (CONTROL_CHARACTER.test(dep)) {
+      problems.push(`${at}: ${label} '${shown(dep)}' ${nameProblem(dep)}`);
+    } else dependsOn.push(dep);
+  };
+  if (typeof deps === "string") dependency(deps, "depends_on");
+  else if (Array.isArray(deps)) {
+    deps.forEach((dep, i) => {
+      if (typeof dep === "string") dependency(dep, `depends_on[${i + 1}]`);
+      else problems.push(`${at}: depends_on[${i + 1}] must be a step name, got ${typeName(dep)}`);
+    });
+  } else if (isTable(deps) && Object.keys(deps).length === 0) {
+    dependsOn = []; // `depends_on = {}` in Lua
+  } else if (deps !== undefined) {
+    problems.push(`${at}: depends_on must be a list of step names, got ${typeName(deps)}`);
+  }
+  return dependsOn;
+}
 
-    const code = value.code;
-    if (code !== undefined && typeof code !== "string") {
-      problems.push(`${at}: code must be a string, got ${typeName(code)}`);
-    } else if (code === undefined && !(language === "wasm" && value.module !== undefined)) {
+/** A step's numeric settings, each undefined when absent or out of its range. */
+function stepNumbers(value: Record<string, unknown>, at: string, problems: string[]) {
+  /** The field's value when it is a valid number; a problem when it is set otherwise. */
+  const numberField = (
+    field: string,
+    valid: (n: number) => boolean,
+    expected: string,
+  ): number | undefined => {
+    const v = value[field];
+    if (typeof v === "number" && Number.isFinite(v) && valid(v)) return v;
+    if (v !== undefined) {
       problems.push(
-        language === "wasm"
-          ? `${at}: missing 'module' (path to a .wasm file) or 'code' (WebAssembly text)`
-          : `${at}: missing 'code'`,
+        `${at}: ${field} must be ${expected}, got ${typeof v === "number" ? v : typeName(v)}`,
       );
     }
-
-    let dependsOn: string[] = [];
-    const deps = value.depends_on;
-    const dependency = (dep: string, label: string) => {
-      if (CONTROL_CHARACTER.test(dep)) {
-        problems.push(`${at}: ${label} '${shown(dep)}' ${nameProblem(dep)}`);
-      } else dependsOn.push(dep);
-    };
-    if (typeof deps === "string") dependency(deps, "depends_on");
-    else if (Array.isArray(deps)) {
-      deps.forEach((dep, i) => {
-        if (typeof dep === "string") dependency(dep, `depends_on[${i + 1}]`);
-        else problems.push(`${at}: depends_on[${i + 1}] must be a step name, got ${typeName(dep)}`);
-      });
-    } else if (isTable(deps) && Object.keys(deps).length === 0) {
-      dependsOn = []; // `depends_on = {}` in Lua
-    } else if (deps !== undefined) {
-      problems.push(`${at}: depends_on must be a list of step names, got ${typeName(deps)}`);
-    }
-
-    for (const field of ["description", "module"] as const) {
-      if (value[field] !== undefined && typeof value[field] !== "string") {
-        problems.push(`${at}: ${field} must be a string, got ${typeName(value[field])}`);
-      }
-    }
-    /** The field's value when it is a valid number; a problem when it is set otherwise. */
-    const numberField = (
-      field: string,
-      valid: (n: number) => boolean,
-      expected: string,
-    ): number | undefined => {
-      const v = value[field];
-      if (typeof v === "number" && Number.isFinite(v) && valid(v)) return v;
-      if (v !== undefined) {
-        problems.push(
-          `${at}: ${field} must be ${expected}, got ${typeof v === "number" ? v : typeName(v)}`,
-        );
-      }
-      return undefined;
-    };
-    const timeout = numberField(
+    return undefined;
+  };
+  return {
+    timeout: numberField(
       "timeout",
       (n) => n > 0 && n <= MAX_TIMEOUT_SECONDS,
       `a positive number of seconds, at most ${MAX_TIMEOUT_SECONDS} (7 days)`,
-    );
-    const retries = numberField(
+    ),
+    retries: numberField(
       "retries",
       (n) => Number.isInteger(n) && n >= 0 && n <= MAX_RETRIES,
       `a whole number from 0 to ${MAX_RETRIES}`,
-    );
-    const retryDelay = numberField(
+    ),
+    retryDelay: numberField(
       "retry_delay",
       (n) => n >= 0 && n <= MAX_RETRY_DELAY,
       `a number of seconds from 0 to ${MAX_RETRY_DELAY} (the longest wait between attempts)`,
-    );
-    const memoryMb = numberField(
+    ),
+    memoryMb: numberField(
       "memory_mb",
       (n) => n >= 1 && n <= MAX_MEMORY_MB,
       `a number of MiB from 1 to ${MAX_MEMORY_MB}`,
-    );
-    const continueOnError = value.continue_on_error;
-    if (continueOnError !== undefined && typeof continueOnError !== "boolean") {
-      problems.push(
-        `${at}: continue_on_error must be true or false, got ${typeName(continueOnError)}`,
-      );
-    }
-    const result = value.result;
-    if (result !== undefined && result !== "object" && result !== "json") {
-      problems.push(
-        `${at}: result must be "object" or "json", got ${
-          typeof result === "string" ? `"${shown(result)}"` : typeName(result)
-        }`,
-      );
-    } else if (result !== undefined && !RESULT_LANGUAGES.includes(language)) {
-      problems.push(
-        `${at}: result applies to ${
-          RESULT_LANGUAGES.join(", ")
-        } steps only; this one is ${language}`,
-      );
-    }
-    const permissions = checkPermissions(value.permissions, at, problems);
-    const func = value.func ?? value.function;
-    if (value.func !== undefined && value.function !== undefined) {
-      problems.push(`${at}: give either 'func' or 'function', not both`);
-    } else if (func !== undefined && typeof func !== "string") {
-      problems.push(`${at}: func must be a string, got ${typeName(func)}`);
-    }
-    return {
-      name: stepName,
-      language,
-      code: typeof code === "string" ? code : undefined,
-      dependsOn,
-      description: typeof value.description === "string" ? value.description : undefined,
-      timeout,
-      module: typeof value.module === "string" ? value.module : undefined,
-      func: typeof func === "string" ? func : undefined,
-      retries: retries ?? 0,
-      retryDelay: retryDelay ?? DEFAULT_RETRY_DELAY,
-      continueOnError: continueOnError === true,
-      memoryMb,
-      ...(result === "object" || result === "json" ? { result } : {}),
-      permissions,
-    };
-  }
+    ),
+  };
+}
 
+/** A step's `result` field when it is "object" or "json". */
+function stepResult(
+  result: unknown,
+  language: Language,
+  at: string,
+  problems: string[],
+): Step["result"] {
+  if (result === undefined) return undefined;
+  if (result !== "object" && result !== "json") {
+    problems.push(
+      `${at}: result must be "object" or "json", got ${
+        typeof result === "string" ? `"${shown(result)}"` : typeName(result)
+      }`,
+    );
+    return undefined;
+  }
+  if (!RESULT_LANGUAGES.includes(language)) {
+    problems.push(
+      `${at}: result applies to ${RESULT_LANGUAGES.join(", ")} steps only; this one is ${language}`,
+    );
+  }
+  return result;
+}
+
+/** A wasm step's exported function, from `func` or its other spelling `function`. */
+function stepFunc(
+  value: Record<string, unknown>,
+  at: string,
+  problems: string[],
+): string | undefined {
+  const func = value.func ?? value.function;
+  if (value.func !== undefined && value.function !== undefined) {
+    problems.push(`${at}: give either 'func' or 'function', not both`);
+  } else if (func !== undefined && typeof func !== "string") {
+    problems.push(`${at}: func must be a string, got ${typeName(func)}`);
+  }
+  return typeof func === "string" ? func : undefined;
+}
+
+/** Dependencies on the step itself or on unknown steps, and repeated ones. */
+function checkDependencies(
+  steps: Map<string, Step>,
+  stepNames: string[],
+  { where, problems, warnings }: Findings,
+): void {
+  // The names a suggestion may show.
+  const printable = stepNames.filter((stepName) => !nameProblem(stepName));
   for (const step of steps.values()) {
     const seen = new Set<string>();
     const at = `${where}step '${shown(step.name)}'`;
@@ -437,24 +527,14 @@ export function validateWorkflow(raw: unknown, file?: string): LoadedWorkflow {
       seen.add(dep);
     }
   }
+}
 
-  if (problems.length === 0) {
-    try {
-      planLevels(steps.values());
-    } catch (error) {
-      if (!(error instanceof CycleError)) throw error;
-      problems.push(`${where}${error.message}`);
-    }
+/** A circle in the dependencies, as a problem naming the steps in it. */
+function checkCycles(steps: Map<string, Step>, { where, problems }: Findings): void {
+  try {
+    planLevels(steps.values());
+  } catch (error) {
+    if (!(error instanceof CycleError)) throw error;
+    problems.push(`${where}${error.message}`);
   }
-  if (problems.length) throw new WorkflowError(problems);
-
-  return {
-    workflow: {
-      name: name as string,
-      description: typeof raw.description === "string" ? raw.description : undefined,
-      file,
-      steps,
-    },
-    warnings,
-  };
 }
