@@ -1,8 +1,13 @@
 /**
  * The workflow model: what a validated workflow and its steps are, what a
  * workflow file or code may write to define one, and the limits a step's
- * settings must keep to. Types and constants only; reading a file is
- * load.ts, checking a definition validate.ts.
+ * settings must keep to. Types and constants only.
+ *
+ * The workflow layer (workflow/) makes this model from a file or an object
+ * and plans it: load.ts reads a workflow file, validate.ts checks a
+ * definition, plan.ts orders the steps, net_hosts.ts says what a host is.
+ * It imports only lua/ (to evaluate a file) and _util/; the engine and the
+ * layers above it take workflows from here.
  *
  * @module
  */
