@@ -25,22 +25,19 @@
  * @module
  */
 
-export {
-  defineWorkflow,
-  LANGUAGES,
-  loadWorkflowFile,
-  parseWorkflowSource,
-} from "./workflow/workflow.ts";
+export { LANGUAGES } from "./workflow/model.ts";
+export { defineWorkflow } from "./workflow/validate.ts";
+export { loadWorkflowFile, parseWorkflowSource } from "./workflow/load.ts";
+export type { LoadOptions } from "./workflow/load.ts";
 export type {
   Language,
   LoadedWorkflow,
-  LoadOptions,
   Step,
   StepDefinition,
   StepPermissions,
   Workflow,
   WorkflowDefinition,
-} from "./workflow/workflow.ts";
+} from "./workflow/model.ts";
 export { planWorkflow, validateWorkflow } from "./api/check.ts";
 export type { ValidateOptions } from "./api/check.ts";
 export { streamWorkflow } from "./api/stream.ts";

@@ -7,7 +7,7 @@
 import type { RunEvent, RunResult } from "../engine/events.ts";
 import type { RunOptions } from "../engine/options.ts";
 import { runWorkflow } from "./run.ts";
-import type { Workflow } from "../workflow/workflow.ts";
+import type { Workflow } from "../workflow/model.ts";
 
 /**
  * A run in progress: iterate it for its events, in order, as they happen;

@@ -9,7 +9,7 @@ import { ExitCode } from "../_util/errors.ts";
 import { formatPlan } from "../workflow/plan.ts";
 import { planWorkflow, validateWorkflow } from "../api/check.ts";
 import { escapeTerminal } from "../_util/terminal_text.ts";
-import { loadWorkflowFile } from "../workflow/workflow.ts";
+import { loadWorkflowFile } from "../workflow/load.ts";
 import { out, p } from "./output.ts";
 import { type CommonOptions, settingsFor } from "./flags.ts";
 import { load, workflowFiles } from "./workflows.ts";

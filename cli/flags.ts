@@ -8,7 +8,8 @@
 import { InvalidArgumentError, Option } from "../_util/npm/commander.ts";
 import { resolveConfig, type ResolvedConfig, runOptionsFrom } from "../api/config.ts";
 import { flagLabel, SETTINGS, type Settings } from "../engine/settings.ts";
-import { type GrantList, type Grants, hostProblem } from "../engine/grants.ts";
+import { type GrantList, type Grants } from "../engine/grants.ts";
+import { hostProblem } from "../workflow/net_hosts.ts";
 import { ConfigError, ExitCode, HwfeError } from "../_util/errors.ts";
 import { warn } from "./output.ts";
 

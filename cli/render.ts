@@ -6,7 +6,6 @@
  */
 
 import type { RunEvent, RunResult, StepReport } from "../engine/events.ts";
-import { parseJsonExact } from "../_util/json.ts";
 import { escapeMessage, escapeTerminal } from "../_util/terminal_text.ts";
 
 /** Colour helpers; identity functions when colour is off. */

@@ -11,7 +11,7 @@ import { escapeTerminal } from "../_util/terminal_text.ts";
 import { resultToJson } from "../api/result_json.ts";
 import { runWorkflow } from "../api/run.ts";
 import { shellQuote } from "../_util/quote.ts";
-import { loadWorkflowFile } from "../workflow/workflow.ts";
+import { loadWorkflowFile } from "../workflow/load.ts";
 import { err, errColour, out, p, warn } from "./output.ts";
 import { rerunArgs, type RunFlags, runOptions, settingsFor } from "./flags.ts";
 import { load, workflowFiles } from "./workflows.ts";

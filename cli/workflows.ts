@@ -8,7 +8,8 @@
 import { type ResolvedConfig } from "../api/config.ts";
 import { ConfigError, ExitCode, HwfeError } from "../_util/errors.ts";
 import { defaultCacheDir } from "../_util/cache.ts";
-import { type LoadedWorkflow, loadWorkflowFile } from "../workflow/workflow.ts";
+import { type LoadedWorkflow } from "../workflow/model.ts";
+import { loadWorkflowFile } from "../workflow/load.ts";
 import { warn } from "./output.ts";
 
 /**

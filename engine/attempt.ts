@@ -8,7 +8,7 @@
 import { StepError } from "../_util/errors.ts";
 import type { StepReport } from "./events.ts";
 import { compactJson, jsonObjectOf, type JsonText } from "../_util/json.ts";
-import type { Step, Workflow } from "../workflow/workflow.ts";
+import type { Step, Workflow } from "../workflow/model.ts";
 import type { Runner } from "./runner.ts";
 import { covers, type Grants, stepAccess } from "./grants.ts";
 

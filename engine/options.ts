@@ -9,7 +9,7 @@
 import { ConfigError } from "../_util/errors.ts";
 import type { ExecutionMode, OnFailure, RunEvent, Strategy } from "./events.ts";
 import type { Grants } from "./grants.ts";
-import { MAX_MEMORY_MB, MAX_TIMEOUT_SECONDS } from "../workflow/workflow.ts";
+import { MAX_MEMORY_MB, MAX_TIMEOUT_SECONDS } from "../workflow/model.ts";
 import { MAX_OUTPUT_MB, MAX_PARALLEL_STEPS, MAX_RESULT_MB } from "./settings.ts";
 
 /**

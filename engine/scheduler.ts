@@ -15,10 +15,11 @@ import type { OnFailure, RunEvent, RunResult, StepReport, Strategy } from "./eve
 import { type JsonText, stringifyJson } from "../_util/json.ts";
 import type { Plan } from "../workflow/plan.ts";
 import { Semaphore } from "./semaphore.ts";
-import type { Workflow } from "../workflow/workflow.ts";
+import type { Workflow } from "../workflow/model.ts";
 import { DEFAULT_MAX_OUTPUT_CHARS, DEFAULT_MAX_RESULT_BYTES } from "./settings.ts";
 import type { RunnerRegistry } from "./runner.ts";
-import { checkGrants, type Grants, type MissingGrant } from "./grants.ts";
+import { type Grants } from "./grants.ts";
+import { checkGrants, type MissingGrant } from "./grant_check.ts";
 import { checkLimits, type ScheduleOptions } from "./options.ts";
 import { LineSplitter, pause, retryDelayMs, runAttempt } from "./attempt.ts";
 

@@ -4,7 +4,8 @@ import { PermissionError, StepError, WorkflowError } from "../_util/errors.ts";
 import { planLevels } from "../workflow/plan.ts";
 import { checkRunnable, schedule } from "./scheduler.ts";
 import { retryDelayMs } from "./attempt.ts";
-import { defineWorkflow, type WorkflowDefinition } from "../workflow/workflow.ts";
+import { defineWorkflow } from "../workflow/validate.ts";
+import { type WorkflowDefinition } from "../workflow/model.ts";
 import type { Runner, RunnerRegistry, StepContext } from "./runner.ts";
 
 /** A Lua-language fake runner whose steps are scripted by the test. */

@@ -10,7 +10,7 @@
  */
 
 import type { ExecutionMode, OnFailure, Strategy } from "./events.ts";
-import { MAX_MEMORY_MB, MAX_TIMEOUT_SECONDS } from "../workflow/workflow.ts";
+import { MAX_MEMORY_MB, MAX_TIMEOUT_SECONDS } from "../workflow/model.ts";
 
 /** Resolved settings. */
 export interface Settings {

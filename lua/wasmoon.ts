@@ -9,13 +9,20 @@
 
 import { npmFile } from "../_util/npm_files.ts";
 
+let engine: string | undefined;
+
 /**
- * The Lua engine as npm names it, `name@version`: part of the key of every
- * cached workflow evaluation, so another wasmoon evaluates again. The
- * imports of wasmoon (lua/sandbox.ts, _util/npm_files.ts) must name the same
- * (wasmoon_test.ts checks).
+ * The Lua engine as npm names it, `name@version`, read from the package
+ * installed (so it is written only where wasmoon is imported, in
+ * _util/npm/wasmoon.ts): part of the key of every cached workflow
+ * evaluation, so another wasmoon evaluates again.
  */
-export const LUA_ENGINE = "wasmoon@1.16.0";
+export function luaEngine(): string {
+  engine ??= `wasmoon@${
+    JSON.parse(Deno.readTextFileSync(npmFile("wasmoon/package.json"))).version
+  }`;
+  return engine;
+}
 
 /** Absolute path of wasmoon's `glue.wasm`, which a Lua worker must be able to read. */
 export function luaWasmPath(): string {

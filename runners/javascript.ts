@@ -15,7 +15,7 @@ import { npmFile } from "../_util/npm_files.ts";
 import { untilAborted } from "../_util/abort.ts";
 import type { StepHost, WorkerRuntime } from "../host/pool.ts";
 import { sandboxedWorker } from "../host/sandboxed_worker.ts";
-import type { Workflow } from "../workflow/workflow.ts";
+import type { Workflow } from "../workflow/model.ts";
 import type { JavaScriptInit, TypeScriptJob } from "./javascript_worker.ts";
 import type { Transpiled, TranspileRequest } from "./typescript_worker.ts";
 import {

@@ -27,7 +27,7 @@ import {
 import { runOnWorker } from "./_worker_job.ts";
 import { dirname } from "node:path";
 import { absolutePath, within } from "../engine/grants.ts";
-import type { Step } from "../workflow/workflow.ts";
+import type { Step } from "../workflow/model.ts";
 
 /** Pyodide's folder (its wasm, the standard library zip, the lock file). */
 export function pyodideDir(): string {

@@ -12,7 +12,7 @@ import { WorkflowError } from "../_util/errors.ts";
 import { CacheEntry, sha256Hex, sha256OfText } from "../_util/cache.ts";
 import { LUA_PRELUDE } from "../lua/_prelude.ts";
 import type { LuaOutcome } from "../lua/sandbox.ts";
-import { LUA_ENGINE } from "../lua/wasmoon.ts";
+import { luaEngine } from "../lua/wasmoon.ts";
 import type { LoadedWorkflow } from "./model.ts";
 import { checkDefinition } from "./validate.ts";
 
@@ -86,7 +86,7 @@ function evaluationEntry(cacheDir: string, source: string, file: string): CacheE
   return new CacheEntry(
     `${cacheDir}/workflows`,
     `${sha256OfText(resolve(file)).slice(0, 16)}.evaluated`,
-    sha256OfText(`${LUA_ENGINE}\n${LUA_PRELUDE}\n${source}`),
+    sha256OfText(`${luaEngine()}\n${LUA_PRELUDE}\n${source}`),
   );
 }
 
