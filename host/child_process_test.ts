@@ -39,64 +39,6 @@ Deno.test("childCommand() compiled: the binary runs itself, and refuses deny rul
   );
 });
 
-Deno.test("cli.ts serves as a step child when given the compiled binary's child command", async () => {
-  // What a compiled hwfe runs as `hwfe __hwfe-step-child ...`, from source.
-  const wasmPath = luaWasmPath();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      "--unstable-worker-options",
-      "--allow-read",
-      CLI.href,
-      ...childCommand(LUA_WORKER, { read: [wasmPath], write: [], net: [] }, 256, true),
-    ],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const stdin = child.stdin.getWriter();
-  await stdin.write(encodeFrame({ type: "init", init: { wasmPath } }));
-  const seen: string[] = [];
-  for await (const message of readFrames(child.stdout)) {
-    const m = message as { type: string; outcome?: { kind: string; json?: string } };
-    seen.push(m.type);
-    if (m.type === "ready") {
-      await stdin.write(encodeFrame({
-        type: "run",
-        id: "1",
-        job: {
-          step: "s",
-          code: "function run() return 6 * 7 end",
-          inputs: "{}",
-          extra: { memoryMb: 64, env: {} },
-        },
-      }));
-    }
-    if (m.type === "done") {
-      assert.deepEqual(m.outcome, { kind: "result", json: "42" });
-      break;
-    }
-  }
-  await stdin.close();
-  assert.equal((await child.status).code, 0);
-  assert.deepEqual(seen, ["ready", "done"]);
-});
-
-Deno.test("the step-child command run by hand says what it is, with no stack trace", async () => {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", "--allow-read", CLI.href, STEP_CHILD_COMMAND],
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stderr = new TextDecoder().decode(output.stderr);
-  assert.equal(output.code, 2);
-  assert.match(stderr, /is how hwfe starts its own child processes.*not meant to be run by hand/);
-  assert.doesNotMatch(stderr, /\n\s+at /);
-});
-
 Deno.test("graphFlags(): the program's config, else hwfe's lockfile, frozen; the cache only", () => {
   const lock = { path: "/hwfe/lib/deno_lock.json", frozen: true };
   assert.deepEqual(graphFlags("/app/deno.json", lock), [

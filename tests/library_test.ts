@@ -71,3 +71,23 @@ Deno.test("a missing grant is named in the library's words, and the run works on
   const ran = await runScript(flags, { run: true });
   assert.equal(ran.stdout, "succeeded\n", ran.stderr);
 });
+
+Deno.test("every export of mod.ts has documentation with an example", async () => {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["doc", "--json", new URL("mod.ts", ROOT).href],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert(output.success, new TextDecoder().decode(output.stderr));
+  const doc = JSON.parse(new TextDecoder().decode(output.stdout));
+  const module = Object.values(doc.nodes)[0] as {
+    symbols: { name: string; declarations: { jsDoc?: { tags?: { kind: string }[] } }[] }[];
+  };
+  const missing = module.symbols
+    .filter((symbol) =>
+      !symbol.declarations.some((d) => d.jsDoc?.tags?.some((tag) => tag.kind === "example"))
+    )
+    .map((symbol) => symbol.name);
+  assert.deepEqual(missing, [], "exports without an @example");
+  assert(module.symbols.length >= 20, `only ${module.symbols.length} exports found`);
+});

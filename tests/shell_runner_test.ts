@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { defineWorkflow } from "../workflow/validate.ts";
-import { inputEnvironment, inputVariable, shellResult, shellRunner } from "./shell.ts";
-import { loneStep } from "./_lone_step.ts";
+import { inputEnvironment, inputVariable, shellResult, shellRunner } from "../runners/shell.ts";
+import { loneStep } from "../runners/_lone_step.ts";
 
 Deno.test("shellResult() takes the first stdout line that is a JSON object, as the reference engine does", () => {
   assert.equal(shellResult('preparing\n{"n": 1}\n{"n": 2}\ndone', "", 0), '{"n":1}');

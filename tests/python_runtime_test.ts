@@ -11,8 +11,8 @@ import { runWorkflow } from "../api/run.ts";
 import { defineWorkflow } from "../workflow/validate.ts";
 import { parseJson } from "../_util/json.ts";
 import { StepHost, type WorkerRuntime } from "../host/pool.ts";
-import { pythonRunner } from "./python.ts";
-import { loneStep } from "./_lone_step.ts";
+import { pythonRunner } from "../runners/python.ts";
+import { loneStep } from "../runners/_lone_step.ts";
 import type { RuntimeStart } from "../engine/runner.ts";
 
 const { workflow } = defineWorkflow({
