@@ -31,6 +31,7 @@ import { originalPositionFor, TraceMap } from "../_util/npm/trace_mapping.ts";
 import { serveSteps } from "../host/worker_entry.ts";
 import type { WorkerOutcome } from "../host/protocol.ts";
 import { JS_PRELUDE, JS_PRELUDE_LAZY } from "./_js_prelude.ts";
+import { concatBytes } from "../_util/bytes.ts";
 
 /** What the host sends to start a worker. */
 export interface JavaScriptInit {
@@ -408,16 +409,6 @@ class HostCalls {
 function splitError(text: string): { name: string; message: string } {
   const bar = text.indexOf("|");
   return { name: text.slice(0, bar), message: text.slice(bar + 1) };
-}
-
-function concatBytes(chunks: Uint8Array[], size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
 }
 
 function failure(ctx: QuickJSContext, error: QuickJSHandle): WorkerOutcome {

@@ -363,7 +363,7 @@ export function restoreFs(
   try {
     return withoutPermissions(fs, () => restore(fs, module, base));
   } catch (error) {
-    return `its files could not be checked (${errorText(error)})`;
+    return `its files could not be checked (${fsErrorText(error)})`;
   }
 }
 
@@ -439,7 +439,8 @@ function restore(
 }
 
 /** An error's message; Emscripten's ErrnoError has none but its number. */
-function errorText(error: unknown): string {
+/** An Emscripten file-system error names only its errno; others their message. */
+function fsErrorText(error: unknown): string {
   if (error instanceof Error && error.message) return error.message;
   const errno = (error as { errno?: unknown } | null)?.errno;
   return errno === undefined ? String(error) : `errno ${errno}`;

@@ -23,6 +23,7 @@ import type { Step, Workflow } from "../workflow/model.ts";
 import type { WasmJob } from "./wasm_worker.ts";
 import { type Runner, stepMemoryMb } from "../engine/runner.ts";
 import { runOnWorker } from "./_worker_job.ts";
+import { concatBytes } from "../_util/bytes.ts";
 
 const MIB = 1024 * 1024;
 /** The module cap when the run sets none: `execution.max_module_mb`'s default. */
@@ -208,13 +209,7 @@ async function readModule(
       if (total > maxBytes) throw new ModuleProblem(tooLarge(module, found.path, total, maxBytes));
       chunks.push(buffer.subarray(0, n));
     }
-    const bytes = new Uint8Array(total);
-    let at = 0;
-    for (const chunk of chunks) {
-      bytes.set(chunk, at);
-      at += chunk.length;
-    }
-    return bytes;
+    return concatBytes(chunks, total);
   } finally {
     try {
       file.close();
