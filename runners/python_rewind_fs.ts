@@ -439,7 +439,6 @@ function restore(
 }
 
 /** An error's message; Emscripten's ErrnoError has none but its number. */
-/** An Emscripten file-system error names only its errno; others their message. */
 function fsErrorText(error: unknown): string {
   if (error instanceof Error && error.message) return error.message;
   const errno = (error as { errno?: unknown } | null)?.errno;
