@@ -40,7 +40,7 @@ Deno.test("childCommand() compiled: the binary runs itself, and refuses deny rul
 });
 
 Deno.test("graphFlags(): the program's config, else hwfe's lockfile, frozen; the cache only", () => {
-  const lock = { path: "/hwfe/lib/deno_lock.json", frozen: true };
+  const lock = { path: "/hwfe/host/deno_lock.json", frozen: true };
   assert.deepEqual(graphFlags("/app/deno.json", lock), [
     "--config=/app/deno.json",
     "--frozen",
@@ -48,7 +48,7 @@ Deno.test("graphFlags(): the program's config, else hwfe's lockfile, frozen; the
   ]);
   assert.deepEqual(graphFlags(undefined, lock), [
     "--no-config",
-    "--lock=/hwfe/lib/deno_lock.json",
+    "--lock=/hwfe/host/deno_lock.json",
     "--frozen",
     "--cached-only",
   ]);
