@@ -26,10 +26,14 @@ import type { HostMessage, WorkerPermissions } from "./protocol.ts";
 import { STEP_CHILD_COMMAND } from "./child_entry.ts";
 
 const CHILD_MODULE = new URL("./child_entry.ts", import.meta.url);
-/** hwfe's own code: the child may read it to start the runtime's worker module. */
-const SOURCE_DIRS = ["_util", "lua", "workflow", "engine", "host", "runners"].map((dir) =>
-  new URL(`../${dir}/`, import.meta.url)
-);
+/**
+ * hwfe's own code that the child may read to start a runtime's worker
+ * module: the layers a worker module may import (those up to runners/,
+ * where worker modules live; tests/layers_test.ts keeps the list true),
+ * not the API, the command line, tests or workflows beside them.
+ */
+export const WORKER_SOURCE_FOLDERS = ["_util", "lua", "workflow", "engine", "host", "runners"];
+const SOURCE_DIRS = WORKER_SOURCE_FOLDERS.map((dir) => new URL(`../${dir}/`, import.meta.url));
 const POLL_MS = 20;
 
 /** What the step host needs of a worker. */

@@ -7,6 +7,7 @@
 
 import assert from "node:assert/strict";
 import { ROOT, SOURCE_DIRS } from "./_helpers.ts";
+import { WORKER_SOURCE_FOLDERS } from "../host/child_process.ts";
 
 /** The layers, lowest first: a file may import its own layer and those before it. */
 const LAYERS = ["_util", "lua", "workflow", "engine", "host", "runners", "api", "cli"];
@@ -128,6 +129,11 @@ Deno.test("imports point down the layers, never up or in a circle", async () => 
   }
   assert.deepEqual(upward, [], "a lower layer imports a higher one");
   assert.deepEqual(cycles(graph), [], "import cycles");
+});
+
+Deno.test("a step child may read every layer a worker module may import, and no higher one", () => {
+  assert.deepEqual(WORKER_SOURCE_FOLDERS, LAYERS.slice(0, LAYERS.indexOf("runners") + 1));
+  assert.deepEqual(SOURCE_DIRS.toSorted(), LAYERS.toSorted(), "deno.json publishes every layer");
 });
 
 Deno.test("cycles() finds a circle through three files and a self-import", () => {
