@@ -18,17 +18,11 @@ import { Semaphore } from "./semaphore.ts";
 import type { Workflow } from "../workflow/model.ts";
 import { DEFAULT_MAX_OUTPUT_CHARS, DEFAULT_MAX_RESULT_BYTES } from "./settings.ts";
 import type { RunnerRegistry } from "./runner.ts";
-import { type Grants } from "./grants.ts";
+import type { Grants } from "./grants.ts";
+import { LANGUAGE_NAMES } from "../workflow/model.ts";
 import { checkGrants, type MissingGrant } from "./grant_check.ts";
 import { checkLimits, type ScheduleOptions } from "./options.ts";
 import { LineSplitter, pause, retryDelayMs, runAttempt } from "./attempt.ts";
-
-const LANGUAGE_NAMES: Record<string, string> = {
-  python: "Python",
-  javascript: "JavaScript",
-  typescript: "TypeScript",
-  wasm: "WebAssembly",
-};
 
 /**
  * Refuses, before anything starts, a workflow with a step whose language
@@ -49,7 +43,7 @@ export function checkRunnable(
     if (!runner) {
       unsupported.push(
         `${where}step '${step.name}' (${step.language}): ${
-          LANGUAGE_NAMES[step.language] ?? step.language
+          LANGUAGE_NAMES[step.language]
         } steps are not supported by this version of hwfe yet`,
       );
       continue;

@@ -24,6 +24,16 @@
  */
 export const LANGUAGES = ["lua", "shell", "python", "javascript", "typescript", "wasm"] as const;
 
+/** How messages name each language. */
+export const LANGUAGE_NAMES: Readonly<Record<Language, string>> = {
+  lua: "Lua",
+  shell: "shell",
+  python: "Python",
+  javascript: "JavaScript",
+  typescript: "TypeScript",
+  wasm: "WebAssembly",
+};
+
 /**
  * A canonical step language.
  *
