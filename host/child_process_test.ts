@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { childCommand, childEnv, graphFlags } from "./child_process.ts";
-import { WORKER_MODULES } from "../runners/mod.ts";
 import { encodeFrame, readFrames } from "./frames.ts";
 import { luaWasmPath } from "../lua/wasmoon.ts";
 import { STEP_CHILD_COMMAND } from "./child_entry.ts";
@@ -83,15 +82,4 @@ Deno.test("childEnv() passes what Deno needs (cache, registry, proxy, certificat
     childEnv({ may: (name) => name !== "DENO_DIR", get: (name) => host[name] }),
     undefined,
   );
-});
-
-Deno.test("WORKER_MODULES lists every worker module, so the parent caches what children load", async () => {
-  const listed = Object.values(WORKER_MODULES).map((load) =>
-    /import\("\.\/(\w+\.ts)"\)/.exec(String(load))?.[1]
-  );
-  const files: string[] = [];
-  for await (const entry of Deno.readDir(new URL("../runners/", import.meta.url))) {
-    if (entry.name.endsWith("_worker.ts")) files.push(entry.name);
-  }
-  assert.deepEqual(listed.sort(), files.sort());
 });

@@ -14,16 +14,6 @@ import { shellRunner } from "./shell.ts";
 import { wasmRunner } from "./wasm.ts";
 import type { Runner, RunnerEvents, RunnerRegistry } from "../engine/runner.ts";
 
-export type {
-  GrantNeed,
-  Grants,
-  Runner,
-  RunnerEvents,
-  RunnerRegistry,
-  RuntimeStart,
-  StepContext,
-} from "../engine/runner.ts";
-
 /** Options of {@link createRunners}. */
 export interface RunnerOptions extends RunnerEvents {
   /** hwfe's cache directory (Python's start-up snapshot); undefined: no cache. */
