@@ -136,6 +136,17 @@ Deno.test("a step child may read every layer a worker module may import, and no 
   assert.deepEqual(SOURCE_DIRS.toSorted(), LAYERS.toSorted(), "deno.json publishes every layer");
 });
 
+Deno.test("each layer's README says what it is and which layers it may import", async () => {
+  for (const [index, layer] of LAYERS.entries()) {
+    const text = await Deno.readTextFile(new URL(`${layer}/README.md`, ROOT));
+    assert.match(text, new RegExp(`^# ${layer}/: `), `${layer}/README.md: its heading`);
+    const line = /^May import: (.*)$/m.exec(text)?.[1];
+    const below = LAYERS.slice(0, index).reverse();
+    const expected = below.length ? below.join(", ") : "nothing but Deno and node: builtins";
+    assert.equal(line, expected, `${layer}/README.md: its 'May import:' line`);
+  }
+});
+
 Deno.test("cycles() finds a circle through three files and a self-import", () => {
   const graph = new Map([
     ["a", new Set(["b"])],
