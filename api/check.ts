@@ -8,9 +8,8 @@
 import type { Grants } from "../engine/grants.ts";
 import { type Plan, planLevels } from "../workflow/plan.ts";
 import { checkRunnable } from "../engine/scheduler.ts";
-import { StepHost } from "../host/pool.ts";
 import type { Workflow } from "../workflow/model.ts";
-import { createRunners } from "../runners/mod.ts";
+import { stepChecks } from "../runners/mod.ts";
 
 /**
  * Options of {@link validateWorkflow}.
@@ -57,16 +56,11 @@ export interface ValidateOptions {
  * ```
  */
 export function validateWorkflow(workflow: Workflow, options: ValidateOptions = {}): Plan {
-  const host = new StepHost(1);
-  try {
-    checkRunnable(
-      workflow,
-      createRunners(host, { maxModuleBytes: options.maxModuleBytes }),
-      options.grants && { run: false, ...options.grants },
-    );
-  } finally {
-    host.dispose();
-  }
+  checkRunnable(
+    workflow,
+    stepChecks({ maxModuleBytes: options.maxModuleBytes }),
+    options.grants && { run: false, ...options.grants },
+  );
   return planWorkflow(workflow);
 }
 

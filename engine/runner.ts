@@ -62,8 +62,19 @@ export function stepMemoryMb(ctx: Pick<StepContext, "memoryMb">): number {
   return ctx.memoryMb ?? DEFAULT_STEP_MEMORY_MB;
 }
 
+/**
+ * What a language knows of a step before anything runs: checked before a
+ * run starts, and by validation, which needs no runtime for it.
+ */
+export interface StepChecks {
+  /** Grants a step needs to run at all. */
+  needs?(step: Step): GrantNeed[];
+  /** What this runtime cannot do with a step as declared, in its workflow. */
+  problems?(step: Step, workflow: Workflow): string[];
+}
+
 /** Runs the steps of one language. */
-export interface Runner {
+export interface Runner extends StepChecks {
   readonly language: Language;
   /**
    * True when the runner calls `ctx.started()` once a runtime is ready, so
@@ -71,13 +82,6 @@ export interface Runner {
    * timeout. Otherwise the timeout counts from the step's start.
    */
   readonly reportsStart?: boolean;
-  /** Grants a step needs to run at all (checked before the run starts). */
-  needs?(step: Step): GrantNeed[];
-  /**
-   * What this runtime cannot do with a step as declared, in its workflow
-   * (checked before the run starts, and by validation).
-   */
-  problems?(step: Step, workflow: Workflow): string[];
   /**
    * Starts loading the runtime ahead of need, for `count` steps at once
    * (and, for TypeScript, transpiling the workflow's steps), for steps
@@ -123,3 +127,6 @@ export interface RunnerEvents {
 
 /** Runners by language; a language without a runner cannot run yet. */
 export type RunnerRegistry = ReadonlyMap<Language, Runner>;
+
+/** The checks of every language that can run, by language. */
+export type CheckRegistry = ReadonlyMap<Language, StepChecks>;

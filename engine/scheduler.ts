@@ -17,7 +17,7 @@ import type { Plan } from "../workflow/plan.ts";
 import { Semaphore } from "./semaphore.ts";
 import type { Workflow } from "../workflow/model.ts";
 import { DEFAULT_MAX_OUTPUT_CHARS, DEFAULT_MAX_RESULT_BYTES } from "./settings.ts";
-import type { RunnerRegistry } from "./runner.ts";
+import type { CheckRegistry, RunnerRegistry } from "./runner.ts";
 import type { Grants } from "./grants.ts";
 import { LANGUAGE_NAMES } from "../workflow/model.ts";
 import { checkGrants, type MissingGrant } from "./grant_check.ts";
@@ -32,7 +32,7 @@ import { LineSplitter, pause, retryDelayMs, runAttempt } from "./attempt.ts";
  */
 export function checkRunnable(
   workflow: Workflow,
-  runners: RunnerRegistry,
+  runners: CheckRegistry,
   grants?: Grants,
 ): void {
   const where = workflow.file ? `${workflow.file}: ` : "";

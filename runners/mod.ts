@@ -9,10 +9,16 @@ import type { StepHost } from "../host/pool.ts";
 import type { Language } from "../workflow/model.ts";
 import { javascriptRunner, javascriptRuntimes, typescriptRunner } from "./javascript.ts";
 import { luaRunner } from "./lua.ts";
-import { pythonRunner } from "./python.ts";
-import { shellRunner } from "./shell.ts";
-import { wasmRunner } from "./wasm.ts";
-import type { Runner, RunnerEvents, RunnerRegistry } from "../engine/runner.ts";
+import { pythonChecks, pythonRunner } from "./python.ts";
+import { shellChecks, shellRunner } from "./shell.ts";
+import { wasmChecks, wasmRunner } from "./wasm.ts";
+import type {
+  CheckRegistry,
+  Runner,
+  RunnerEvents,
+  RunnerRegistry,
+  StepChecks,
+} from "../engine/runner.ts";
 
 /** Options of {@link createRunners}. */
 export interface RunnerOptions extends RunnerEvents {
@@ -34,6 +40,22 @@ export function createRunners(host: StepHost, options: RunnerOptions = {}): Runn
     ["typescript", typescriptRunner(host, quickjs, options)],
     ["shell", shellRunner],
     ["wasm", wasmRunner(host, { maxModuleBytes: options.maxModuleBytes })],
+  ]);
+}
+
+/**
+ * What every language can check of a step before anything runs, without a
+ * runtime: validation uses these, a run its runners (which include them).
+ * Lua, JavaScript and TypeScript steps have nothing to check.
+ */
+export function stepChecks(options: Pick<RunnerOptions, "maxModuleBytes"> = {}): CheckRegistry {
+  return new Map<Language, StepChecks>([
+    ["lua", {}],
+    ["python", pythonChecks],
+    ["javascript", {}],
+    ["typescript", {}],
+    ["shell", shellChecks],
+    ["wasm", wasmChecks({ maxModuleBytes: options.maxModuleBytes })],
   ]);
 }
 

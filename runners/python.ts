@@ -22,6 +22,7 @@ import {
   DEFAULT_STEP_MEMORY_MB,
   type Runner,
   type RunnerEvents,
+  type StepChecks,
   stepMemoryMb,
 } from "../engine/runner.ts";
 import { runOnWorker } from "./_worker_job.ts";
@@ -151,7 +152,7 @@ export function pythonRunner(host: StepHost, options: PythonRunnerOptions = {}):
       await Promise.all(writes);
     },
     reportsStart: true,
-    problems: writeOnlyProblems,
+    ...pythonChecks,
     run: (ctx) => {
       const job: PythonJob = {
         memoryMb: stepMemoryMb(ctx),
@@ -162,6 +163,9 @@ export function pythonRunner(host: StepHost, options: PythonRunnerOptions = {}):
     },
   };
 }
+
+/** What can be known of a Python step before a run: paths it could write but not read. */
+export const pythonChecks: StepChecks = { problems: (step) => writeOnlyProblems(step) };
 
 /**
  * Paths a step may write but not read: Python reaches files through

@@ -17,7 +17,7 @@ import { StepError } from "../_util/errors.ts";
 import { compactJson, type JsonText, stringifyJson } from "../_util/json.ts";
 import { closeReaper, trackStepProcesses } from "../host/orphans.ts";
 import { shellQuote } from "../_util/quote.ts";
-import type { Runner, StepContext } from "../engine/runner.ts";
+import type { Runner, StepChecks, StepContext } from "../engine/runner.ts";
 
 const PRELUDE = `set -e
 parse_input() {
@@ -273,10 +273,15 @@ async function runBash(ctx: StepContext, env: Record<string, string>): Promise<J
   }
 }
 
-/** The shell runner. Needs `--allow-run`: a shell can do anything the user can. */
-export const shellRunner: Runner = {
-  language: "shell",
+/** What a shell step needs: `--allow-run`, since a shell can do anything the user can. */
+export const shellChecks: StepChecks = {
   needs: () => [{ grant: "run", flag: "--allow-run" }],
+};
+
+/** The shell runner. */
+export const shellRunner: Runner = {
+  ...shellChecks,
+  language: "shell",
   run: runShell,
   close: closeReaper,
 };

@@ -21,7 +21,7 @@ import { StepError } from "../_util/errors.ts";
 import type { StepHost, WorkerRuntime } from "../host/pool.ts";
 import type { Step, Workflow } from "../workflow/model.ts";
 import type { WasmJob } from "./wasm_worker.ts";
-import { type Runner, stepMemoryMb } from "../engine/runner.ts";
+import { type Runner, type StepChecks, stepMemoryMb } from "../engine/runner.ts";
 import { runOnWorker } from "./_worker_job.ts";
 import { concatBytes } from "../_util/bytes.ts";
 
@@ -256,22 +256,10 @@ export interface WasmRunnerOptions {
   maxModuleBytes?: number;
 }
 
-/** Creates the WebAssembly runner on top of a step host. */
-export function wasmRunner(host: StepHost, options: WasmRunnerOptions = {}): Runner {
+/** What can be known of a wasm step before a run: whether its module can be found and read. */
+export function wasmChecks(options: WasmRunnerOptions = {}): StepChecks {
   const maxBytes = options.maxModuleBytes ?? DEFAULT_MAX_MODULE_BYTES;
-  const runtime: WorkerRuntime = {
-    id: "wasm",
-    // A child process: a wasm loop cannot be interrupted, only killed.
-    isolation: "process",
-    moduleUrl: new URL("./wasm_worker.ts", import.meta.url),
-    read: [],
-  };
-  const workflowDir = (workflow: Workflow) =>
-    workflow.file ? dirname(absolutePath(workflow.file)) : Deno.cwd();
   return {
-    language: "wasm",
-    warmUp: (count) => host.warmUp(runtime, count),
-    reportsStart: true,
     problems(step, workflow) {
       if (step.module === undefined) return [];
       try {
@@ -287,6 +275,29 @@ export function wasmRunner(host: StepHost, options: WasmRunnerOptions = {}): Run
         throw error;
       }
     },
+  };
+}
+
+/** The directory a workflow's relative paths start from. */
+function workflowDir(workflow: Workflow): string {
+  return workflow.file ? dirname(absolutePath(workflow.file)) : Deno.cwd();
+}
+
+/** Creates the WebAssembly runner on top of a step host. */
+export function wasmRunner(host: StepHost, options: WasmRunnerOptions = {}): Runner {
+  const maxBytes = options.maxModuleBytes ?? DEFAULT_MAX_MODULE_BYTES;
+  const runtime: WorkerRuntime = {
+    id: "wasm",
+    // A child process: a wasm loop cannot be interrupted, only killed.
+    isolation: "process",
+    moduleUrl: new URL("./wasm_worker.ts", import.meta.url),
+    read: [],
+  };
+  return {
+    language: "wasm",
+    warmUp: (count) => host.warmUp(runtime, count),
+    reportsStart: true,
+    ...wasmChecks(options),
     async run(ctx) {
       const { step, workflow } = ctx;
       let module: Pick<WasmJob, "bytes" | "wat">;
