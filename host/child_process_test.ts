@@ -1,11 +1,8 @@
 import assert from "node:assert/strict";
 import { childCommand, childEnv, graphFlags } from "./child_process.ts";
-import { encodeFrame, readFrames } from "./frames.ts";
-import { luaWasmPath } from "../lua/wasmoon.ts";
 import { STEP_CHILD_COMMAND } from "./child_entry.ts";
 
 const LUA_WORKER = new URL("../runners/lua_worker.ts", import.meta.url);
-const CLI = new URL("../cli.ts", import.meta.url);
 
 Deno.test("childCommand() from source: deno run with the step's flags and a heap limit", () => {
   const args = childCommand(
