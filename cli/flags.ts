@@ -7,7 +7,7 @@
 
 import { InvalidArgumentError, Option } from "../_util/npm/commander.ts";
 import { resolveConfig, type ResolvedConfig, runOptionsFrom } from "../api/config.ts";
-import { flagLabel, SETTINGS, type Settings } from "../engine/settings.ts";
+import { flagLabel, SETTINGS, type Settings, type SettingSpec } from "../engine/settings.ts";
 import { type GrantList, type Grants } from "../engine/grants.ts";
 import { hostProblem } from "../workflow/net_hosts.ts";
 import { ConfigError, ExitCode, HwfeError } from "../_util/errors.ts";
@@ -37,21 +37,25 @@ function positiveNumber(unit: string, max: number): (value: string) => number {
 }
 
 /** The `hwfe run` options of every setting that has a flag, made from its declaration. */
-export function settingOptions(): Option[] {
-  return SETTINGS.filter((spec) => spec.flag).map((spec) => {
-    const option = new Option(spec.flag!, spec.doc);
-    const rule = spec.value;
-    switch (rule.kind) {
-      case "choice":
-        return option.choices(rule.flagChoices ?? rule.choices);
-      case "whole":
-        return option.argParser(wholeNumber(flagLabel(spec)!, rule.min, rule.max));
-      case "positive":
-        return option.argParser(positiveNumber(rule.unit, rule.max));
-      default:
-        return option;
-    }
-  });
+export function settingOptions(): Map<keyof Settings, Option> {
+  return new Map(
+    SETTINGS.filter((spec) => spec.flag).map((spec) => [spec.name, settingOption(spec)]),
+  );
+}
+
+function settingOption(spec: SettingSpec): Option {
+  const option = new Option(spec.flag!, spec.doc);
+  const rule = spec.value;
+  switch (rule.kind) {
+    case "choice":
+      return option.choices(rule.flagChoices ?? rule.choices);
+    case "whole":
+      return option.argParser(wholeNumber(flagLabel(spec)!, rule.min, rule.max));
+    case "positive":
+      return option.argParser(positiveNumber(rule.unit, rule.max));
+    default:
+      return option;
+  }
 }
 
 /** Options every command takes. */

@@ -61,7 +61,13 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option("--deny-write [PATHS]", "never let steps write these paths", grantList)
     .option("--deny-net [HOSTS]", "never let steps reach these hosts", grantList)
     .option("--deny-env [VARS]", "never let steps read these environment variables", grantList);
-  for (const option of settingOptions()) run.addOption(option);
+  // Help shows how steps are scheduled, then failure and isolation, then
+  // the limits: every other setting's flag, in the order they are declared.
+  const settings = settingOptions();
+  for (const name of ["mode", "strategy", "maxParallelSteps", "onFailure"] as const) {
+    run.addOption(settings.get(name)!);
+    settings.delete(name);
+  }
   run
     .option(
       "-k, --keep-going",
@@ -72,7 +78,9 @@ function buildProgram(setExit: (code: number) => void): Command {
       "--no-isolate",
       "run Python steps in this process: about 0.25 s faster to start, but a step that exhausts " +
         "its JavaScript heap aborts the whole run",
-    )
+    );
+  for (const option of settings.values()) run.addOption(option);
+  run
     .addOption(configOption())
     .option("--json", "print the result as JSON on stdout (progress goes to stderr)")
     .option("-q, --quiet", "print no progress, step output or summary")

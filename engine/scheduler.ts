@@ -43,7 +43,7 @@ export function checkRunnable(
     if (!runner) {
       unsupported.push(
         `${where}step '${step.name}' (${step.language}): ${
-          LANGUAGE_NAMES[step.language]
+          LANGUAGE_NAMES[step.language] ?? step.language
         } steps are not supported by this version of hwfe yet`,
       );
       continue;

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import type { Language } from "../workflow/model.ts";
 import type { RunEvent } from "./events.ts";
 import { PermissionError, StepError, WorkflowError } from "../_util/errors.ts";
 import { planLevels } from "../workflow/plan.ts";
@@ -305,6 +306,12 @@ Deno.test("checkRunnable() refuses missing runners and missing grants before any
   assert.throws(
     () => checkRunnable(workflow, new Map(), { run: true }),
     (e) => e instanceof WorkflowError && e.problems.length === 2,
+  );
+  // A workflow built by hand may name a language hwfe does not know.
+  const cobol = { ...workflow.steps.get("s")!, name: "c", language: "cobol" as Language };
+  assert.throws(
+    () => checkRunnable({ ...workflow, steps: new Map([["c", cobol]]) }, new Map()),
+    /step 'c' \(cobol\): cobol steps are not supported by this version of hwfe yet/,
   );
 });
 

@@ -1,6 +1,7 @@
 /** End-to-end tests: the real `cli.ts` in a subprocess. */
 
 import assert from "node:assert/strict";
+import { SETTINGS } from "../engine/settings.ts";
 import {
   hwfe,
   outputLines,
@@ -520,3 +521,13 @@ for (const entry of Deno.readDirSync(new URL("../workflows/", import.meta.url)))
     }
   });
 }
+
+Deno.test("hwfe run --help lists every setting's flag with its help, as engine/settings.ts declares it", async () => {
+  const help = await hwfe(["run", "--help"], { env: { COLUMNS: "400" } });
+  assert.equal(help.code, 0);
+  const flat = help.stdout.replace(/\s+/g, " ");
+  for (const spec of SETTINGS.filter((spec) => spec.flag)) {
+    assert.ok(flat.includes(spec.flag!), `${spec.flag} missing from run --help`);
+    assert.ok(flat.includes(spec.doc.slice(0, 30)), `${spec.name}'s help missing`);
+  }
+});
