@@ -14,6 +14,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { v8FlagsArg } from "../_util/v8_flags.ts";
 
 const ROOT = new URL("../", import.meta.url);
 
@@ -60,6 +61,7 @@ export function compileArgs(output: string, target?: string): string[] {
     "compile",
     ...BAKED_PERMISSIONS,
     "--unstable-worker-options",
+    v8FlagsArg(),
     ...workerModules().flatMap((path) => ["--include", new URL(path, ROOT).pathname]),
     ...(target ? ["--target", target] : []),
     "--output",

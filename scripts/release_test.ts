@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { BAKED_PERMISSIONS, compileArgs, TARGETS, workerModules } from "./release.ts";
+import { v8FlagsArg } from "../_util/v8_flags.ts";
 
 Deno.test("a release covers Linux x64/arm64, macOS x64/arm64 and Windows x64", () => {
   assert.deepEqual([...TARGETS].sort(), [
@@ -11,9 +12,9 @@ Deno.test("a release covers Linux x64/arm64, macOS x64/arm64 and Windows x64", (
   ]);
 });
 
-Deno.test("compileArgs() bakes in hwfe's permissions, worker options, workers and the target", () => {
+Deno.test("compileArgs() bakes in hwfe's permissions, worker options, V8 flags, workers and the target", () => {
   const args = compileArgs("dist/hwfe-x", "aarch64-apple-darwin");
-  for (const flag of [...BAKED_PERMISSIONS, "--unstable-worker-options"]) {
+  for (const flag of [...BAKED_PERMISSIONS, "--unstable-worker-options", v8FlagsArg()]) {
     assert.ok(args.includes(flag), flag);
   }
   assert.deepEqual(args.slice(args.indexOf("--target"), args.indexOf("--target") + 2), [

@@ -1,6 +1,7 @@
 /** Helpers for end-to-end tests that run the real CLI in a subprocess. */
 
 import denoJson from "../deno.json" with { type: "json" };
+import { v8FlagsArg } from "../_util/v8_flags.ts";
 
 export const ROOT = new URL("../", import.meta.url);
 export const CLI = new URL("cli.ts", ROOT).pathname;
@@ -40,7 +41,15 @@ export interface CliOptions {
 
 function command(args: string[], options: CliOptions): Deno.Command {
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", "--unstable-worker-options", ...PERMISSIONS, CLI, ...args],
+    args: [
+      "run",
+      "--quiet",
+      "--unstable-worker-options",
+      v8FlagsArg(),
+      ...PERMISSIONS,
+      CLI,
+      ...args,
+    ],
     cwd: options.cwd ?? ROOT.pathname,
     env: { NO_COLOR: "1", HWFE_CACHE_DIR: SUITE_CACHE, ...options.env },
     stdin: options.stdin === undefined ? "null" : "piped",

@@ -9,10 +9,11 @@
 import assert from "node:assert/strict";
 import { serveRepository } from "../scripts/serve.ts";
 import { PERMISSIONS } from "./_helpers.ts";
+import { v8FlagsArg } from "../_util/v8_flags.ts";
 import { assertOffline, type FreshMachine, freshMachine, offline, runOn } from "./_fresh.ts";
 
 /** The flags of the README's install command. */
-const INSTALL_FLAGS = [...PERMISSIONS, "--unstable-worker-options"];
+const INSTALL_FLAGS = [...PERMISSIONS, "--unstable-worker-options", v8FlagsArg()];
 
 /** Lua in a worker of hwfe's own process, Python and wasm in child processes, shell. */
 const WORKFLOW = `
