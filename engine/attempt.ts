@@ -57,10 +57,10 @@ function overLimit(text: string, max: number): number | undefined {
  * runtimes allow: a shell or wasm step could return JSON nested so deep
  * that printing it (`--json`) overflowed the stack.
  */
-export const MAX_RESULT_DEPTH = 500;
+const MAX_RESULT_DEPTH = 500;
 
 /** Whether JSON text nests arrays and objects more than `max` levels deep. */
-export function nestedDeeper(text: string, max: number): boolean {
+function nestedDeeper(text: string, max: number): boolean {
   let depth = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -84,7 +84,7 @@ function formatBytes(bytes: number): string {
 }
 
 /** The granted environment variables a step declared, with their values (unset ones absent). */
-export function stepEnv(step: Step, grants: Grants): Record<string, string> {
+function stepEnv(step: Step, grants: Grants): Record<string, string> {
   const env: Record<string, string> = {};
   for (const name of step.permissions.env) {
     if (!covers(grants.env?.allow, name) || covers(grants.env?.deny, name)) continue;

@@ -68,7 +68,7 @@ export interface SettingSpec {
  */
 export const MAX_PARALLEL_STEPS = 1024;
 /** The largest module cap: V8 compiles no WebAssembly module over 1 GiB. */
-export const MAX_MODULE_MB = 1024;
+const MAX_MODULE_MB = 1024;
 /**
  * The largest cap on a result and on a step's output, in MiB: both are kept
  * as strings, and V8's longest string is about 512 Mi characters.
@@ -84,7 +84,7 @@ export const DEFAULT_MAX_RESULT_BYTES = 64 * 1024 * 1024;
  */
 export const DEFAULT_MAX_OUTPUT_CHARS = 64 * 1024 * 1024;
 /** Steps at once in parallel mode when nothing says otherwise (the reference engine's 4). */
-export const DEFAULT_MAX_PARALLEL = 4;
+const DEFAULT_MAX_PARALLEL = 4;
 
 /** The reference engine's defaults. */
 export const DEFAULT_SETTINGS: Readonly<Settings> = {
