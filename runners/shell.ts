@@ -128,7 +128,57 @@ function collect(
 function killGroup(pid: number): void {
   try {
     Deno.kill(-pid, "SIGKILL");
-  } catch { /* the group is already gone */ }
+  } catch {
+    // The group is gone, or was never made: a step stopped before `setsid`
+    // made it. Its own process goes then (the reaper takes what it started).
+    try {
+      Deno.kill(pid, "SIGKILL");
+    } catch { /* already gone */ }
+  }
+}
+
+/**
+ * How a step's bash gets a session (and process group) of its own.
+ * Deno's `detached: true` does it in a hook between fork and exec, which
+ * makes Deno fork its whole address space instead of using posix_spawn:
+ * 300 spawns of `bash -c true`, 4 at once, took 2.3-5.4 s detached and
+ * 1.1-1.5 s plain (docs/BENCHMARKS.md). util-linux's `setsid`, started
+ * plainly, calls setsid() and execs bash in the same process (no fork: it
+ * is not a group leader): 1.7-2.3 s. It is used where a probe shows that
+ * it exists and may be started (Linux; not macOS, nor a library user whose
+ * `--allow-run` names bash only); elsewhere, `detached`.
+ */
+let sessionLauncher: Promise<"setsid" | "detached"> | undefined;
+
+/** Which way this process starts a shell step in its own session. */
+export function shellLauncher(): Promise<"setsid" | "detached"> {
+  return sessionLauncher ??= (async () => {
+    try {
+      // Never a permission prompt for a program the user did not name.
+      if (Deno.permissions.querySync({ name: "run", command: "setsid" }).state !== "granted") {
+        return "detached";
+      }
+      // Field 6 of /proc/<pid>/stat is the session: bash must lead its own.
+      const probe = await new Deno.Command("setsid", {
+        args: ["bash", "-c", "read -ra f < /proc/$$/stat && (( f[5] == $$ ))"],
+        stdin: "null",
+        stdout: "null",
+        stderr: "null",
+      }).output();
+      return probe.success ? "setsid" : "detached";
+    } catch {
+      return "detached";
+    }
+  })();
+}
+
+/** Starts bash in a session of its own, with piped output and the environment `env`. */
+async function spawnBash(args: string[], env: Record<string, string>): Promise<Deno.ChildProcess> {
+  const how = await shellLauncher();
+  const io = { env, stdin: "null", stdout: "piped", stderr: "piped" } as const;
+  return how === "setsid"
+    ? new Deno.Command("setsid", { args: ["bash", ...args], ...io }).spawn()
+    : new Deno.Command("bash", { args, ...io, detached: true }).spawn();
 }
 
 /** Resolves when `signal` aborts; `dispose` removes the listener. */
@@ -222,14 +272,8 @@ async function runBash(ctx: StepContext, env: Record<string, string>): Promise<J
   const processes = trackStepProcesses();
   let child: Deno.ChildProcess;
   try {
-    child = new Deno.Command("bash", {
-      args: ["-c", script, `hwfe:${step.name}`],
-      env: { ...env, ...processes.env },
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-      detached: true, // own process group, killed as a whole
-    }).spawn();
+    // A session and process group of its own, killed as a whole.
+    child = await spawnBash(["-c", script, `hwfe:${step.name}`], { ...env, ...processes.env });
   } catch (error) {
     await processes.stop(undefined);
     throw new StepError(

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { defineWorkflow } from "../workflow/validate.ts";
-import { inputEnvironment, inputVariable, shellResult, shellRunner } from "../runners/shell.ts";
+import {
+  inputEnvironment,
+  inputVariable,
+  shellLauncher,
+  shellResult,
+  shellRunner,
+} from "../runners/shell.ts";
 import { loneStep } from "../runners/_lone_step.ts";
 
 Deno.test("shellResult() takes the first stdout line that is a JSON object, as the reference engine does", () => {
@@ -218,4 +224,61 @@ Deno.test("inputEnvironment() passes what fits in INPUT_<STEP> and the rest thro
     inputEnvironment("s", new Map([["a", big], ["a_file", "2"]])),
     /the result of 'a' is too large for INPUT_A and goes to a file named by INPUT_A_FILE, but that is also the variable of its dependency 'a_file'; rename one of the two steps/,
   );
+});
+
+/** What a step reports of its own bash: its pid, process group and session (Linux's /proc). */
+const WHO_AM_I =
+  'read -ra f < /proc/$$/stat; echo "{\\"pid\\": $$, \\"group\\": ${f[4]}, \\"session\\": ${f[5]}}"';
+
+Deno.test({
+  name: "shellRunner.run() starts bash as the leader of a session and process group of its own",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    const { ctx } = shellContext(WHO_AM_I);
+    const me = JSON.parse(await shellRunner.run(ctx));
+    assert.deepEqual(me, { pid: me.pid, group: me.pid, session: me.pid });
+    await shellRunner.close?.();
+  },
+});
+
+Deno.test({
+  name: "a shell step leads its own session too where hwfe may start bash only (no setsid)",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    const script = `
+      import { shellRunner } from ${
+      JSON.stringify(new URL("../runners/shell.ts", import.meta.url).href)
+    };
+      import { loneStep } from ${
+      JSON.stringify(new URL("../runners/_lone_step.ts", import.meta.url).href)
+    };
+      import { defineWorkflow } from ${
+      JSON.stringify(new URL("../workflow/validate.ts", import.meta.url).href)
+    };
+      const { workflow } = defineWorkflow({ steps: { sh: { language: "shell", code: ${
+      JSON.stringify(WHO_AM_I)
+    } } } });
+      const ctx = loneStep(workflow, "sh", { signal: new AbortController().signal, write() {}, grants: { run: true } });
+      console.log(await shellRunner.run(ctx));
+      await shellRunner.close?.();
+    `;
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--no-prompt", "--allow-read", "--allow-env", "--allow-run=bash", script],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.ok(out.success, stderr);
+    const me = JSON.parse(new TextDecoder().decode(out.stdout));
+    assert.deepEqual(me, { pid: me.pid, group: me.pid, session: me.pid });
+  },
+});
+
+Deno.test({
+  name: "shell steps start through setsid where it exists (Deno's detached spawn forks hwfe whole)",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    const which = await new Deno.Command("bash", { args: ["-c", "command -v setsid"] }).output();
+    assert.equal(await shellLauncher(), which.success ? "setsid" : "detached");
+  },
 });
