@@ -16,7 +16,7 @@
 
 import { ExitCode } from "../_util/errors.ts";
 import { encodeFrame, readFrames } from "./frames.ts";
-import { takeOutput } from "./protocol.ts";
+import { type HostMessage, parseHostMessage, raiseInterrupt, takeOutput } from "./protocol.ts";
 import { sandboxedWorker } from "./sandboxed_worker.ts";
 
 /** The first argument with which a compiled `hwfe` runs as a step child. */
@@ -68,26 +68,30 @@ export async function serveAsStepChild(args: string[]): Promise<never> {
     Deno.exit(ExitCode.internal);
   };
 
-  for await (const message of readFrames(Deno.stdin.readable)) {
-    const m = message as { type?: string; id?: string };
-    if (m.type === "interrupt") {
-      const flag = flags.get(m.id ?? "");
-      if (flag) {
-        Atomics.store(flag, 1, 1);
-        Atomics.notify(flag, 1);
-        Atomics.store(flag, 0, 2);
+  for await (const frame of readFrames(Deno.stdin.readable)) {
+    const m = parseHostMessage(frame);
+    if (!m || m.type === "shutdown") {
+      if (!m) {
+        send({ type: "protocol_error", message: "a frame of a kind or shape it does not know" });
       }
+      break;
+    }
+    if (m.type === "interrupt") {
+      const flag = flags.get(m.id);
+      if (flag) raiseInterrupt(flag);
     } else if (m.type === "run") {
+      // Shared memory cannot cross processes: the child makes its own.
       const interrupt = new SharedArrayBuffer(8);
       const flow = new SharedArrayBuffer(4);
-      flags.set(m.id ?? "", new Int32Array(interrupt));
-      flows.set(m.id ?? "", new Int32Array(flow));
-      worker.postMessage({ ...m, interrupt, flow });
+      flags.set(m.id, new Int32Array(interrupt));
+      flows.set(m.id, new Int32Array(flow));
+      worker.postMessage({ ...m, interrupt, flow } satisfies HostMessage);
     } else {
       worker.postMessage(m);
     }
   }
-  // The parent closed stdin: it is gone or done with us.
+  // The parent closed stdin or said shutdown: it is gone or done with us.
+  await sending.catch(() => {});
   return Deno.exit(0);
 }
 

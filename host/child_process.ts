@@ -9,9 +9,8 @@
  *
  * It offers the part of the Worker interface the step host uses, so the
  * host treats both alike; messages cross as frames (host/frames.ts).
- * Interrupts: the host's SharedArrayBuffer cannot cross processes, so it
- * is polled here and each stop request is sent on (host/child_entry.ts sets
- * the child's own flag).
+ * Interrupts cross as messages (the host's SharedArrayBuffer cannot cross
+ * processes; host/child_entry.ts sets the child's own flag).
  *
  * @module
  */
@@ -34,7 +33,6 @@ const CHILD_MODULE = new URL("./child_entry.ts", import.meta.url);
  */
 export const WORKER_SOURCE_FOLDERS = ["_util", "lua", "workflow", "engine", "host", "runners"];
 const SOURCE_DIRS = WORKER_SOURCE_FOLDERS.map((dir) => new URL(`../${dir}/`, import.meta.url));
-const POLL_MS = 20;
 
 /** What the step host needs of a worker. */
 export interface WorkerLike {
@@ -229,7 +227,6 @@ export class ChildWorker implements WorkerLike {
   onmessageerror: WorkerLike["onmessageerror"] = null;
   readonly #child: Deno.ChildProcess;
   readonly #stdin: WritableStreamDefaultWriter<Uint8Array>;
-  readonly #polls = new Map<string, ReturnType<typeof setInterval>>();
   #sending = Promise.resolve();
   #terminated = false;
   #stderr = "";
@@ -280,8 +277,6 @@ export class ChildWorker implements WorkerLike {
 
   async #relay(): Promise<void> {
     for await (const message of readFrames(this.#child.stdout)) {
-      const m = message as { type?: string; id?: string };
-      if (m?.type === "done" && m.id) this.#stopPolling(m.id);
       this.onmessage?.({ data: message });
     }
   }
@@ -305,31 +300,18 @@ export class ChildWorker implements WorkerLike {
     this.#sending = this.#sending.then(() => this.#stdin.write(frame)).catch(() => {});
   }
 
-  #stopPolling(id: string): void {
-    clearInterval(this.#polls.get(id));
-    this.#polls.delete(id);
-  }
-
   postMessage(message: HostMessage): void {
     if (this.#terminated) return;
     if (message.type !== "run") return this.#send(message);
-    // Shared memory cannot cross processes: the child makes its own of both.
-    const { interrupt, flow: _flow, ...rest } = message;
-    const flag = new Int32Array(interrupt);
-    const id = message.id;
-    this.#polls.set(
-      id,
-      setInterval(() => {
-        if (Atomics.load(flag, 1) !== 0) this.#send({ type: "interrupt", id });
-      }, POLL_MS),
-    );
+    // Shared memory cannot cross processes: the child makes its own of
+    // both, and interrupts reach it as messages.
+    const { interrupt: _interrupt, flow: _flow, ...rest } = message;
     this.#send(rest);
   }
 
   terminate(): void {
     if (this.#terminated) return;
     this.#terminated = true;
-    for (const id of [...this.#polls.keys()]) this.#stopPolling(id);
     try {
       this.#child.kill("SIGKILL");
     } catch { /* already gone */ }

@@ -15,7 +15,7 @@ function streamOf(bytes: Uint8Array, chunk: number): ReadableStream<Uint8Array> 
 Deno.test("frames carry JSON and byte arrays across any chunking", async () => {
   const big = new Uint8Array(30_000).map((_, i) => i % 251);
   const messages = [
-    { type: "ready", report: { snapshot: big, start: "cold" } },
+    { type: "hello", report: { snapshot: big, start: "cold" } },
     { type: "output", text: "é ✓\n" },
     { nested: [new Uint8Array([1, 2, 3]), new Uint8Array(0)] },
   ];

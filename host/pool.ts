@@ -8,9 +8,14 @@
  * permissions narrowed to what that runtime needs (usually reading its own
  * wasm file), so step code cannot reach the host.
  *
- * Stopping a step: the host sets a flag in a SharedArrayBuffer that the
- * runtime polls (a Lua count hook, a QuickJS interrupt handler, Pyodide's
- * interrupt buffer). The step ends at once; the worker rejoins its pool
+ * The host and its workers speak the step-host protocol (host/protocol.ts,
+ * docs/PROTOCOL.md); a worker's `hello` must offer the languages and
+ * access it was started for, and nothing no worker may have.
+ *
+ * Stopping a step: the host sends `interrupt` and sets a flag in a
+ * SharedArrayBuffer that the runtime polls (a Lua count hook, a QuickJS
+ * interrupt handler, Pyodide's interrupt buffer; a child process sets its
+ * own when the message arrives). The step ends at once; the worker rejoins its pool
  * when it has stopped. `Worker.terminate()` cannot stop a busy worker, so
  * one that does not stop within a grace period is dropped from the pool
  * (a fresh one replaces it); the CLI ends with `Deno.exit`, which stops it.
@@ -25,8 +30,11 @@ import { errorText, StepError } from "../_util/errors.ts";
 import { accessKey, needsDenyRules, type StepAccess } from "../engine/grants.ts";
 import { untilAborted } from "../_util/abort.ts";
 import {
+  helloProblem,
   type HostMessage,
   parseWorkerMessage,
+  PROTOCOL_VERSION,
+  raiseInterrupt,
   takeOutput,
   type WorkerJob,
   type WorkerOutcome,
@@ -38,6 +46,8 @@ import { sandboxedWorker } from "./sandboxed_worker.ts";
 export interface WorkerRuntime {
   /** Pool key and the name used in messages, e.g. "lua". */
   id: string;
+  /** The step languages its workers must offer in their `hello`. */
+  languages: string[];
   /** The worker module; it calls `serveSteps()` from host/worker_entry.ts. */
   moduleUrl: URL;
   /** Files the worker may read (its runtime's wasm and data). */
@@ -89,6 +99,8 @@ function workerPermissions(runtime: WorkerRuntime, access?: StepAccess): WorkerP
 class PooledWorker {
   readonly worker: WorkerLike;
   readonly ready: Promise<void>;
+  /** The access this worker was started with (what its `hello` must offer). */
+  readonly #permissions: WorkerPermissions;
   #job?: {
     id: string;
     ctx: JobContext;
@@ -113,7 +125,7 @@ class PooledWorker {
     access: StepAccess | undefined,
     readonly onDeath: (w: PooledWorker) => void,
   ) {
-    const permissions = workerPermissions(runtime, access);
+    const permissions = this.#permissions = workerPermissions(runtime, access);
     // Deny rules inside a grant need a child process (checked before the run).
     const child = (runtime.isolation === "process" || (access && needsDenyRules(access))) &&
       canStartChildren();
@@ -143,7 +155,16 @@ class PooledWorker {
   async #start(): Promise<void> {
     try {
       const init = await this.runtime.init?.();
-      if (!this.#dead) this.worker.postMessage({ type: "init", init } satisfies HostMessage);
+      if (this.#dead) return;
+      const { read, write, net } = this.#permissions;
+      this.worker.postMessage(
+        {
+          type: "init",
+          protocol: PROTOCOL_VERSION,
+          init,
+          grants: { read, write, net },
+        } satisfies HostMessage,
+      );
     } catch (error) {
       this.#die(`the ${this.runtime.id} runtime could not be prepared: ${errorText(error)}`);
     }
@@ -175,12 +196,15 @@ class PooledWorker {
         clearInterval(repeatTimer);
         ctx.signal.removeEventListener("abort", onAbort);
       };
+      // The flag for a worker in this process, the message for any host.
+      const stop = () => {
+        raiseInterrupt(flag);
+        this.worker.postMessage({ type: "interrupt", id } satisfies HostMessage);
+      };
       const onAbort = () => {
-        Atomics.store(flag, 1, 1);
-        Atomics.notify(flag, 1);
-        Atomics.store(flag, 0, 2);
+        stop();
         // Code that catches the interrupt gets it again until it stops.
-        repeatTimer = setInterval(() => Atomics.store(flag, 0, 2), REINTERRUPT_MS);
+        repeatTimer = setInterval(stop, REINTERRUPT_MS);
         graceTimer = setTimeout(() => {
           // The runtime did not stop (a long call inside C, say): drop this
           // worker. The step has already ended.
@@ -217,6 +241,7 @@ class PooledWorker {
 
   terminate(): void {
     this.#dead ??= "terminated";
+    this.worker.postMessage({ type: "shutdown" } satisfies HostMessage);
     this.worker.terminate();
   }
 
@@ -234,9 +259,15 @@ class PooledWorker {
     const message = parseWorkerMessage(data);
     if (!message) return this.#die(`the ${this.runtime.id} runtime sent a malformed message`);
     switch (message.type) {
-      case "ready":
-        // Only the setup may report; step code posting "ready" is refused.
-        if (this.#started) return this.#die(`the ${this.runtime.id} runtime sent "ready" twice`);
+      case "hello": {
+        // Only the setup may report; step code posting "hello" is refused.
+        if (this.#started) return this.#die(`the ${this.runtime.id} runtime sent "hello" twice`);
+        const { read, write, net } = this.#permissions;
+        const problem = helloProblem(message, {
+          languages: this.runtime.languages,
+          grants: { read, write, net },
+        });
+        if (problem) return this.#die(`the ${this.runtime.id} step host ${problem}`);
         this.#started = true;
         try {
           this.runtime.onReady?.(message.report, performance.now() - this.#spawnedAt);
@@ -244,6 +275,9 @@ class PooledWorker {
           return this.#die(`the ${this.runtime.id} runtime sent a bad report: ${errorText(error)}`);
         }
         return this.#setup.resolve();
+      }
+      case "protocol_error":
+        return this.#die(`the ${this.runtime.id} step host refused a message: ${message.message}`);
       case "setup_failed":
         return this.#die(`the ${this.runtime.id} runtime failed to start: ${message.message}`);
       case "output":

@@ -1,47 +1,10 @@
 import assert from "node:assert/strict";
 import { StepHost, type WorkerRuntime } from "./pool.ts";
-import { type HostMessage, OUTPUT_IN_FLIGHT, parseWorkerMessage } from "./protocol.ts";
-
-Deno.test("parseWorkerMessage() accepts the protocol's messages", () => {
-  assert.deepEqual(parseWorkerMessage({ type: "ready" }), { type: "ready", report: undefined });
-  assert.deepEqual(parseWorkerMessage({ type: "ready", report: { start: "cold" } }), {
-    type: "ready",
-    report: { start: "cold" },
-  });
-  assert.deepEqual(
-    parseWorkerMessage({
-      type: "done",
-      id: "1",
-      outcome: { kind: "result", json: "1", extra: "dropped" },
-    }),
-    { type: "done", id: "1", outcome: { kind: "result", json: "1" } },
-  );
-  assert.deepEqual(parseWorkerMessage({ type: "output", id: "1", stream: "stderr", text: "x" }), {
-    type: "output",
-    id: "1",
-    stream: "stderr",
-    text: "x",
-  });
-});
-
-Deno.test("parseWorkerMessage() rejects anything malformed a step could post", () => {
-  for (
-    const bad of [
-      null,
-      "done",
-      { type: "done", id: 1, outcome: { kind: "result", json: "1" } },
-      { type: "done", id: "1", outcome: { kind: "result", json: { not: "text" } } },
-      { type: "done", id: "1", outcome: { kind: "succeeded" } },
-      { type: "output", id: "1", stream: "stdin", text: "x" },
-      { type: "shutdown" },
-    ]
-  ) {
-    assert.equal(parseWorkerMessage(bad), undefined, JSON.stringify(bad));
-  }
-});
+import { type HostMessage, OUTPUT_IN_FLIGHT, PROTOCOL_VERSION } from "./protocol.ts";
 
 const fake = (reports: unknown[] = []): WorkerRuntime => ({
   id: "fake",
+  languages: ["fake"],
   moduleUrl: new URL("./testdata/fake_worker.ts", import.meta.url),
   read: [],
   onReady: (report) => reports.push(report),
@@ -122,14 +85,14 @@ Deno.test("StepHost: a job aborted while waiting for a worker ends at once", asy
   }
 });
 
-Deno.test("StepHost: step code posting a second 'ready' gets its worker dropped", async () => {
+Deno.test("StepHost: step code posting a second 'hello' gets its worker dropped", async () => {
   const reports: unknown[] = [];
   const host = new StepHost(1);
   try {
     const forged = job("forge");
     await assert.rejects(
       host.execute(fake(reports), forged.job, forged.ctx),
-      /sent "ready" twice/,
+      /sent "hello" twice/,
     );
     assert.deepEqual(reports, [{ pid: "fake" }], "the forged report never reached the runtime");
   } finally {
@@ -187,12 +150,19 @@ Deno.test("a worker whose output is not read waits once OUTPUT_IN_FLIGHT charact
   const done = Promise.withResolvers<unknown>();
   const ready = Promise.withResolvers<void>();
   worker.onmessage = ({ data }) => {
-    if (data.type === "ready") ready.resolve();
+    if (data.type === "hello") ready.resolve();
     if (data.type === "output") received += data.text.length;
     if (data.type === "done") done.resolve(data.outcome);
   };
   try {
-    worker.postMessage({ type: "init", init: null } satisfies HostMessage);
+    worker.postMessage(
+      {
+        type: "init",
+        protocol: PROTOCOL_VERSION,
+        init: null,
+        grants: { read: [], write: [], net: [] },
+      } satisfies HostMessage,
+    );
     await ready.promise;
     worker.postMessage(
       {

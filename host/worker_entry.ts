@@ -6,8 +6,12 @@
  */
 
 import {
+  type HostGrants,
   type HostMessage,
   OUTPUT_IN_FLIGHT,
+  parseHostMessage,
+  PROTOCOL_VERSION,
+  raiseInterrupt,
   type WorkerJob,
   type WorkerMessage,
   type WorkerOutcome,
@@ -42,6 +46,8 @@ export interface SetupReport {
 export interface WorkerHandler {
   /** The step language, for messages: "python". */
   language: string;
+  /** The languages it runs, when more than `language` ("typescript" too). */
+  languages?: string[];
   setup(init: unknown): Promise<SetupReport | void> | SetupReport | void;
   run(run: JobRun): Promise<WorkerOutcome> | WorkerOutcome;
   /** Called once the outcome is posted, before the next job starts. */
@@ -58,73 +64,145 @@ export interface WorkerHandler {
 const OUTPUT_BATCH_CHARS = 64 * 1024;
 const OUTPUT_BATCH_MS = 20;
 
-/** Serves jobs from the host until the worker is terminated. */
+/** Permissions no step host may hold (env vars reach a step in its job). */
+const FORBIDDEN = ["run", "env", "ffi", "sys"] as const;
+
+/** Of the access `asked`, what this worker holds; and what it holds that it must not. */
+function heldAccess(asked: HostGrants): { grants: HostGrants; forbidden: string[] } {
+  const granted = (descriptor: Deno.PermissionDescriptor) => {
+    try {
+      return Deno.permissions.querySync(descriptor).state === "granted";
+    } catch {
+      return false;
+    }
+  };
+  return {
+    grants: {
+      read: asked.read.filter((path) => granted({ name: "read", path })),
+      write: asked.write.filter((path) => granted({ name: "write", path })),
+      net: asked.net.filter((host) => granted({ name: "net", host })),
+    },
+    forbidden: FORBIDDEN.filter((name) => granted({ name })),
+  };
+}
+
+/**
+ * Serves the engine until it sends `shutdown` or terminates the worker:
+ * `init` sets the runtime up (answered by `hello` or `setup_failed`),
+ * `run` jobs one at a time, `interrupt` stops the running one at once.
+ */
 export function serveSteps(handler: WorkerHandler): void {
   hideRemoteLocation();
   removeSharedState();
   const scope = self as unknown as {
     postMessage(message: WorkerMessage, transfer?: Transferable[]): void;
-    onmessage: ((event: MessageEvent<HostMessage>) => void) | null;
+    onmessage: ((event: MessageEvent<unknown>) => void) | null;
+    close(): void;
   };
   const post = (message: WorkerMessage) => scope.postMessage(message);
+  /** The stop flag of the job running or waiting, by id. */
+  const flags = new Map<string, Int32Array>();
   let queue = Promise.resolve();
   scope.onmessage = (event) => {
-    const message = event.data;
-    queue = queue.then(async () => {
-      if (message.type === "init") {
-        try {
-          const setup = await handler.setup(message.init);
-          scope.postMessage({ type: "ready", report: setup?.report }, setup?.transfer ?? []);
-        } catch (error) {
-          post({ type: "setup_failed", message: errorText(error) });
-        }
-        return;
-      }
-      const flag = new Int32Array(message.interrupt);
-      const flow = new Int32Array(message.flow);
-      const stopped = () => Atomics.load(flag, 1) !== 0;
-      const pending = { stdout: "", stderr: "" };
-      let lastSent = -Infinity;
-      const flush = () => {
-        // The reader is behind: wait (step code with it) until it catches
-        // up, or the job is stopped, when its output no longer matters.
-        for (let inFlight; (inFlight = Atomics.load(flow, 0)) > OUTPUT_IN_FLIGHT && !stopped();) {
-          Atomics.wait(flow, 0, inFlight, 50);
-        }
-        for (const stream of ["stdout", "stderr"] as const) {
-          const text = pending[stream];
-          pending[stream] = "";
-          if (!text || stopped()) continue;
-          Atomics.add(flow, 0, text.length);
-          post({ type: "output", id: message.id, stream, text });
-        }
-        lastSent = performance.now();
-      };
-      let outcome: WorkerOutcome;
-      try {
-        outcome = await handler.run({
-          job: message.job,
-          interruptFlag: flag,
-          interrupted: stopped,
-          write: (stream, text) => {
-            pending[stream] += text;
-            if (
-              pending.stdout.length + pending.stderr.length >= OUTPUT_BATCH_CHARS ||
-              performance.now() - lastSent >= OUTPUT_BATCH_MS
-            ) flush();
-          },
-          flush,
-        });
-      } catch (error) {
-        outcome = stopped()
-          ? { kind: "interrupted" }
-          : { kind: "error", message: `(${handler.language}): ${errorText(error)}` };
-      }
-      flush();
-      post({ type: "done", id: message.id, outcome });
-      handler.afterJob?.(outcome);
-    });
+    const message = parseHostMessage(event.data);
+    if (!message) {
+      post({ type: "protocol_error", message: "a message of a kind or shape it does not know" });
+      return scope.close();
+    }
+    if (message.type === "interrupt") {
+      // Not queued: it must reach the job that runs now.
+      const flag = flags.get(message.id);
+      if (flag) raiseInterrupt(flag);
+      return;
+    }
+    if (message.type === "shutdown") return scope.close();
+    if (message.type === "run") {
+      flags.set(message.id, new Int32Array(message.interrupt ?? new SharedArrayBuffer(8)));
+    }
+    queue = queue.then(() =>
+      message.type === "init"
+        ? setUp(handler, message, scope.postMessage.bind(scope))
+        : runJob(handler, message, flags, post)
+    );
   };
+}
+
+async function setUp(
+  handler: WorkerHandler,
+  message: Extract<HostMessage, { type: "init" }>,
+  postMessage: (message: WorkerMessage, transfer?: Transferable[]) => void,
+): Promise<void> {
+  if (message.protocol !== PROTOCOL_VERSION) {
+    return postMessage({
+      type: "protocol_error",
+      message:
+        `the engine speaks protocol ${message.protocol}; this host speaks ${PROTOCOL_VERSION}`,
+    });
+  }
+  try {
+    const setup = await handler.setup(message.init);
+    postMessage({
+      type: "hello",
+      protocol: PROTOCOL_VERSION,
+      host: { pid: Deno.pid },
+      offer: { languages: handler.languages ?? [handler.language], ...heldAccess(message.grants) },
+      report: setup?.report,
+    }, setup?.transfer ?? []);
+  } catch (error) {
+    postMessage({ type: "setup_failed", message: errorText(error) });
+  }
+}
+
+async function runJob(
+  handler: WorkerHandler,
+  message: Extract<HostMessage, { type: "run" }>,
+  flags: Map<string, Int32Array>,
+  post: (message: WorkerMessage) => void,
+): Promise<void> {
+  const flag = flags.get(message.id)!;
+  const flow = new Int32Array(message.flow ?? new SharedArrayBuffer(4));
+  const stopped = () => Atomics.load(flag, 1) !== 0;
+  const pending = { stdout: "", stderr: "" };
+  let lastSent = -Infinity;
+  const flush = () => {
+    // The reader is behind: wait (step code with it) until it catches
+    // up, or the job is stopped, when its output no longer matters.
+    for (let inFlight; (inFlight = Atomics.load(flow, 0)) > OUTPUT_IN_FLIGHT && !stopped();) {
+      Atomics.wait(flow, 0, inFlight, 50);
+    }
+    for (const stream of ["stdout", "stderr"] as const) {
+      const text = pending[stream];
+      pending[stream] = "";
+      if (!text || stopped()) continue;
+      if (message.flow) Atomics.add(flow, 0, text.length);
+      post({ type: "output", id: message.id, stream, text });
+    }
+    lastSent = performance.now();
+  };
+  let outcome: WorkerOutcome;
+  try {
+    outcome = await handler.run({
+      job: message.job,
+      interruptFlag: flag,
+      interrupted: stopped,
+      write: (stream, text) => {
+        pending[stream] += text;
+        if (
+          pending.stdout.length + pending.stderr.length >= OUTPUT_BATCH_CHARS ||
+          performance.now() - lastSent >= OUTPUT_BATCH_MS
+        ) flush();
+      },
+      flush,
+    });
+  } catch (error) {
+    outcome = stopped()
+      ? { kind: "interrupted" }
+      : { kind: "error", message: `(${handler.language}): ${errorText(error)}` };
+  }
+  flush();
+  flags.delete(message.id);
+  post({ type: "done", id: message.id, outcome });
+  handler.afterJob?.(outcome);
 }
 
 /**

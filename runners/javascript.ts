@@ -52,6 +52,7 @@ export function javascriptRuntimes(): (memoryMb: number) => WorkerRuntime {
       const init: JavaScriptInit = { quickjsWasm, memoryPages: pages };
       runtime = {
         id: pages === DEFAULT_STEP_MEMORY_MB * 16 ? "javascript" : `javascript (${memoryMb} MiB)`,
+        languages: ["javascript", "typescript"],
         moduleUrl: new URL("./javascript_worker.ts", import.meta.url),
         read: [quickjsWasm],
         init: () => init,

@@ -72,6 +72,7 @@ let memoryMb = 0;
 
 serveSteps({
   language: "javascript",
+  languages: ["javascript", "typescript"],
   async setup(raw) {
     const init = raw as JavaScriptInit;
     // The module is compiled here from bytes: left to itself, the variant

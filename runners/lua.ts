@@ -14,6 +14,7 @@ export function luaRunner(host: StepHost): Runner {
   const wasmPath = luaWasmPath();
   const runtime: WorkerRuntime = {
     id: "lua",
+    languages: ["lua"],
     moduleUrl: new URL("./lua_worker.ts", import.meta.url),
     read: [wasmPath],
     init: () => ({ wasmPath }),

@@ -86,6 +86,7 @@ export function pythonRunner(host: StepHost, options: PythonRunnerOptions = {}):
 
   const runtime: WorkerRuntime = {
     id: "python",
+    languages: ["python"],
     // A child process unless --no-isolate: Pyodide's JavaScript bridge can
     // exhaust the worker's V8 heap, which aborts the whole process (Deno
     // workers take no heap limit), and a long call inside C cannot be

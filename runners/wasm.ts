@@ -288,6 +288,7 @@ export function wasmRunner(host: StepHost, options: WasmRunnerOptions = {}): Run
   const maxBytes = options.maxModuleBytes ?? DEFAULT_MAX_MODULE_BYTES;
   const runtime: WorkerRuntime = {
     id: "wasm",
+    languages: ["wasm"],
     // A child process: a wasm loop cannot be interrupted, only killed.
     isolation: "process",
     moduleUrl: new URL("./wasm_worker.ts", import.meta.url),

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { childCommand } from "../host/child_process.ts";
 import { encodeFrame, readFrames } from "../host/frames.ts";
+import { parseWorkerMessage, PROTOCOL_VERSION } from "../host/protocol.ts";
 import { luaWasmPath } from "../lua/wasmoon.ts";
 import { STEP_CHILD_COMMAND } from "../host/child_entry.ts";
 
@@ -29,12 +30,25 @@ Deno.test("cli.ts serves as a step child when given the compiled binary's child 
     stderr: "inherit",
   }).spawn();
   const stdin = child.stdin.getWriter();
-  await stdin.write(encodeFrame({ type: "init", init: { wasmPath } }));
+  await stdin.write(encodeFrame({
+    type: "init",
+    protocol: PROTOCOL_VERSION,
+    init: { wasmPath },
+    grants: { read: [wasmPath], write: [], net: [] },
+  }));
   const seen: string[] = [];
   for await (const message of readFrames(child.stdout)) {
-    const m = message as { type: string; outcome?: { kind: string; json?: string } };
+    const m = parseWorkerMessage(message);
+    assert.ok(m, `a malformed message: ${JSON.stringify(message)}`);
     seen.push(m.type);
-    if (m.type === "ready") {
+    if (m.type === "hello") {
+      // What the step host offers: Lua, the wasm file it was given, nothing forbidden.
+      assert.deepEqual(m.offer, {
+        languages: ["lua"],
+        grants: { read: [wasmPath], write: [], net: [] },
+        forbidden: [],
+      });
+      assert.equal(m.protocol, PROTOCOL_VERSION);
       await stdin.write(encodeFrame({
         type: "run",
         id: "1",
@@ -53,7 +67,7 @@ Deno.test("cli.ts serves as a step child when given the compiled binary's child 
   }
   await stdin.close();
   assert.equal((await child.status).code, 0);
-  assert.deepEqual(seen, ["ready", "done"]);
+  assert.deepEqual(seen, ["hello", "done"]);
 });
 
 Deno.test("the step-child command run by hand says what it is, with no stack trace", async () => {

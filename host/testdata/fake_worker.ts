@@ -1,7 +1,7 @@
 /**
  * A step-host worker for unit tests. A job's code is a command:
  * `result <json>`, `spin` (busy until interrupted), `stubborn <ms>` (busy
- * for that long, ignoring interrupts), `forge` (posts a second "ready", as
+ * for that long, ignoring interrupts), `forge` (posts a second "hello", as
  * hostile step code could), `read <path>` (what reading the file came to),
  * `flood` (prints until interrupted), `retire <json>` (a result, after
  * which the worker must not run another job).
@@ -34,7 +34,13 @@ serveSteps({
         while (!interrupted()) write("stdout", "x".repeat(1000));
         return Promise.resolve({ kind: "interrupted" });
       case "forge":
-        (self as unknown as Worker).postMessage({ type: "ready", report: { pid: "forged" } });
+        (self as unknown as Worker).postMessage({
+          type: "hello",
+          protocol: 1,
+          host: { pid: 1 },
+          offer: { languages: ["fake"], grants: { read: [], write: [], net: [] }, forbidden: [] },
+          report: { pid: "forged" },
+        });
         return Promise.resolve({ kind: "result", json: "1" });
       case "read":
         try {
