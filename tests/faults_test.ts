@@ -259,3 +259,46 @@ Deno.test("Ctrl-C to the whole process group cancels a wasm step in its child pr
   // runs on the machine have children of their own.
   assert.equal(await processesInGroup(child.pid), "", "no child process left");
 });
+
+Deno.test("a step-host process killed from outside fails only its step; later steps get a new one", async () => {
+  const file = await writeWorkflow("killed", {
+    spin: {
+      language: "wasm",
+      code: `(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 100) "looping\\n")
+  (func (export "_start")
+    (i32.store (i32.const 0) (i32.const 100)) (i32.store (i32.const 4) (i32.const 8))
+    (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+    (loop $forever (br $forever))))`,
+    },
+    gate: { language: "lua", code: "function run() return 1 end" },
+    later: {
+      language: "wasm",
+      depends_on: ["gate"],
+      code: `(module (func (export "run") (result i32) (i32.const 0)))`,
+    },
+  });
+  // One step at a time per runtime: `later` must wait for a wasm host,
+  // and gets one only because the killed one is replaced.
+  const child = spawnHwfe(["run", "--json", "--keep-going", "--mode", "parallel", "-j", "1", file]);
+  const { rest } = await readUntil(child.stderr, "looping");
+  // Every wasm step host of this run: the one running `spin` among them.
+  const hosts = new TextDecoder().decode(
+    (await new Deno.Command("pgrep", {
+      args: ["-P", String(child.pid), "-f", "wasm_worker"],
+      stdout: "piped",
+    }).output()).stdout,
+  ).trim().split("\n").filter(Boolean);
+  assert.ok(hosts.length > 0, "a wasm step host is running");
+  for (const pid of hosts) Deno.kill(Number(pid), "SIGKILL");
+  const out = new TextDecoder().decode(await new Response(child.stdout).arrayBuffer());
+  while (!(await rest.read()).done) { /* the rest of the progress */ }
+  assert.equal((await child.status).code, 1);
+  const run = JSON.parse(out);
+  assert.equal(run.steps.spin.status, "failed");
+  assert.match(run.steps.spin.error, /step 'spin' \(wasm\): .*killed by SIGKILL/);
+  assert.equal(run.steps.gate.status, "succeeded", JSON.stringify(run.steps, null, 1));
+  assert.equal(run.steps.later.status, "succeeded", JSON.stringify(run.steps.later));
+});
