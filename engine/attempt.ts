@@ -45,9 +45,25 @@ export function pause(ms: number, signal: AbortSignal): Promise<boolean> {
 const encoder = new TextEncoder();
 
 /** Whether JSON text is larger than `max` bytes of UTF-8 (encoding only when it may be). */
+/**
+ * Most characters of a step's error kept: step code chooses its error's
+ * text (`error(("x"):rep(2^28))`), and every error is printed, stored and
+ * written as JSON.
+ */
+export const MAX_ERROR_CHARS = 16 * 1024;
+
+/** `message`, cut to MAX_ERROR_CHARS with a note of how much was left out. */
+export function shortened(message: string): string {
+  if (message.length <= MAX_ERROR_CHARS) return message;
+  const cut = message.slice(0, MAX_ERROR_CHARS);
+  return `${cut}… (${message.length - cut.length} more characters)`;
+}
+
 function overLimit(text: string, max: number): number | undefined {
-  // A UTF-16 unit is at most 3 bytes of UTF-8, so short text needs no encoding.
+  // A UTF-16 unit is 1 to 3 bytes of UTF-8: short text needs no encoding,
+  // and long text is over without it (its length then stands for its size).
   if (text.length * 3 <= max) return undefined;
+  if (text.length > max) return text.length;
   const bytes = encoder.encode(text).length;
   return bytes > max ? bytes : undefined;
 }
@@ -167,6 +183,17 @@ export async function runAttempt(attempt: Attempt): Promise<Partial<StepReport>>
       memoryMb: step.memoryMb ?? attempt.stepMemoryMb,
     });
     if (controller.signal.aborted) throw new StepError("aborted");
+    // Measured before parsing: a huge result must not reach JSON.parse and
+    // JSON.stringify (see MAX_RESULT_MB). The text as sent may hold spaces
+    // that compacting drops; the runtimes send it compact.
+    const bytes = overLimit(json, maxResultBytes);
+    if (bytes !== undefined) {
+      throw new StepError(
+        `step '${name}' (${step.language}) returned ${formatBytes(bytes)}, over the ${
+          formatBytes(maxResultBytes)
+        } limit on a result (raise it with --max-result-mb)`,
+      );
+    }
     let result: JsonText;
     try {
       result = compactJson(json);
@@ -177,14 +204,6 @@ export async function runAttempt(attempt: Attempt): Promise<Partial<StepReport>>
       throw new StepError(
         `step '${name}' (${step.language}) returned a value nested more than ` +
           `${MAX_RESULT_DEPTH} levels deep`,
-      );
-    }
-    const bytes = overLimit(result, maxResultBytes);
-    if (bytes !== undefined) {
-      throw new StepError(
-        `step '${name}' (${step.language}) returned ${formatBytes(bytes)}, over the ${
-          formatBytes(maxResultBytes)
-        } limit on a result (raise it with --max-result-mb)`,
       );
     }
     return { status: "succeeded", result };
@@ -214,11 +233,13 @@ export async function runAttempt(attempt: Attempt): Promise<Partial<StepReport>>
     }
     return {
       status: "failed",
-      error: error instanceof StepError
-        ? error.message
-        : `step '${name}' (${step.language}) failed: ${
-          error instanceof Error ? error.message : String(error)
-        }`,
+      error: shortened(
+        error instanceof StepError
+          ? error.message
+          : `step '${name}' (${step.language}) failed: ${
+            error instanceof Error ? error.message : String(error)
+          }`,
+      ),
     };
   } finally {
     clearTimeout(timer);

@@ -411,6 +411,41 @@ for (const strategy of STRATEGIES) {
   });
 }
 
+Deno.test("schedule() measures a result before parsing it, and keeps 16 KiB of a step's error", async () => {
+  const { workflow, plan } = setup({ big: { code: "" }, loud: { code: "" } });
+  const parsed: string[] = [];
+  const parse = JSON.parse;
+  JSON.parse = (text: string, ...rest: []) => {
+    parsed.push(text.slice(0, 20));
+    return parse(text, ...rest);
+  };
+  try {
+    const result = await schedule(
+      workflow,
+      plan,
+      fakeRunner((ctx) =>
+        ctx.step.name === "big"
+          ? Promise.resolve(`"${"x".repeat(2000)}"`)
+          : Promise.reject(new StepError(`step 'loud' ${"e".repeat(20_000)}`))
+      ),
+      {
+        mode: "parallel",
+        maxParallel: 2,
+        onFailure: "keep_going",
+        grants: { run: false },
+        maxResultBytes: 1000,
+      },
+    );
+    const byName = Object.fromEntries(result.steps.map((s) => [s.name, s]));
+    assert.match(byName.big.error!, /returned 2002 bytes, over the 1000 bytes limit/);
+    assert.ok(!parsed.some((text) => text.startsWith('"xxx')), "the big result was never parsed");
+    assert.equal(byName.loud.error!.length, 16 * 1024 + "… (3628 more characters)".length);
+    assert.match(byName.loud.error!, /^step 'loud' e+… \(3628 more characters\)$/);
+  } finally {
+    JSON.parse = parse;
+  }
+});
+
 Deno.test("schedule(): eager starts a step when its own dependencies end; levels waits for the level", async () => {
   for (const strategy of STRATEGIES) {
     const { workflow, plan } = setup({

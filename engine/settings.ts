@@ -70,10 +70,13 @@ export const MAX_PARALLEL_STEPS = 1024;
 /** The largest module cap: V8 compiles no WebAssembly module over 1 GiB. */
 const MAX_MODULE_MB = 1024;
 /**
- * The largest cap on a result and on a step's output, in MiB: both are kept
- * as strings, and V8's longest string is about 512 Mi characters.
+ * The largest cap on a result, in MiB: a result is parsed and written
+ * again as JSON, and V8's `JSON.stringify` of one string of 2^28 - 5
+ * characters or more aborts the whole process ("Fatal process out of
+ * memory: Zone"), so no result may be that long.
  */
-export const MAX_RESULT_MB = 512;
+export const MAX_RESULT_MB = 255;
+/** The largest cap on a step's output, in MiB: V8's longest string is about 512 Mi characters. */
 export const MAX_OUTPUT_MB = 512;
 /** The default cap on a step's result: 64 MiB of JSON. */
 export const DEFAULT_MAX_RESULT_BYTES = 64 * 1024 * 1024;
