@@ -100,6 +100,17 @@ os = { clock = os.clock, time = os.time, date = os.date, difftime = os.difftime 
 -- Only variables the step declared and the run granted; nil for any other.
 os.getenv = function(name) return env_vars[name] end
 string.dump = nil
+-- No finalizers: Lua runs __gc with hooks off, so one would escape the
+-- step's time and memory limits (and may run after the step has ended).
+-- Lua marks an object for finalization only if its metatable has __gc
+-- (raw) when set, so checking here is enough.
+_G.setmetatable = function(t, mt)
+  if type(mt) == "table" and rawget(mt, "__gc") ~= nil then
+    error("__gc metamethods are not available to hwfe steps and workflow files " ..
+      "(a finalizer would run outside the step's time and memory limits)", 2)
+  end
+  return setmetatable(t, mt)
+end
 load = function(chunk, chunkname, _, ...)
   if select("#", ...) > 0 then return raw_load(chunk, chunkname, "t", (...)) end
   return raw_load(chunk, chunkname, "t")
@@ -463,10 +474,17 @@ ok, r = guarded(function(i)
 end, inputs)
 if not ok then return r end
 changed = {}
+-- Encoding is the step's work too: under the same time and memory limits.
+sethook(hook, "", HOOK_EVERY)
 local encoded, json = pcall(to_json, r[2], "result", false)
+sethook()
 local became_null = changed
 changed = nil
-if not encoded then return "T" .. json end
+if not encoded then
+  if json == INTERRUPT then return "I" end
+  if json == OUT_OF_MEMORY then return "E" .. OUT_OF_MEMORY end
+  return "T" .. json
+end
 if #became_null > 0 then
   local more = #became_null > 1 and (" and " .. (#became_null - 1) .. " more") or ""
   emit("stderr", "warning: the result held the number " .. tostring(became_null[1]) .. more ..

@@ -8,6 +8,18 @@
 import { serveSteps } from "../host/worker_entry.ts";
 import { luaFactory, runLuaChunk, trimTraceback } from "../lua/sandbox.ts";
 
+/** The most memory the Lua runtime can have: wasmoon's wasm memory stops at 2 GiB. */
+const LUA_CEILING_MB = 2048;
+
+// Emscripten reports a failed memory growth on the console before Lua
+// fails the allocation; the step's error says it (out of memory), and a
+// line with no step on hwfe's stderr says nothing more.
+const consoleError = console.error;
+console.error = (...args: unknown[]) => {
+  if (typeof args[0] === "string" && args[0].startsWith("Cannot enlarge memory")) return;
+  consoleError(...args);
+};
+
 serveSteps({
   language: "lua",
   async setup(init) {
@@ -43,8 +55,9 @@ serveSteps({
         if (/not enough memory/.test(outcome.message)) {
           return {
             kind: "error",
-            message:
-              `(lua): out of memory (the step's limit is ${memoryMb} MiB; raise it with memory_mb)`,
+            message: memoryMb >= LUA_CEILING_MB
+              ? `(lua): out of memory (Lua's memory cannot grow past ${LUA_CEILING_MB} MiB)`
+              : `(lua): out of memory (the step's limit is ${memoryMb} MiB; raise it with memory_mb)`,
           };
         }
         return { kind: "error", message: `(lua): ${trimTraceback(outcome.message, label)}` };
