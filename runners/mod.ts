@@ -7,7 +7,8 @@
 
 import type { StepHost } from "../host/pool.ts";
 import type { Language } from "../workflow/model.ts";
-import { javascriptRunner, javascriptRuntimes, typescriptRunner } from "./javascript.ts";
+import { javascriptRunner, javascriptRuntimes } from "./javascript.ts";
+import { typescriptRunner } from "./typescript.ts";
 import { luaRunner } from "./lua.ts";
 import { pythonChecks, pythonRunner } from "./python.ts";
 import { shellChecks, shellRunner } from "./shell.ts";

@@ -15,23 +15,31 @@ export interface TranspileRequest {
   sources: { step: string; code: string }[];
 }
 
-/** JavaScript and its source map, or a syntax error with its position. */
+/**
+ * JavaScript and its source map, or a syntax error with its position.
+ * `broken`: esbuild itself failed on this source (its stack overflowed, say)
+ * and cannot be trusted with another; the rest go to a fresh worker.
+ */
 export type Transpiled =
   | { step: string; code: string; map: string }
-  | { step: string; error: string };
+  | { step: string; error: string; broken?: true };
 
+/** Each source's outcome as it is done, then `end`; `failed` if esbuild cannot start. */
 const scope = self as unknown as {
   onmessage: ((event: MessageEvent<TranspileRequest>) => void) | null;
-  postMessage(message: { results: Transpiled[] } | { failed: string }): void;
+  postMessage(message: { result: Transpiled } | { end: true } | { failed: string }): void;
 };
 
 scope.onmessage = async ({ data }) => {
   try {
     const wasmModule = await WebAssembly.compile(await Deno.readFile(data.esbuildWasm));
     await esbuild.initialize({ wasmModule, worker: false });
-    const results: Transpiled[] = [];
-    for (const { step, code } of data.sources) results.push(await transpile(step, code));
-    scope.postMessage({ results });
+    for (const { step, code } of data.sources) {
+      const result = await transpile(step, code);
+      scope.postMessage({ result });
+      if ("broken" in result) break;
+    }
+    scope.postMessage({ end: true });
   } catch (error) {
     scope.postMessage({ failed: error instanceof Error ? error.message : String(error) });
   }
@@ -48,7 +56,12 @@ async function transpile(step: string, code: string): Promise<Transpiled> {
     return { step, code: out.code, map: out.map };
   } catch (error) {
     const first = (error as { errors?: esbuild.Message[] }).errors?.[0];
-    if (!first) return { step, error: `cannot transpile: ${error}` };
+    if (!first) {
+      const why = /call stack/i.test(String(error))
+        ? "it is nested too deeply for esbuild"
+        : String(error);
+      return { step, error: `cannot transpile: ${why}`, broken: true };
+    }
     const where = first.location
       ? ` (line ${first.location.line}, column ${first.location.column + 1})`
       : "";

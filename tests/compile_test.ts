@@ -9,7 +9,8 @@ import assert from "node:assert/strict";
 import { compileArgs } from "../scripts/release.ts";
 import { luaWasmPath } from "../lua/wasmoon.ts";
 import { pyodideDir } from "../runners/python.ts";
-import { esbuildWasmPath, quickjsWasmPath } from "../runners/javascript.ts";
+import { quickjsWasmPath } from "../runners/javascript.ts";
+import { esbuildWasmPath } from "../runners/typescript.ts";
 import { ROOT } from "./_helpers.ts";
 
 /** Paths in `deno compile`'s "Embedded Files" tree; a directory embedded whole ends in "/*". */
