@@ -32,6 +32,7 @@ import { serveSteps } from "../host/worker_entry.ts";
 import type { WorkerOutcome } from "../host/protocol.ts";
 import { JS_PRELUDE, JS_PRELUDE_LAZY } from "./_js_prelude.ts";
 import { concatBytes } from "../_util/bytes.ts";
+import { clipped, describeMessage } from "./_js_errors.ts";
 
 /** What the host sends to start a worker. */
 export interface JavaScriptInit {
@@ -64,11 +65,11 @@ interface JobExtra {
 
 /** QuickJS's stack for step code; deeper recursion is a clean error. */
 const MAX_STACK_BYTES = 256 * 1024;
-/** Most stack frames shown in an error. */
-const MAX_FRAMES = 12;
 
 let quickjs: QuickJSWASMModule;
 let memoryMb = 0;
+/** QuickJS's memory, whose size tells whether a step may have run out of it. */
+let memory: WebAssembly.Memory;
 
 serveSteps({
   language: "javascript",
@@ -80,6 +81,7 @@ serveSteps({
     const wasmModule = await WebAssembly.compile(await Deno.readFile(init.quickjsWasm));
     const wasmMemory = new WebAssembly.Memory({ initial: 256, maximum: init.memoryPages });
     memoryMb = init.memoryPages / 16;
+    memory = wasmMemory;
     // The package's typings describe its CommonJS shape; the default export is the variant.
     const base = RELEASE_SYNC as unknown as QuickJSSyncVariant;
     quickjs = await newQuickJSWASMModuleFromVariant(
@@ -131,11 +133,12 @@ serveSteps({
     if (interrupted()) return { kind: "interrupted" };
     if (outcome.kind !== "error") return outcome;
     let message = describeMessage(outcome.message, label, positions);
+    const limit = `the step's limit is ${memoryMb} MiB; raise it with memory_mb`;
     if (message.startsWith("InternalError: out of memory")) {
-      message = message.replace(
-        "out of memory",
-        `out of memory (the step's limit is ${memoryMb} MiB; raise it with memory_mb)`,
-      );
+      message = message.replace("out of memory", `out of memory (${limit})`);
+    } else if (message === "Uncaught null" && nearlyFull(memory)) {
+      // Out of memory, QuickJS cannot even make its error and throws null.
+      message = `out of memory (${limit})`;
     }
     return {
       ...outcome,
@@ -412,10 +415,19 @@ function splitError(text: string): { name: string; message: string } {
   return { name: text.slice(0, bar), message: text.slice(bar + 1) };
 }
 
+/**
+ * Whether QuickJS's memory has grown to within a tenth of its maximum (it
+ * never shrinks, so a step that threw `null` after an earlier one filled it
+ * is taken as out of memory too).
+ */
+function nearlyFull(memory: WebAssembly.Memory): boolean {
+  return memory.buffer.byteLength >= 0.9 * memoryMb * 1024 * 1024;
+}
+
 function failure(ctx: QuickJSContext, error: QuickJSHandle): WorkerOutcome {
   const dumped = ctx.dump(error);
   error.dispose();
-  return { kind: "error", message: JSON.stringify(dumped ?? null) };
+  return { kind: "error", message: JSON.stringify(clipped(dumped ?? null)) };
 }
 
 function decode(tagged: string): WorkerOutcome {
@@ -429,56 +441,6 @@ function decode(tagged: string): WorkerOutcome {
     default:
       return { kind: "error", message: "the runtime returned an unknown outcome" };
   }
-}
-
-/**
- * A readable error: `Name: message` and the step's own stack frames (line
- * numbers of the step's source, TypeScript mapped back), or a syntax error
- * with its line and column.
- */
-function describeMessage(
-  raw: string,
-  label: string,
-  positions?: (line: number, column: number) => [number, number],
-): string {
-  let dumped: unknown;
-  try {
-    dumped = JSON.parse(raw);
-  } catch {
-    return raw; // already a message (no run, a result that is not JSON data)
-  }
-  if (typeof dumped !== "object" || dumped === null) return `Uncaught ${JSON.stringify(dumped)}`;
-  const error = dumped as { name?: string; message?: string; stack?: string };
-  const map = (line: number, column: number) => positions?.(line, column) ?? [line, column];
-  const frames = (error.stack ?? "").split("\n").filter((f) => /\(?step:\d+:\d+\)?$/.test(f))
-    .map((frame) =>
-      frame.replace(/\(?step:(\d+):(\d+)\)?$/, (whole, l, c) => {
-        const [line, column] = map(Number(l), Number(c));
-        const where = `${label}:${line}:${column}`;
-        return whole.startsWith("(") ? `(${where})` : where;
-      }).replace(/^\s*at <eval> /, "    at <top level> ")
-    );
-  if (error.name === "SyntaxError" && frames.length > 0) {
-    const at = /:(\d+):(\d+)\)?$/.exec(frames[0]);
-    if (at) return `syntax error: ${error.message} (line ${at[1]}, column ${at[2]})`;
-  }
-  const head = `${error.name ?? "Error"}: ${error.message ?? ""}`;
-  return [head, ...collapse(frames)].join("\n");
-}
-
-/** Frames with runs of one repeated frame folded, at most MAX_FRAMES. */
-function collapse(frames: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < frames.length;) {
-    let j = i + 1;
-    while (j < frames.length && frames[j] === frames[i]) j++;
-    out.push(frames[i]);
-    if (j - i > 1) out.push(`    [previous frame repeated ${j - i - 1} more times]`);
-    i = j;
-  }
-  return out.length > MAX_FRAMES
-    ? [...out.slice(0, MAX_FRAMES), `    [${out.length - MAX_FRAMES} more frames]`]
-    : out;
 }
 
 /** Maps positions in transpiled code back to the TypeScript source. */
