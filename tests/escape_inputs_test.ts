@@ -212,7 +212,7 @@ Deno.test("limits out of range: each names the setting, its source and the range
       [["--step-memory", "99999999"], /"99999999" is not a positive number of MiB, at most 4096/],
       [["--step-timeout", "1e10"], /"1e10" is not a positive number of seconds, at most 604800/],
       [["--max-result-mb", "1e6"], /"1e6" is not a positive number of MiB, at most 255/],
-      [["--max-output-mb", "1e6"], /"1e6" is not a positive number of MiB, at most 255/],
+      [["--max-output-mb", "1e6"], /"1e6" is not a positive number of MiB, at most 512/],
     ];
     for (const [args, why] of flags) {
       const result = await hwfe(["run", ...args, flow]);
