@@ -18,7 +18,8 @@
  * own when the message arrives). The step ends at once; the worker rejoins its pool
  * when it has stopped. `Worker.terminate()` cannot stop a busy worker, so
  * one that does not stop within a grace period is dropped from the pool
- * (a fresh one replaces it); the CLI ends with `Deno.exit`, which stops it.
+ * (a fresh one replaces it, in a child process from then on, where it can
+ * be killed); the CLI ends with `Deno.exit`, which stops it.
  *
  * Everything a worker sends back is treated as untrusted data.
  *
@@ -119,16 +120,19 @@ class PooledWorker {
   onFree?: () => void;
   /** Set when the worker ended because a step changed what it cannot undo. */
   retired = false;
+  /** Set when the worker was dropped because it did not stop when interrupted. */
+  unstoppable = false;
 
+  /** `inChild`: in a child process (where this process may start one). */
   constructor(
     readonly runtime: WorkerRuntime,
     access: StepAccess | undefined,
+    inChild: boolean,
     readonly onDeath: (w: PooledWorker) => void,
   ) {
     const permissions = this.#permissions = workerPermissions(runtime, access);
     // Deny rules inside a grant need a child process (checked before the run).
-    const child = (runtime.isolation === "process" || (access && needsDenyRules(access))) &&
-      canStartChildren();
+    const child = (inChild || (access && needsDenyRules(access))) && canStartChildren();
     this.worker = child
       ? new ChildWorker(runtime.moduleUrl, permissions, runtime.heapMb ?? 1024, runtime.id)
       : sandboxedWorker(
@@ -208,6 +212,7 @@ class PooledWorker {
         graceTimer = setTimeout(() => {
           // The runtime did not stop (a long call inside C, say): drop this
           // worker. The step has already ended.
+          this.unstoppable = true;
           this.#die(`the ${this.runtime.id} runtime did not stop within ${STOP_GRACE_MS}ms`);
         }, STOP_GRACE_MS);
         if (this.#job?.id === id) {
@@ -315,12 +320,17 @@ class Pool {
     readonly size: number,
     /** Called when a worker becomes idle. */
     readonly onIdle: (pool: Pool) => void = () => {},
+    /** Where new workers start (see StepHost): in a child process or not. */
+    readonly inChild: () => boolean = () => runtime.isolation === "process",
+    /** Called when a worker was dropped because it did not stop. */
+    readonly onUnstoppable: () => void = () => {},
   ) {}
 
   #spawn(): PooledWorker {
-    const worker = new PooledWorker(this.runtime, this.access, (dead) => {
+    const worker = new PooledWorker(this.runtime, this.access, this.inChild(), (dead) => {
       this.workers.delete(dead);
       if (dead.retired) this.#retiring = true;
+      if (dead.unstoppable) this.onUnstoppable();
       const at = this.idle.indexOf(dead);
       if (at >= 0) this.idle.splice(at, 1);
       // Replace the lost capacity for whoever waits.
@@ -386,6 +396,14 @@ export class StepHost {
   readonly #pools = new Map<string, Pool>();
   /** Pools in the order their workers last became idle, oldest first. */
   #idleOrder: Pool[] = [];
+  /**
+   * Runtimes of which a worker in this process did not stop when told to
+   * (a call inside C that never checks the flag). Deno cannot end a busy
+   * worker (`terminate()` leaves its thread running), so that one runs on
+   * until the process exits; the runtime's later workers start in child
+   * processes, which can be killed.
+   */
+  readonly #unstoppable = new Set<string>();
 
   /** `size`: most workers per runtime (the run's parallelism). */
   constructor(readonly size: number) {}
@@ -394,7 +412,14 @@ export class StepHost {
     const key = `${runtime.id}\n${accessKey(access)}\n${tenant}`;
     let pool = this.#pools.get(key);
     if (!pool) {
-      pool = new Pool(runtime, access, this.size, (idle) => this.#onIdle(idle));
+      pool = new Pool(
+        runtime,
+        access,
+        this.size,
+        (idle) => this.#onIdle(idle),
+        () => runtime.isolation === "process" || this.#unstoppable.has(runtime.id),
+        () => this.#unstoppable.add(runtime.id),
+      );
       this.#pools.set(key, pool);
     }
     return pool;

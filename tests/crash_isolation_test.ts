@@ -16,7 +16,7 @@
  */
 
 import assert from "node:assert/strict";
-import { hwfe, runJson, type TestStep, writeWorkflow } from "./_helpers.ts";
+import { hwfe, readUntil, runJson, spawnHwfe, type TestStep, writeWorkflow } from "./_helpers.ts";
 
 type Language = "lua" | "javascript" | "typescript" | "wasm";
 
@@ -165,6 +165,38 @@ Deno.test("Lua: interrupts caught in loops, and C calls that cannot be interrupt
       ...flags,
     );
   }
+});
+
+Deno.test("a Lua call that cannot be interrupted leaves its worker behind once: later Lua steps run in a child process", async () => {
+  // Deno cannot end a busy worker: the first one runs on until hwfe exits.
+  // Later workers of the runtime are child processes, which can be killed.
+  const file = await writeWorkflow("unstoppable", {
+    a_stuck: {
+      language: "lua",
+      timeout: 1,
+      code: "function run()\n  return ('a'):rep(40):find(('a*'):rep(40) .. 'b')\nend",
+    },
+    b_later: {
+      language: "lua",
+      code: "function run()\n  print('b_later is running')\n" +
+        "  local t = os.clock() + 1\n  while os.clock() < t do end\n  return 'done'\nend",
+    },
+  });
+  const child = spawnHwfe(["run", "--json", "--keep-going", "--mode", "parallel", "-j", "1", file]);
+  const { rest } = await readUntil(child.stderr, "b_later is running");
+  const children = new TextDecoder().decode(
+    (await new Deno.Command("pgrep", {
+      args: ["-P", String(child.pid), "-f", "lua_worker"],
+      stdout: "piped",
+    }).output()).stdout,
+  ).trim();
+  const out = new TextDecoder().decode(await new Response(child.stdout).arrayBuffer());
+  while (!(await rest.read()).done) { /* the rest of the progress */ }
+  assert.equal((await child.status).code, 1);
+  const { steps } = JSON.parse(out);
+  assert.equal(steps.a_stuck.error, "step 'a_stuck' timed out after 1s");
+  assert.equal(steps.b_later.result, "done");
+  assert.notEqual(children, "", "b_later ran in a child process of hwfe");
 });
 
 Deno.test("Lua: finalizers are refused (they run outside the step's limits), and encoding a result is limited", async () => {
