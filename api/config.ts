@@ -273,7 +273,54 @@ export async function resolveConfig(inputs: ConfigInputs): Promise<ResolvedConfi
     const name = inputs.flagNames?.[spec.name] ?? spec.name;
     set(spec, value, name, `flag ${name}`);
   }
+  checkModeFlags(settings, sources, inputs.flagNames ?? {}, warnings);
   return { settings, sources, file, warnings };
+}
+
+/** The source of a mode that `-j` implied (see {@link checkModeFlags}). */
+export const IMPLIED_BY_J = "implied by -j";
+
+/**
+ * `-j N` on the command line means parallel, as in make, unless a mode was
+ * chosen anywhere (flag, environment, .env, file). What the command line
+ * says against itself is a usage error: `--mode sequential` with `-j`, or
+ * `--strategy eager` in sequential mode. `-j` against a sequential mode
+ * from elsewhere is a warning: it does nothing.
+ */
+function checkModeFlags(
+  settings: Settings,
+  sources: Record<keyof Settings, Source>,
+  flagNames: Partial<Record<keyof Settings, string>>,
+  warnings: string[],
+): void {
+  const fromFlag = (key: keyof Settings) => sources[key].startsWith("flag ");
+  const j = settings.maxParallelSteps;
+  if (sources.mode === "default" && fromFlag("maxParallelSteps")) {
+    settings.mode = "parallel";
+    sources.mode = IMPLIED_BY_J;
+  }
+  const modeFlag = flagNames.mode ?? "--mode";
+  const jFlag = flagNames.maxParallelSteps ?? "-j";
+  if (settings.mode === "sequential" && fromFlag("mode") && fromFlag("maxParallelSteps")) {
+    throw new ConfigError(
+      `${modeFlag} sequential runs one step at a time, but ${jFlag} ${j} asks for ${
+        j === 0 ? "one per CPU" : j
+      }: give one of them (${jFlag} alone means parallel)`,
+    );
+  }
+  if (settings.mode === "sequential" && fromFlag("maxParallelSteps")) {
+    warnings.push(
+      `${jFlag} ${j} is ignored: the mode is sequential (${sources.mode}); ` +
+        `add ${modeFlag} parallel to run steps at once`,
+    );
+  }
+  if (settings.strategy === "eager" && fromFlag("strategy") && settings.mode === "sequential") {
+    throw new ConfigError(
+      `${flagNames.strategy ?? "--strategy"} eager starts each step when its dependencies end, ` +
+        `which needs parallel mode; the mode is sequential (${sources.mode}): add ` +
+        `${modeFlag} parallel or ${jFlag} N`,
+    );
+  }
 }
 
 /** The options of a run that come from settings; sizes in MiB become bytes. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ConfigError } from "../_util/errors.ts";
-import { resolveConfig, runOptionsFrom } from "./config.ts";
+import { IMPLIED_BY_J, resolveConfig, runOptionsFrom } from "./config.ts";
 import { DEFAULT_SETTINGS } from "../engine/settings.ts";
 
 const files = (map: Record<string, string>) => (path: string) => Promise.resolve(map[path]);
@@ -139,7 +139,7 @@ Deno.test("runOptionsFrom(): parallelism from mode and -j, sizes in MiB as bytes
 });
 
 Deno.test("resolveConfig(): strategy from [execution], HWFE_EXECUTION_STRATEGY and --strategy", async () => {
-  const file = files({ "config.toml": `[execution]\nstrategy = "eager"` });
+  const file = files({ "config.toml": `[execution]\nstrategy = "eager"\nmode = "parallel"` });
   const fromFile = await resolveConfig({ env: {}, flags: {}, readTextFile: file });
   assert.equal(fromFile.settings.strategy, "eager");
   assert.equal(fromFile.sources.strategy, "file config.toml");
@@ -264,4 +264,67 @@ Deno.test("resolveConfig() refuses a configuration path that is not a regular fi
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("resolveConfig(): -j alone means parallel; a mode from anywhere else stays", async () => {
+  const names = { maxParallelSteps: "-j/--max-parallel", mode: "--mode", strategy: "--strategy" };
+  const alone = await resolveConfig({
+    env: {},
+    flags: { maxParallelSteps: 8 },
+    flagNames: names,
+    readTextFile: files({}),
+  });
+  assert.equal(alone.settings.mode, "parallel");
+  assert.equal(alone.sources.mode, IMPLIED_BY_J);
+  assert.deepEqual(alone.warnings, []);
+  // A mode from the environment (or a file) is a choice: -j does nothing, and says so.
+  const fromEnv = await resolveConfig({
+    env: { HWFE_EXECUTION_MODE: "sequential" },
+    flags: { maxParallelSteps: 8 },
+    flagNames: names,
+    readTextFile: files({}),
+  });
+  assert.equal(fromEnv.settings.mode, "sequential");
+  assert.deepEqual(fromEnv.warnings, [
+    "-j/--max-parallel 8 is ignored: the mode is sequential (environment HWFE_EXECUTION_MODE); " +
+    "add --mode parallel to run steps at once",
+  ]);
+  // HWFE_MAX_PARALLEL_STEPS is a setting for parallel runs, not a request for one.
+  const envJ = await resolveConfig({
+    env: { HWFE_MAX_PARALLEL_STEPS: "8" },
+    flags: {},
+    readTextFile: files({}),
+  });
+  assert.equal(envJ.settings.mode, "sequential");
+});
+
+Deno.test("resolveConfig(): the command line against itself is a usage error", async () => {
+  const names = { maxParallelSteps: "-j/--max-parallel", mode: "--mode", strategy: "--strategy" };
+  await assert.rejects(
+    resolveConfig({
+      env: {},
+      flags: { mode: "sequential", maxParallelSteps: 8 },
+      flagNames: names,
+      readTextFile: files({}),
+    }),
+    (error: Error) =>
+      error instanceof ConfigError &&
+      error.message ===
+        "--mode sequential runs one step at a time, but -j/--max-parallel 8 asks for 8: give " +
+          "one of them (-j/--max-parallel alone means parallel)",
+  );
+  await assert.rejects(
+    resolveConfig({
+      env: {},
+      flags: { strategy: "eager" },
+      flagNames: names,
+      readTextFile: files({ "config.toml": '[execution]\nmode = "sequential"\n' }),
+    }),
+    (error: Error) =>
+      error instanceof ConfigError &&
+      error.message ===
+        "--strategy eager starts each step when its dependencies end, which needs parallel " +
+          "mode; the mode is sequential (file config.toml): add --mode parallel or " +
+          "-j/--max-parallel N",
+  );
 });

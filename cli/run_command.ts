@@ -9,6 +9,7 @@ import { ConfigError, ExitCode, HwfeError, PermissionError } from "../_util/erro
 import { formatDuration, renderEvent, renderRecap, renderSummary } from "./render.ts";
 import { escapeTerminal } from "../_util/terminal_text.ts";
 import { resultToJson } from "../api/result_json.ts";
+import { IMPLIED_BY_J } from "../api/config.ts";
 import { runWorkflow } from "../api/run.ts";
 import { shellQuote } from "../_util/quote.ts";
 import { loadWorkflowFile } from "../workflow/load.ts";
@@ -80,9 +81,14 @@ export async function runCommand(arg: string | undefined, flags: RunFlags): Prom
         onEvent: (event) => {
           if (event.type === "run_started") {
             // Printed once the run has passed its checks and is about to start.
+            const implied = config.sources.mode === IMPLIED_BY_J
+              ? `; -j ${settings.maxParallelSteps}`
+              : "";
             err(
               `Execution mode: ${event.mode}` +
-                (event.mode === "parallel" ? ` (up to ${event.maxParallel} steps at once)` : "") +
+                (event.mode === "parallel"
+                  ? ` (up to ${event.maxParallel} steps at once${implied})`
+                  : "") +
                 (event.strategy === "eager"
                   ? `, eager: each step starts when its dependencies end`
                   : ""),

@@ -163,6 +163,31 @@ Deno.test("HWFE_EXECUTION_MODE=sequential runs one step at a time", async () => 
   assert.ok(run.duration >= sumOfWork);
 });
 
+Deno.test("-j alone means parallel and the header says so; against --mode sequential or with eager in sequential mode it is a usage error", async () => {
+  const file = `${TESTDATA}cpu.lua`;
+  const alone = await hwfe(["run", "--json", "-j", "2", file]);
+  assert.equal(alone.code, 0, alone.stderr);
+  assert.match(alone.stderr, /^Execution mode: parallel \(up to 2 steps at once; -j 2\)$/m);
+  assert.equal(runJson(alone).mode, "parallel");
+  const both = await hwfe(["run", "--mode", "sequential", "-j", "2", file]);
+  assert.equal(both.code, 2);
+  assert.match(
+    both.stderr,
+    /--mode sequential runs one step at a time, but -j\/--max-parallel 2 asks for 2: give one of them/,
+  );
+  const eager = await hwfe(["run", "--strategy", "eager", file]);
+  assert.equal(eager.code, 2);
+  assert.match(
+    eager.stderr,
+    /--strategy eager .* needs parallel mode; the mode is sequential \(default\)/,
+  );
+  // A mode chosen elsewhere stays, and -j says it does nothing.
+  const env = await hwfe(["run", "-j", "2", file], { env: { HWFE_EXECUTION_MODE: "sequential" } });
+  assert.equal(env.code, 0, env.stderr);
+  assert.match(env.stderr, /-j\/--max-parallel 2 is ignored: the mode is sequential/);
+  assert.match(env.stderr, /^Execution mode: sequential$/m);
+});
+
 Deno.test("-j 2 runs at most two CPU-bound Lua steps at once", async () => {
   const result = await hwfe([
     "run",
