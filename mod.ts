@@ -43,6 +43,8 @@ export type { ValidateOptions } from "./api/check.ts";
 export { streamWorkflow } from "./api/stream.ts";
 export type { RunStream } from "./api/stream.ts";
 export type { Plan } from "./workflow/plan.ts";
+export { graph, GRAPH_FORMATS } from "./workflow/graph.ts";
+export type { GraphFormat } from "./workflow/graph.ts";
 export { runWorkflow } from "./api/run.ts";
 export type { RunOptions } from "./engine/options.ts";
 export type {

@@ -1,5 +1,5 @@
 /**
- * The commands that run nothing: plan, validate, list and config.
+ * The commands that run nothing: plan, graph, validate, list and config.
  *
  * @module
  */
@@ -7,6 +7,7 @@
 import { type ResolvedConfig, SETTING_KEYS } from "../api/config.ts";
 import { ExitCode } from "../_util/errors.ts";
 import { formatPlan } from "../workflow/plan.ts";
+import { graph, type GraphFormat } from "../workflow/graph.ts";
 import { planWorkflow, validateWorkflow } from "../api/check.ts";
 import { escapeTerminal } from "../_util/terminal_text.ts";
 import { loadWorkflowFile } from "../workflow/load.ts";
@@ -17,6 +18,22 @@ import { load, workflowFiles } from "./workflows.ts";
 export async function planCommand(arg: string, flags: CommonOptions): Promise<number> {
   const { workflow } = await load(arg, await settingsFor(flags));
   out(formatPlan(planWorkflow(workflow)));
+  return ExitCode.ok;
+}
+
+/** `hwfe graph`: the DAG as Mermaid, Graphviz DOT or a text tree. */
+export async function graphCommand(
+  arg: string,
+  flags: CommonOptions & { format: GraphFormat },
+): Promise<number> {
+  const { workflow } = await load(arg, await settingsFor(flags));
+  const text = graph(workflow, planWorkflow(workflow), flags.format);
+  // Mermaid and DOT escape names for themselves; the tree goes to a terminal.
+  out(
+    flags.format === "text"
+      ? text.split("\n").map((line) => escapeTerminal(line)).join("\n")
+      : text,
+  );
   return ExitCode.ok;
 }
 

@@ -19,7 +19,14 @@ import {
   settingOptions,
 } from "./flags.ts";
 import { runCommand } from "./run_command.ts";
-import { configCommand, listCommand, planCommand, validateCommand } from "./commands.ts";
+import {
+  configCommand,
+  graphCommand,
+  listCommand,
+  planCommand,
+  validateCommand,
+} from "./commands.ts";
+import { GRAPH_FORMATS, type GraphFormat } from "../workflow/graph.ts";
 
 function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command()
@@ -93,6 +100,19 @@ function buildProgram(setExit: (code: number) => void): Command {
     .argument("<workflow>")
     .addOption(configOption())
     .action(async (arg: string, flags: CommonOptions) => setExit(await planCommand(arg, flags)));
+
+  program.command("graph")
+    .description("print a workflow's DAG as Mermaid (default), Graphviz DOT or a text tree")
+    .argument("<workflow>")
+    .addOption(
+      new Option("--format <format>", "mermaid, dot or text").choices(GRAPH_FORMATS).default(
+        "mermaid",
+      ),
+    )
+    .addOption(configOption())
+    .action(async (arg: string, flags: CommonOptions & { format: GraphFormat }) =>
+      setExit(await graphCommand(arg, flags))
+    );
 
   program.command("validate")
     .description("check a workflow without running it")
