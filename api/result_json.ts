@@ -34,6 +34,7 @@ export function resultToJson(result: RunResult): string {
     level: s.level,
     start: seconds(s.startMs) ?? null,
     duration: seconds(s.durationMs) ?? null,
+    waited: seconds(s.waitedMs) ?? null,
     ...(s.result !== undefined ? { result: parseJsonExact(s.result) } : {}),
     ...(s.error !== undefined ? { error: s.error } : {}),
     ...(s.attempts !== undefined ? { attempts: s.attempts } : {}),

@@ -100,9 +100,18 @@ function statusText(report: StepReport): string {
   return report.continued ? "failed (continued)" : report.status;
 }
 
+/** Waits shorter than this are not shown: a warm worker takes a few milliseconds. */
+const SHOWN_WAIT_MS = 100;
+
+/** Whether a step's wait for a runtime is worth showing. */
+function waited(report: StepReport): boolean {
+  return (report.waitedMs ?? 0) >= SHOWN_WAIT_MS;
+}
+
 function renderFinished(report: StepReport, p: Palette): string {
   const colour = colourFor(report.continued ? "continued" : report.status, p);
-  const took = report.durationMs === undefined ? "" : ` in ${formatDuration(report.durationMs)}`;
+  const took = (report.durationMs === undefined ? "" : ` in ${formatDuration(report.durationMs)}`) +
+    (waited(report) ? ` (waited ${formatDuration(report.waitedMs!)} for ${report.language})` : "");
   const tries = report.attempts && report.attempts > 1 ? ` after ${report.attempts} attempts` : "";
   const why = report.error ? `: ${escapeMessage(report.error)}` : "";
   return `${colour(MARK[report.status] ?? "?")} ${escapeTerminal(report.name)} ${
@@ -112,21 +121,33 @@ function renderFinished(report: StepReport, p: Palette): string {
 
 /** The final summary table and verdict line. */
 export function renderSummary(result: RunResult, p: Palette, width = SUMMARY_WIDTH): string {
+  // A WAITED column only when a step waited for its runtime.
+  const waits = result.steps.some(waited);
   const rows = result.steps.map((s) => [
     escapeTerminal(s.name),
     s.language,
     String(s.level),
     statusText(s),
     s.durationMs === undefined ? "-" : formatDuration(s.durationMs),
+    ...(waits ? [waited(s) ? formatDuration(s.waitedMs!) : "-"] : []),
     s.result === undefined ? "-" : s.result,
   ]);
-  const header = ["STEP", "LANGUAGE", "LEVEL", "STATUS", "DURATION", "RESULT"];
+  const header = [
+    "STEP",
+    "LANGUAGE",
+    "LEVEL",
+    "STATUS",
+    "DURATION",
+    ...(waits ? ["WAITED"] : []),
+    "RESULT",
+  ];
+  const last = header.length - 1;
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   // The result, as the reference engine printed it, in what is left of the line.
   const used = widths.slice(0, -1).reduce((sum, w) => sum + w + 2, 2);
   const room = Math.max(MIN_RESULT_WIDTH, width - used);
-  for (const row of rows) row[5] = shorten(row[5], room);
-  widths[5] = Math.max(header[5].length, ...rows.map((r) => r[5].length));
+  for (const row of rows) row[last] = shorten(row[last], room);
+  widths[last] = Math.max(header[last].length, ...rows.map((r) => r[last].length));
   const line = (cells: string[], status?: string) =>
     "  " + cells.map((cell, i) => {
       const padded = cell.padEnd(widths[i]);

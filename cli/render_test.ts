@@ -182,3 +182,59 @@ Deno.test("resultToJson() writes C1 and bidi controls as \\u escapes, the same J
   assert.match(json, /"\\u001b\[31m\\u007f\\u009b\\u0085\\u2028\\u202e\\u2066 ✓"/);
   assert.equal(JSON.parse(json).steps["a\x1b[1A"].result, value);
 });
+
+Deno.test("a step's wait for its runtime shows in its line, in a WAITED column and in --json", () => {
+  const run: RunResult = {
+    workflow: "w",
+    mode: "parallel",
+    strategy: "levels",
+    maxParallel: 2,
+    status: "succeeded",
+    durationMs: 2000,
+    levels: [["py", "sh"]],
+    steps: [
+      {
+        name: "py",
+        language: "python",
+        level: 1,
+        status: "succeeded",
+        startMs: 0,
+        waitedMs: 1200,
+        durationMs: 400,
+        result: "1",
+      },
+      {
+        name: "sh",
+        language: "shell",
+        level: 1,
+        status: "succeeded",
+        startMs: 0,
+        waitedMs: 0,
+        durationMs: 50,
+        result: "2",
+      },
+    ],
+  };
+  assert.equal(
+    renderEvent({ type: "step_finished", report: run.steps[0] }, plain),
+    "✓ py succeeded in 400ms (waited 1.20s for python)",
+  );
+  assert.equal(
+    renderEvent({ type: "step_finished", report: run.steps[1] }, plain),
+    "✓ sh succeeded in 50ms",
+  );
+  const summary = renderSummary(run, plain);
+  assert.match(
+    summary,
+    /^ {2}STEP {2}LANGUAGE {2}LEVEL {2}STATUS {5}DURATION {2}WAITED {2}RESULT$/m,
+  );
+  const table = summary.split("\n");
+  assert.ok(table.includes("  py    python    1      succeeded  400ms     1.20s   1"), summary);
+  assert.ok(table.includes("  sh    shell     1      succeeded  50ms      -       2"), summary);
+  const json = JSON.parse(resultToJson(run));
+  assert.equal(json.steps.py.waited, 1.2);
+  assert.equal(json.steps.py.duration, 0.4);
+  // Without waits worth showing, the summary has no WAITED column.
+  const quick = { ...run, steps: [run.steps[1]] };
+  assert.doesNotMatch(renderSummary(quick, plain), /WAITED/);
+});

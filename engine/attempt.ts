@@ -143,10 +143,27 @@ export interface Attempt {
   grants: Grants;
   maxResultBytes: number;
   maxOutputChars: number;
+  /** The run's clock, in milliseconds. */
+  now: () => number;
 }
 
-/** One attempt at a step: its own timeout, cancellation and result checks. */
+/**
+ * One attempt at a step: its own timeout, cancellation and result checks.
+ * `waitedMs`: the time before the step's code ran, spent waiting for a
+ * runtime (a worker to be free or to start); for runners that report their
+ * start (`reportsStart`), else 0. It is not part of the step's own time.
+ */
 export async function runAttempt(attempt: Attempt): Promise<Partial<StepReport>> {
+  const begun = attempt.now();
+  let running: number | undefined = attempt.runner.reportsStart ? undefined : begun;
+  const outcome = await attemptOnce(attempt, () => (running ??= attempt.now()));
+  return { ...outcome, waitedMs: (running ?? attempt.now()) - begun };
+}
+
+async function attemptOnce(
+  attempt: Attempt,
+  onRunning: () => void,
+): Promise<Partial<StepReport>> {
   const { workflow, step, runner, inputsByName, splitters, stop } = attempt;
   const { maxResultBytes, maxOutputChars } = attempt;
   const name = step.name;
@@ -157,6 +174,7 @@ export async function runAttempt(attempt: Attempt): Promise<Partial<StepReport>>
   const timeout = step.timeout ?? attempt.stepTimeout;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const armTimeout = () => {
+    onRunning();
     if (timeout === undefined || timer !== undefined || controller.signal.aborted) return;
     timer = setTimeout(() => controller.abort("timeout"), timeout * 1000);
   };

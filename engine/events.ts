@@ -100,8 +100,16 @@ export interface StepReport {
   status: StepStatus;
   /** Milliseconds from the start of the run to the start of the step. */
   startMs?: number;
-  /** Milliseconds the step ran, all attempts included. */
+  /**
+   * Milliseconds the step ran, all attempts (and the pauses between them)
+   * included, waits for a runtime not.
+   */
   durationMs?: number;
+  /**
+   * Milliseconds the step waited for a runtime before its code ran (a
+   * worker or child process to be free, or to start), all attempts.
+   */
+  waitedMs?: number;
   /** The step's result as JSON text (succeeded steps). */
   result?: JsonText;
   /** Why it failed, was cancelled or was skipped. */

@@ -238,6 +238,7 @@ class Run {
     const attempts = step.retries + 1;
     const errors: string[] = [];
     let outcome: Partial<StepReport> = {};
+    let waitedMs = 0;
     for (let attempt = 1; attempt <= attempts; attempt++) {
       outcome = await runAttempt({
         workflow: this.workflow,
@@ -251,7 +252,9 @@ class Run {
         grants: options.grants,
         maxResultBytes: options.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES,
         maxOutputChars: options.maxOutputChars ?? DEFAULT_MAX_OUTPUT_CHARS,
+        now: this.now,
       });
+      waitedMs += outcome.waitedMs ?? 0;
       if (outcome.status !== "failed") break;
       errors.push(outcome.error!);
       if (attempt === attempts || this.stop.signal.aborted) break;
@@ -276,7 +279,12 @@ class Run {
       // Dependents run, with the error in place of a result.
       this.results.set(name, stringifyJson({ error: outcome.error, status: "failed" }));
     }
-    this.finish(report, { ...outcome, durationMs: this.now() - startedAt });
+    // The step's own time: waiting for a runtime is reported apart.
+    this.finish(report, {
+      ...outcome,
+      waitedMs,
+      durationMs: Math.max(0, this.now() - startedAt - waitedMs),
+    });
     if (outcome.status === "failed" && !outcome.continued) this.failed();
   }
 

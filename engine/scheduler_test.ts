@@ -476,3 +476,30 @@ Deno.test("schedule(): eager starts a step when its own dependencies end; levels
     assert.equal(afterFastFirst, strategy === "eager", `${strategy}: ${events.join(", ")}`);
   }
 });
+
+Deno.test("schedule() reports a step's wait for its runtime apart from its own time", async () => {
+  const { workflow, plan } = setup({ a: { code: "" }, b: { code: "" } });
+  let clock = 0;
+  const runner: Runner = {
+    language: "lua",
+    reportsStart: true,
+    run: (ctx) => {
+      // `a` waits 1.5 s for a worker, then runs 0.25 s; `b` runs at once.
+      if (ctx.step.name === "a") clock += 1500;
+      ctx.started();
+      clock += 250;
+      return Promise.resolve("1");
+    },
+  };
+  const result = await schedule(workflow, plan, new Map([["lua", runner]]), {
+    mode: "sequential",
+    maxParallel: 1,
+    grants: { run: false },
+    now: () => clock,
+  });
+  const byName = Object.fromEntries(result.steps.map((s) => [s.name, s]));
+  assert.equal(byName.a.waitedMs, 1500);
+  assert.equal(byName.a.durationMs, 250);
+  assert.equal(byName.b.waitedMs, 0);
+  assert.equal(byName.b.durationMs, 250);
+});

@@ -158,6 +158,8 @@ export function runJson(result: CliResult): {
       status: string;
       start: number;
       duration: number;
+      /** Seconds waited for a runtime before the step's code ran. */
+      waited: number | null;
       result?: unknown;
       error?: string;
       level: number;

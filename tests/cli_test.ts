@@ -121,6 +121,10 @@ Deno.test("hwfe run --json runs parallel_demo in parallel: level 2 steps overlap
   const level2 = ["task_a", "task_b", "task_c", "task_d"].map((n) => run.steps[n]);
   const firstEnd = Math.min(...level2.map((s) => s.start + s.duration));
   for (const step of level2) assert.ok(step.start < firstEnd, JSON.stringify(run.steps));
+  // A step's wait for its runtime is apart from its own time (Python's start, here).
+  for (const step of Object.values(run.steps)) {
+    assert.ok(typeof step.waited === "number" && step.waited >= 0, JSON.stringify(step));
+  }
   // Step output is prefixed with the step name, on stderr under --json.
   assert.match(result.stderr, /^\[init\] Initializing\.\.\.$/m);
   // In order, though other steps' lines may come between them.
