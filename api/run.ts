@@ -73,6 +73,7 @@ export async function runWorkflow(
       isolate: options.isolate,
       maxModuleBytes: options.maxModuleBytes,
       onWarning: (message) => emit({ type: "warning", message }),
+      onRuntimeStarting: (runtime) => emit({ type: "runtime_starting", runtime }),
       onRuntimeStarted: (start) => emit({ type: "runtime_started", ...start }),
     });
     checkRunnable(workflow, runners, grants);

@@ -68,6 +68,11 @@ export function renderEvent(event: RunEvent, p: Palette): string | undefined {
         `↻ ${escapeTerminal(event.step)} failed (attempt ${event.attempt} of ${event.attempts}), ` +
           `retrying in ${formatDuration(event.delayMs)}: ${escapeMessage(event.error)}`,
       );
+    case "runtime_starting":
+      return p.dim(
+        `· starting ${escapeTerminal(event.runtime)} from scratch, which takes a few seconds ` +
+          `the first time on this machine; later runs restore a saved snapshot, several times faster`,
+      );
     case "runtime_started":
       // Only the slow case is worth a line: it explains a first run's pause.
       return event.from === "cold"

@@ -24,6 +24,14 @@ Deno.test("renderEvent() explains a cold runtime start and stays quiet about a w
   );
 });
 
+Deno.test("renderEvent() announces a runtime's first start from scratch before the wait", () => {
+  assert.equal(
+    renderEvent({ type: "runtime_starting", runtime: "python" }, plain),
+    "· starting python from scratch, which takes a few seconds the first time on this machine; " +
+      "later runs restore a saved snapshot, several times faster",
+  );
+});
+
 Deno.test("renderEvent() prefixes step output with the step name", () => {
   assert.equal(
     renderEvent({ type: "step_output", step: "a", stream: "stdout", line: "hi" }, plain),

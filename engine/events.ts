@@ -197,5 +197,10 @@ export type RunEvent =
   | { type: "run_finished"; result: RunResult }
   /** Something the user should know that is not a step's output. */
   | { type: "warning"; message: string }
+  /**
+   * A language runtime starts from scratch for the first time (on this
+   * machine, or since an upgrade); later runs start from its saved state.
+   */
+  | { type: "runtime_starting"; runtime: string }
   /** A language runtime became ready (e.g. Python, from its snapshot or cold). */
   | ({ type: "runtime_started" } & RuntimeStart);

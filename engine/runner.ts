@@ -122,6 +122,11 @@ export interface RuntimeStart {
 export interface RunnerEvents {
   /** Something the user should know (a cache that cannot be written, say). */
   onWarning?(message: string): void;
+  /**
+   * A runtime starts from scratch, which is slow, and will not have to
+   * again (the `runtime_starting` event): said before the wait, once.
+   */
+  onRuntimeStarting?(runtime: string): void;
   onRuntimeStarted?(start: RuntimeStart): void;
 }
 

@@ -112,6 +112,9 @@ export function pythonRunner(host: StepHost, options: PythonRunnerOptions = {}):
       if (ready) return { indexURL, snapshot: ready, makeSnapshot: false };
       if (making) return { indexURL, snapshot: await snapshot, makeSnapshot: false };
       snapshot = new Promise((resolve) => (making = resolve));
+      // Said once, and only where the snapshot will be saved for next time
+      // (otherwise a warning above says every run starts cold).
+      if (writable) options.onRuntimeStarting?.("python");
       return { indexURL, makeSnapshot: true };
     },
     onStartFailed() {

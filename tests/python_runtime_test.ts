@@ -26,17 +26,19 @@ const { workflow } = defineWorkflow({
 async function run(cacheDir: string | false, mode: "sequential" | "parallel" = "sequential") {
   const starts: RuntimeStart[] = [];
   const warnings: string[] = [];
+  const announced: string[] = [];
   const result = await runWorkflow(workflow, {
     mode,
     cacheDir,
     onEvent: (event: RunEvent) => {
       if (event.type === "runtime_started") starts.push(event);
+      if (event.type === "runtime_starting") announced.push(event.runtime);
       if (event.type === "warning") warnings.push(event.message);
     },
   });
   for (const step of result.steps) assert.equal(step.status, "succeeded", step.error);
   const random = parseJson(result.steps.find((s) => s.name === "a")!.result!);
-  return { starts, warnings, random };
+  return { starts, warnings, random, announced };
 }
 
 function snapshotFiles(dir: string): string[] {
@@ -53,12 +55,14 @@ Deno.test("Python starts cold once, then from its cached snapshot, with fresh ra
     const first = await run(dir);
     assert.deepEqual(first.starts.map((s) => s.from), ["cold"]);
     assert.deepEqual(first.warnings, []);
+    assert.deepEqual(first.announced, ["python"], "the cold start said so before the wait");
     const files = snapshotFiles(dir);
     assert.equal(files.length, 1, "one snapshot file");
     assert.match(files[0], /pyodide-[\d.]+-[0-9a-f]{16}\.snapshot$/);
 
     const second = await run(dir);
     assert.deepEqual(second.starts.map((s) => s.from), ["snapshot"]);
+    assert.deepEqual(second.announced, [], "a start from the snapshot is not announced");
     const third = await run(dir);
     assert.notEqual(second.random, third.random, "random is reseeded after a restore");
   } finally {
