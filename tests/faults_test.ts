@@ -1,6 +1,7 @@
 /**
  * Faults end to end: retries, continue_on_error, the cap on a result's
- * size, large results passing intact, and SIGTERM.
+ * size, large results passing intact, SIGTERM and Ctrl-C, and a step-host
+ * process killed from outside.
  */
 
 import assert from "node:assert/strict";
@@ -211,18 +212,21 @@ Deno.test("a Python step that exhausts its JavaScript heap fails alone (Python r
   assert.equal(run.steps.b_after.result, "a fresh interpreter");
 });
 
-Deno.test("Ctrl-C to the whole process group cancels a wasm step in its child process, leaving nothing", async () => {
-  const file = await writeWorkflow("spin", {
-    spin: {
-      language: "wasm",
-      code: `(module
+/** A wasm step that prints "looping", then loops for ever (only its process can be stopped). */
+const LOOPING_WASM = `(module
   (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
   (memory (export "memory") 1)
   (data (i32.const 100) "looping\\n")
   (func (export "_start")
     (i32.store (i32.const 0) (i32.const 100)) (i32.store (i32.const 4) (i32.const 8))
     (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
-    (loop $forever (br $forever))))`,
+    (loop $forever (br $forever))))`;
+
+Deno.test("Ctrl-C to the whole process group cancels a wasm step in its child process, leaving nothing", async () => {
+  const file = await writeWorkflow("spin", {
+    spin: {
+      language: "wasm",
+      code: LOOPING_WASM,
     },
   });
   // A terminal's Ctrl-C goes to the foreground process group: hwfe and its children.
@@ -264,14 +268,7 @@ Deno.test("a step-host process killed from outside fails only its step; later st
   const file = await writeWorkflow("killed", {
     spin: {
       language: "wasm",
-      code: `(module
-  (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
-  (memory (export "memory") 1)
-  (data (i32.const 100) "looping\\n")
-  (func (export "_start")
-    (i32.store (i32.const 0) (i32.const 100)) (i32.store (i32.const 4) (i32.const 8))
-    (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
-    (loop $forever (br $forever))))`,
+      code: LOOPING_WASM,
     },
     gate: { language: "lua", code: "function run() return 1 end" },
     later: {
