@@ -89,7 +89,7 @@ function run() {
     );
     assert.match(
       lines,
-      /^✗ js failed in \d+ms after 2 attempts: .*bad\\x1b\[1A\n {4}✓ js succeeded/m,
+      /^✗ js failed in \d+ms(?: \(waited [^)]+\))? after 2 attempts: .*bad\\x1b\[1A\n {4}✓ js succeeded/m,
     );
   };
 
