@@ -138,6 +138,15 @@ export async function processesInGroup(pgid: number): Promise<string> {
     .filter((line) => line.trim() && !line.endsWith("<defunct>")).join("\n");
 }
 
+/** The pids of `parent`'s child processes whose command line contains `pattern`. */
+export async function childrenMatching(parent: number, pattern: string): Promise<number[]> {
+  const output = await new Deno.Command("pgrep", {
+    args: ["-P", String(parent), "-f", pattern],
+    stdout: "piped",
+  }).output();
+  return new TextDecoder().decode(output.stdout).split("\n").filter(Boolean).map(Number);
+}
+
 /** Processes whose command line contains `pattern` (pgrep -f). */
 export async function processesMatching(pattern: string): Promise<string> {
   const output = await new Deno.Command("pgrep", { args: ["-af", pattern], stdout: "piped" })

@@ -6,6 +6,7 @@
 
 import assert from "node:assert/strict";
 import {
+  childrenMatching,
   CLI,
   hwfe,
   outputLines,
@@ -285,14 +286,9 @@ Deno.test("a step-host process killed from outside fails only its step; later st
   const child = spawnHwfe(["run", "--json", "--keep-going", "--mode", "parallel", "-j", "1", file]);
   const { rest } = await readUntil(child.stderr, "looping");
   // Every wasm step host of this run: the one running `spin` among them.
-  const hosts = new TextDecoder().decode(
-    (await new Deno.Command("pgrep", {
-      args: ["-P", String(child.pid), "-f", "wasm_worker"],
-      stdout: "piped",
-    }).output()).stdout,
-  ).trim().split("\n").filter(Boolean);
+  const hosts = await childrenMatching(child.pid, "wasm_worker");
   assert.ok(hosts.length > 0, "a wasm step host is running");
-  for (const pid of hosts) Deno.kill(Number(pid), "SIGKILL");
+  for (const pid of hosts) Deno.kill(pid, "SIGKILL");
   const out = new TextDecoder().decode(await new Response(child.stdout).arrayBuffer());
   while (!(await rest.read()).done) { /* the rest of the progress */ }
   assert.equal((await child.status).code, 1);
