@@ -82,8 +82,10 @@ export function renderEvent(event: RunEvent, p: Palette): string | undefined {
         )
         : undefined;
     // The run's header, its summary and warnings are printed by the
-    // command itself (cli/run_command.ts), around the events.
+    // command itself (cli/run_command.ts), around the events; a step's
+    // wait for its runtime shows in its finished line and the live view.
     case "run_started":
+    case "step_running":
     case "run_finished":
     case "warning":
       return undefined;

@@ -153,10 +153,19 @@ export interface Attempt {
  * runtime (a worker to be free or to start); for runners that report their
  * start (`reportsStart`), else 0. It is not part of the step's own time.
  */
-export async function runAttempt(attempt: Attempt): Promise<Partial<StepReport>> {
+export async function runAttempt(
+  attempt: Attempt,
+  onRunning: () => void = () => {},
+): Promise<Partial<StepReport>> {
   const begun = attempt.now();
-  let running: number | undefined = attempt.runner.reportsStart ? undefined : begun;
-  const outcome = await attemptOnce(attempt, () => (running ??= attempt.now()));
+  let running: number | undefined;
+  const started = () => {
+    if (running !== undefined) return;
+    running = attempt.now();
+    onRunning();
+  };
+  if (!attempt.runner.reportsStart) started();
+  const outcome = await attemptOnce(attempt, started);
   return { ...outcome, waitedMs: (running ?? attempt.now()) - begun };
 }
 

@@ -183,6 +183,12 @@ export type RunEvent =
     levels: string[][];
   }
   | { type: "step_started"; step: string; language: Language; level: number; atMs: number }
+  /**
+   * The step's code began to run (each attempt): until then, since
+   * `step_started`, it waited for its runtime (a worker to be free, Python
+   * to start).
+   */
+  | { type: "step_running"; step: string; attempt: number; atMs: number }
   | { type: "step_output"; step: string; stream: "stdout" | "stderr"; line: string }
   | {
     type: "step_retrying";

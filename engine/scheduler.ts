@@ -253,7 +253,13 @@ class Run {
         maxResultBytes: options.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES,
         maxOutputChars: options.maxOutputChars ?? DEFAULT_MAX_OUTPUT_CHARS,
         now: this.now,
-      });
+      }, () =>
+        emit({
+          type: "step_running",
+          step: name,
+          attempt,
+          atMs: this.now() - this.started,
+        }));
       waitedMs += outcome.waitedMs ?? 0;
       if (outcome.status !== "failed") break;
       errors.push(outcome.error!);

@@ -491,12 +491,16 @@ Deno.test("schedule() reports a step's wait for its runtime apart from its own t
       return Promise.resolve("1");
     },
   };
+  const running: string[] = [];
   const result = await schedule(workflow, plan, new Map([["lua", runner]]), {
     mode: "sequential",
     maxParallel: 1,
     grants: { run: false },
     now: () => clock,
+    onEvent: (e) => e.type === "step_running" && running.push(`${e.step}@${e.atMs}`),
   });
+  // The live view learns when the wait ended from `step_running`.
+  assert.deepEqual(running, ["a@1500", "b@1750"]);
   const byName = Object.fromEntries(result.steps.map((s) => [s.name, s]));
   assert.equal(byName.a.waitedMs, 1500);
   assert.equal(byName.a.durationMs, 250);
