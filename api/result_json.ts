@@ -5,6 +5,7 @@
  */
 
 import type { RunResult } from "../engine/events.ts";
+import type { RunRecorder } from "./run_record.ts";
 import { parseJsonExact, stringifyJson } from "../_util/json.ts";
 import { escapeJsonText } from "../_util/terminal_text.ts";
 
@@ -25,7 +26,23 @@ const seconds = (ms: number | undefined) => ms === undefined ? undefined : Math.
  * console.log(json.includes("9007199254740993")); // true: exact, not rounded
  * ```
  */
-export function resultToJson(result: RunResult): string {
+export function resultToJson(
+  result: RunResult,
+  extra: {
+    /** hwfe's version, as `hwfe_version`. */
+    version?: string;
+    /** The run's record: each step's output (as kept, capped) as `output`. */
+    record?: RunRecorder;
+  } = {},
+): string {
+  const output = (name: string) => {
+    if (!extra.record) return {};
+    const { output, droppedChars } = extra.record.step(name);
+    return {
+      output: output.map(({ stream, line }) => ({ stream, line })),
+      ...(droppedChars ? { output_dropped_chars: droppedChars } : {}),
+    };
+  };
   // fromEntries defines keys: a step named "__proto__" would set the
   // prototype if assigned where the accessor exists (--unstable-unsafe-proto).
   const steps = Object.fromEntries(result.steps.map((s) => [s.name, {
@@ -40,10 +57,12 @@ export function resultToJson(result: RunResult): string {
     ...(s.attempts !== undefined ? { attempts: s.attempts } : {}),
     ...(s.attemptErrors?.length ? { attempt_errors: s.attemptErrors } : {}),
     ...(s.continued ? { continue_on_error: true } : {}),
+    ...output(s.name),
   }]));
   // Only strings hold the characters escaped: the value is the same.
   return escapeJsonText(stringifyJson(
     {
+      ...(extra.version ? { hwfe_version: extra.version } : {}),
       workflow: result.workflow,
       file: result.file ?? null,
       mode: result.mode,

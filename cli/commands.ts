@@ -11,14 +11,48 @@ import { graph, type GraphFormat } from "../workflow/graph.ts";
 import { planWorkflow, validateWorkflow } from "../api/check.ts";
 import { escapeTerminal } from "../_util/terminal_text.ts";
 import { loadWorkflowFile } from "../workflow/load.ts";
-import { out, p } from "./output.ts";
-import { type CommonOptions, settingsFor } from "./flags.ts";
+import { out, p, writeAll } from "./output.ts";
+import { escapeJsonText } from "../_util/terminal_text.ts";
+import { type CommonOptions, type JsonOptions, settingsFor } from "./flags.ts";
+
+/** `hwfe validate`'s options. */
+export interface ValidateOptions extends JsonOptions {
+  /** Compile Python steps too, starting Python when it is not warm. */
+  deep?: boolean;
+}
 import { load, workflowFiles } from "./workflows.ts";
 
-export async function planCommand(arg: string, flags: CommonOptions): Promise<number> {
+export async function planCommand(arg: string, flags: JsonOptions): Promise<number> {
   const { workflow } = await load(arg, await settingsFor(flags));
-  out(formatPlan(planWorkflow(workflow)));
+  const plan = planWorkflow(workflow);
+  if (!flags.json) {
+    out(formatPlan(plan));
+    return ExitCode.ok;
+  }
+  // fromEntries defines keys: a step named "__proto__" stays a step.
+  const steps = Object.fromEntries(
+    plan.levels.flat().map((name) => {
+      const step = workflow.steps.get(name)!;
+      return [name, {
+        language: step.language,
+        level: plan.levelOf.get(name),
+        depends_on: step.dependsOn,
+      }];
+    }),
+  );
+  printJson({
+    workflow: workflow.name,
+    file: workflow.file ?? null,
+    description: workflow.description ?? null,
+    levels: plan.levels,
+    steps,
+  });
   return ExitCode.ok;
+}
+
+/** One JSON document on stdout; characters a terminal acts on are escaped. */
+function printJson(value: unknown): void {
+  writeAll(Deno.stdout, escapeJsonText(JSON.stringify(value, null, 2)) + "\n");
 }
 
 /** `hwfe graph`: the DAG as Mermaid, Graphviz DOT or a text tree. */
@@ -37,7 +71,7 @@ export async function graphCommand(
   return ExitCode.ok;
 }
 
-export async function validateCommand(arg: string, flags: CommonOptions): Promise<number> {
+export async function validateCommand(arg: string, flags: ValidateOptions): Promise<number> {
   const config = await settingsFor(flags);
   const { workflow } = await load(arg, config);
   // Grants are checked by `run`; here only whether every language can run.
@@ -52,10 +86,38 @@ export async function validateCommand(arg: string, flags: CommonOptions): Promis
   return ExitCode.ok;
 }
 
-export async function listCommand(flags: CommonOptions): Promise<number> {
+export async function listCommand(
+  flags: JsonOptions & { names?: boolean },
+): Promise<number> {
   const config = await settingsFor(flags);
   const dir = config.settings.workflowsDirectory;
   const files = await workflowFiles(config);
+  if (flags.names) {
+    // Names as `hwfe run <name>` takes them; none is loaded, so completion stays quick.
+    for (const name of files) out(escapeTerminal(name.replace(/\.lua$/, "")));
+    return ExitCode.ok;
+  }
+  if (flags.json) {
+    const entries = [];
+    for (const name of files) {
+      const path = `${dir}/${name}`;
+      try {
+        const { workflow } = await loadWorkflowFile(path);
+        entries.push({
+          file: name,
+          path,
+          name: workflow.name,
+          description: workflow.description ?? null,
+          steps: workflow.steps.size,
+          valid: true,
+        });
+      } catch (error) {
+        entries.push({ file: name, path, valid: false, error: (error as Error).message });
+      }
+    }
+    printJson({ directory: dir, workflows: entries });
+    return ExitCode.ok;
+  }
   if (files.length === 0) {
     out(`No workflows (*.lua) in '${escapeTerminal(dir)}'`);
     return ExitCode.ok;
@@ -75,8 +137,18 @@ export async function listCommand(flags: CommonOptions): Promise<number> {
   return ExitCode.ok;
 }
 
-export async function configCommand(flags: CommonOptions): Promise<number> {
+export async function configCommand(flags: JsonOptions): Promise<number> {
   const config = await settingsFor(flags);
+  if (flags.json) {
+    const settings = Object.fromEntries(
+      Object.entries(SETTING_KEYS).map(([setting, key]) => [key, {
+        value: config.settings[setting as keyof ResolvedConfig["settings"]],
+        source: config.sources[setting as keyof ResolvedConfig["sources"]],
+      }]),
+    );
+    printJson({ file: config.file ?? null, cpus: navigator.hardwareConcurrency, settings });
+    return ExitCode.ok;
+  }
   out(`Configuration file: ${escapeTerminal(config.file ?? "none (defaults apply)")}`);
   const rows = Object.entries(SETTING_KEYS).map(([setting, key]) => {
     const value = config.settings[setting as keyof ResolvedConfig["settings"]];

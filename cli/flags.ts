@@ -63,6 +63,11 @@ export interface CommonOptions {
   config?: string;
 }
 
+/** Options of the commands that can print JSON instead of text. */
+export interface JsonOptions extends CommonOptions {
+  json?: boolean;
+}
+
 /**
  * The settings from defaults, the configuration file, the environment and
  * the flags in `options` (those of {@link settingOptions}, by commander's
@@ -166,6 +171,7 @@ export interface RunFlags extends CommonOptions {
   isolate?: boolean;
   json?: boolean;
   quiet?: boolean;
+  report?: string;
   all?: boolean;
   /** The settings' flags (see {@link settingOptions}). */
   [flag: string]: unknown;

@@ -6,15 +6,16 @@
  * @module
  */
 
-import { Command, CommanderError, Option } from "../_util/npm/commander.ts";
+import { Argument, Command, CommanderError, Option } from "../_util/npm/commander.ts";
 import { ExitCode, HwfeError, WorkflowError } from "../_util/errors.ts";
-import { escapeMessage, escapeTerminal } from "../_util/terminal_text.ts";
+import { escapeJsonText, escapeMessage, escapeTerminal } from "../_util/terminal_text.ts";
 import denoJson from "../deno.json" with { type: "json" };
 import { err, errColour, writeAll } from "./output.ts";
 import {
   bareGrantFlags,
   type CommonOptions,
   grantList,
+  type JsonOptions,
   type RunFlags,
   settingOptions,
 } from "./flags.ts";
@@ -25,10 +26,12 @@ import {
   listCommand,
   planCommand,
   validateCommand,
+  type ValidateOptions,
 } from "./commands.ts";
+import { completionsCommand, type Shell, SHELLS } from "./completions.ts";
 import { GRAPH_FORMATS, type GraphFormat } from "../workflow/graph.ts";
 
-function buildProgram(setExit: (code: number) => void): Command {
+function buildProgram(setExit: (code: number) => void, json: boolean): Command {
   const program = new Command()
     .name("hwfe")
     .description("Run polyglot workflows: a Lua file describing a DAG of steps")
@@ -37,8 +40,9 @@ function buildProgram(setExit: (code: number) => void): Command {
     .showHelpAfterError("(run 'hwfe --help' for usage)")
     .configureOutput({
       writeOut: (s) => writeAll(Deno.stdout, s),
-      // Its errors quote the arguments as given.
-      writeErr: (s) => writeAll(Deno.stderr, escapeTerminal(s, { newlines: true })),
+      // Its errors quote the arguments as given. Under --json they are
+      // printed as JSON (main), from the error it throws after this text.
+      writeErr: (s) => json || writeAll(Deno.stderr, escapeTerminal(s, { newlines: true })),
     });
   const configOption = () =>
     new Option(
@@ -91,15 +95,22 @@ function buildProgram(setExit: (code: number) => void): Command {
     .addOption(configOption())
     .option("--json", "print the result as JSON on stdout (progress goes to stderr)")
     .option("-q, --quiet", "print no progress, step output or summary")
+    .option(
+      "--report <file>",
+      "write the run as one HTML page: the DAG, a timeline, each step's output",
+    )
     .action(async (arg: string | undefined, flags: RunFlags) =>
       setExit(await runCommand(arg, flags))
     );
+
+  const jsonOption = () => new Option("--json", "print JSON on stdout instead of text");
 
   program.command("plan")
     .description("print the dependency levels of a workflow")
     .argument("<workflow>")
     .addOption(configOption())
-    .action(async (arg: string, flags: CommonOptions) => setExit(await planCommand(arg, flags)));
+    .addOption(jsonOption())
+    .action(async (arg: string, flags: JsonOptions) => setExit(await planCommand(arg, flags)));
 
   program.command("graph")
     .description("print a workflow's DAG as Mermaid (default), Graphviz DOT or a text tree")
@@ -115,29 +126,51 @@ function buildProgram(setExit: (code: number) => void): Command {
     );
 
   program.command("validate")
-    .description("check a workflow without running it")
+    .description("check a workflow without running it, each step's code parsed in its language")
     .argument("<workflow>")
+    .option("--deep", "also compile Python steps, starting Python if it is not warm")
     .addOption(configOption())
-    .action(async (arg: string, flags: CommonOptions) =>
+    .addOption(jsonOption())
+    .action(async (arg: string, flags: ValidateOptions) =>
       setExit(await validateCommand(arg, flags))
     );
 
   program.command("list")
     .description("list the workflows in the workflows directory")
+    .option("--names", "print only their names, one per line (for scripts and completions)")
     .addOption(configOption())
-    .action(async (flags: CommonOptions) => setExit(await listCommand(flags)));
+    .addOption(jsonOption())
+    .action(async (flags: JsonOptions & { names?: boolean }) => setExit(await listCommand(flags)));
 
   program.command("config")
     .description("print the resolved settings and where each came from")
     .addOption(configOption())
-    .action(async (flags: CommonOptions) => setExit(await configCommand(flags)));
+    .addOption(jsonOption())
+    .action(async (flags: JsonOptions) => setExit(await configCommand(flags)));
+
+  program.command("completions")
+    .description("print a completion script for bash, zsh or fish")
+    .addArgument(new Argument("<shell>", "bash, zsh or fish").choices(SHELLS))
+    .action((shell: Shell) => setExit(completionsCommand(shell, program)));
   return program;
+}
+
+/**
+ * An error under `--json`, as one JSON document on stderr, so that a
+ * program reading hwfe's JSON never has to parse prose:
+ * `{"error": {"exit_code": 2, "message": "...", "problems": ["..."]}}`.
+ */
+function jsonError(exitCode: number, problems: string[]): void {
+  const document = { error: { exit_code: exitCode, message: problems.join("\n"), problems } };
+  writeAll(Deno.stderr, escapeJsonText(JSON.stringify(document)) + "\n");
 }
 
 /** Runs the CLI with `args` and returns the exit code. */
 export async function main(args: string[]): Promise<number> {
   let code: number = ExitCode.ok;
-  const program = buildProgram((c) => (code = c));
+  const end = args.indexOf("--");
+  const json = (end < 0 ? args : args.slice(0, end)).includes("--json");
+  const program = buildProgram((c) => (code = c), json);
   try {
     if (args.length === 0) {
       program.outputHelp({ error: true });
@@ -152,15 +185,28 @@ export async function main(args: string[]): Promise<number> {
     return code;
   } catch (error) {
     if (error instanceof CommanderError) {
-      return error.code === "commander.helpDisplayed" || error.code === "commander.version" ||
-          error.code === "commander.help"
-        ? ExitCode.ok
-        : ExitCode.usage;
+      if (
+        error.code === "commander.helpDisplayed" || error.code === "commander.version" ||
+        error.code === "commander.help"
+      ) return ExitCode.ok;
+      if (json) jsonError(ExitCode.usage, [error.message.replace(/^error: /, "")]);
+      return ExitCode.usage;
     }
     if (error instanceof HwfeError) {
       const problems = error instanceof WorkflowError ? error.problems : [error.message];
-      for (const problem of problems) err(`${errColour.red("error:")} ${escapeMessage(problem)}`);
+      if (json) jsonError(error.exitCode, problems);
+      else {
+        for (const problem of problems) err(`${errColour.red("error:")} ${escapeMessage(problem)}`);
+      }
       return error.exitCode;
+    }
+    if (json) {
+      jsonError(ExitCode.internal, [
+        `internal error (a bug in hwfe; please report it): ${
+          error instanceof Error ? error.stack ?? String(error) : String(error)
+        }`,
+      ]);
+      return ExitCode.internal;
     }
     err(
       `${errColour.red("internal error:")} ${

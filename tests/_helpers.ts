@@ -39,17 +39,23 @@ export interface CliOptions {
   stdin?: string;
 }
 
+/** The command line that runs the CLI from source, as the `hwfe` task does: program, then arguments. */
+export function hwfeCommandLine(): [string, ...string[]] {
+  return [
+    Deno.execPath(),
+    "run",
+    "--quiet",
+    "--unstable-worker-options",
+    v8FlagsArg(),
+    ...PERMISSIONS,
+    CLI,
+  ];
+}
+
 function command(args: string[], options: CliOptions): Deno.Command {
-  return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      "--unstable-worker-options",
-      v8FlagsArg(),
-      ...PERMISSIONS,
-      CLI,
-      ...args,
-    ],
+  const [program, ...head] = hwfeCommandLine();
+  return new Deno.Command(program, {
+    args: [...head, ...args],
     cwd: options.cwd ?? ROOT.pathname,
     env: { NO_COLOR: "1", HWFE_CACHE_DIR: SUITE_CACHE, ...options.env },
     stdin: options.stdin === undefined ? "null" : "piped",
