@@ -60,9 +60,11 @@ Deno.test("streamWorkflow yields every event in order, even to a late reader", a
   assert.deepEqual(events.map((e) => e.type).filter((t) => t !== "runtime_started"), [
     "run_started",
     "step_started",
+    "step_running",
     "step_output",
     "step_finished",
     "step_started",
+    "step_running",
     "step_finished",
     "run_finished",
   ]);
