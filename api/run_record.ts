@@ -24,6 +24,8 @@ export interface AttemptSpan {
 export interface OutputLine {
   stream: "stdout" | "stderr";
   line: string;
+  /** The attempt that wrote it (1-based), when the step had started. */
+  attempt?: number;
 }
 
 /** A step's attempts and output. */
@@ -150,7 +152,8 @@ export class RunRecorder {
     if (kept > this.#maxChars) record.droppedChars += line.length;
     else {
       this.#keptChars.set(name, kept);
-      record.output.push({ stream, line });
+      const attempt = record.attempts.length || undefined;
+      record.output.push(attempt === undefined ? { stream, line } : { stream, line, attempt });
     }
   }
 
