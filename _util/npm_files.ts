@@ -50,6 +50,23 @@ export const PINNED_DEPENDENCIES = [
   () => import("./npm/smol_toml.ts"),
   () => import("./npm/yaml.ts"),
   () => import("./npm/dotenv.ts"),
+  () => import("./npm/picocolors.ts"),
+  () => import("./npm/log_update.ts"),
+  () => import("./npm/ansi_escapes.ts"),
+  () => import("./npm/string_width.ts"),
+  () => import("./npm/slice_ansi.ts"),
+  () => import("npm:ansi-regex@6.6.0"),
+  () => import("npm:ansi-styles@6.2.3"),
+  () => import("npm:cli-cursor@5.0.0"),
+  () => import("npm:environment@1.1.0"),
+  () => import("npm:get-east-asian-width@1.7.0"),
+  () => import("npm:is-fullwidth-code-point@5.1.0"),
+  () => import("npm:mimic-function@5.0.1"),
+  () => import("npm:onetime@7.0.0"),
+  () => import("npm:restore-cursor@5.1.0"),
+  () => import("npm:signal-exit@4.1.0"),
+  () => import("npm:strip-ansi@7.2.0"),
+  () => import("npm:wrap-ansi@10.0.2"),
 ];
 
 /** The absolute path of a file in one of {@link NPM_PACKAGES}, e.g. "wasmoon/dist/glue.wasm". */

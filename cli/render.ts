@@ -7,6 +7,7 @@
 
 import type { RunEvent, RunResult, StepReport } from "../engine/events.ts";
 import { escapeMessage, escapeTerminal } from "../_util/terminal_text.ts";
+import { createColors } from "../_util/npm/picocolors.ts";
 
 /** Colour helpers; identity functions when colour is off. */
 export interface Palette {
@@ -15,21 +16,45 @@ export interface Palette {
   green(s: string): string;
   red(s: string): string;
   yellow(s: string): string;
+  cyan(s: string): string;
   dim(s: string): string;
   bold(s: string): string;
+  /** The colour of step `name`'s `[name]` prefix: the same in every run. */
+  step(name: string): (s: string) => string;
 }
 
-/** A palette with ANSI colours when `enabled`. */
+/**
+ * Colours of step prefixes: none that means an outcome (red, green,
+ * yellow) or that fades (dim, grey).
+ */
+const STEP_COLOURS = [
+  "cyan",
+  "magenta",
+  "blue",
+  "cyanBright",
+  "magentaBright",
+  "blueBright",
+] as const;
+
+/** FNV-1a: a step's colour follows from its name alone, so it is stable across runs. */
+function hash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/** A palette with ANSI colours (picocolors) when `enabled`. */
 export function palette(enabled: boolean): Palette {
-  const wrap = (code: number, reset: number) => (s: string) =>
-    enabled ? `\x1b[${code}m${s}\x1b[${reset}m` : s;
+  const c = createColors(enabled);
   return {
     enabled,
-    green: wrap(32, 39),
-    red: wrap(31, 39),
-    yellow: wrap(33, 39),
-    dim: wrap(2, 22),
-    bold: wrap(1, 22),
+    green: c.green,
+    red: c.red,
+    yellow: c.yellow,
+    cyan: c.cyan,
+    dim: c.dim,
+    bold: c.bold,
+    step: (name) => c[STEP_COLOURS[hash(name) % STEP_COLOURS.length]],
   };
 }
 
@@ -59,7 +84,7 @@ export function renderEvent(event: RunEvent, p: Palette): string | undefined {
       const line = escapeTerminal(event.line, { colour: p.enabled });
       // A colour the step leaves on must not run into the next line.
       const reset = line.includes("\x1b") ? "\x1b[0m" : "";
-      return `${p.dim(`[${escapeTerminal(event.step)}]`)} ${line}${reset}`;
+      return `${p.step(event.step)(`[${escapeTerminal(event.step)}]`)} ${line}${reset}`;
     }
     case "step_finished":
       return renderFinished(event.report, p);

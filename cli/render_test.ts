@@ -123,11 +123,11 @@ Deno.test("renderEvent() escapes step names and output; keeps the output's colou
   const coloured = palette(true);
   assert.equal(
     renderEvent({ ...output, line }, coloured),
-    `${coloured.dim("[a\\x1b[2K]")} \x1b[32mgreen\\x1b[1A\\x0d\\u202eevil\x1b[0m`,
+    `${coloured.step("a\x1b[2K")("[a\\x1b[2K]")} \x1b[32mgreen\\x1b[1A\\x0d\\u202eevil\x1b[0m`,
   );
   assert.equal(
     renderEvent({ ...output, line: "plain" }, coloured),
-    `${coloured.dim("[a\\x1b[2K]")} plain`,
+    `${coloured.step("a\x1b[2K")("[a\\x1b[2K]")} plain`,
   );
   assert.equal(
     renderEvent({
@@ -245,4 +245,29 @@ Deno.test("a step's wait for its runtime shows in its line, in a WAITED column a
   // Without waits worth showing, the summary has no WAITED column.
   const quick = { ...run, steps: [run.steps[1]] };
   assert.doesNotMatch(renderSummary(quick, plain), /WAITED/);
+});
+
+Deno.test("palette() colours as the hand-written codes did, and not at all when off", () => {
+  const coloured = palette(true);
+  assert.equal(coloured.green("ok"), "\x1b[32mok\x1b[39m");
+  assert.equal(coloured.red("no"), "\x1b[31mno\x1b[39m");
+  assert.equal(coloured.yellow("hm"), "\x1b[33mhm\x1b[39m");
+  assert.equal(coloured.dim("d"), "\x1b[2md\x1b[22m");
+  assert.equal(coloured.bold("b"), "\x1b[1mb\x1b[22m");
+  for (const colour of ["green", "red", "yellow", "cyan", "dim", "bold"] as const) {
+    assert.equal(plain[colour]("text"), "text");
+  }
+  assert.equal(plain.step("build")("[build]"), "[build]");
+});
+
+Deno.test("palette().step() gives each step a colour of its own, the same in every run", () => {
+  const names = ["build", "test", "lint", "deploy", "fetch", "train", "report", "a", "b", "c"];
+  const colourOf = (name: string) => palette(true).step(name)("x").split("x")[0];
+  for (const name of names) {
+    assert.equal(colourOf(name), colourOf(name));
+    const codes = ["34", "35", "36", "94", "95", "96"].map((code) => `\x1b[${code}m`);
+    assert.ok(codes.includes(colourOf(name)), `${name}: blue, magenta or cyan`);
+  }
+  // Ten names spread over several colours, not one.
+  assert.ok(new Set(names.map(colourOf)).size >= 4, "step colours are spread");
 });
