@@ -154,6 +154,31 @@ export async function runLuaChunk(chunk: LuaChunk, host: LuaHost): Promise<LuaOu
   }
 }
 
+/**
+ * Compiles each chunk with the sandbox's loader (`load` in text mode)
+ * without running any of it; returns each one's syntax error as Lua words
+ * it (`[step a]:3: unexpected symbol near 'x'`), or undefined. One Lua
+ * state for them all: compiling runs no code of the chunk.
+ */
+export async function compileLuaChunks(
+  chunks: Pick<LuaChunk, "chunkName" | "code">[],
+): Promise<(string | undefined)[]> {
+  const engine = await luaFactory().createEngine({ injectObjects: false, enableProxy: false });
+  try {
+    const g = engine.global;
+    return chunks.map((chunk) => {
+      g.set("__hwfe_name", chunk.chunkName);
+      g.set("__hwfe_code", chunk.code);
+      const error = engine.doStringSync(
+        `local _, e = load(__hwfe_code, __hwfe_name, "t") return e`,
+      );
+      return error === null || error === undefined ? undefined : String(error);
+    });
+  } finally {
+    engine.global.close();
+  }
+}
+
 const fatalUtf8 = new TextDecoder("utf-8", { fatal: true });
 const encoder = new TextEncoder();
 

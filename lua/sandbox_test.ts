@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type LuaOutcome, runLuaChunk, trimTraceback } from "./sandbox.ts";
+import { compileLuaChunks, type LuaOutcome, runLuaChunk, trimTraceback } from "./sandbox.ts";
 
 async function step(code: string, inputs = "{}", interrupted = () => false) {
   const output: string[] = [];
@@ -181,4 +181,19 @@ Deno.test("runLuaChunk() gives a workflow file no io, os.remove or os.rename", a
     { interrupted: () => false, output: () => {} },
   );
   assert.equal(result(outcome), `{"name":"w","steps":{"a":{"code":"nilnilnil"}}}`);
+});
+
+Deno.test("compileLuaChunks() names each chunk's syntax error and runs none of them", async () => {
+  const errors = await compileLuaChunks([
+    { chunkName: "=[step good]", code: "function run() return 1 end" },
+    { chunkName: "=[step bad]", code: "function run()\n  return 1 +\nend" },
+    { chunkName: "=[step loops]", code: "while true do end" },
+    { chunkName: "=[step binary]", code: "\x1bLua" },
+  ]);
+  assert.deepEqual(errors.slice(0, 3), [
+    undefined,
+    "[step bad]:3: unexpected symbol near 'end'",
+    undefined,
+  ]);
+  assert.match(errors[3]!, /attempt to load a binary chunk/);
 });

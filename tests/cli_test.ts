@@ -55,6 +55,7 @@ const VALIDATION_CASES: [string, RegExp[]][] = [
     /step 'self_dep' depends on itself/,
     /step 'typo_dep' depends on unknown step 'unknown_lnag' \(did you mean 'unknown_lang'\?\)/,
     /step 'misspelt': unknown field 'depend_on' \(did you mean 'depends_on'\?\)/,
+    /step 'extra': unknown field 'timout' \(did you mean 'timeout'\?\); correct its name/,
   ]],
   ["cycle.lua", [
     /cycle\.lua: Circular dependency detected involving step 'step_a': step_a -> step_b -> step_a/,
@@ -79,7 +80,7 @@ Deno.test("hwfe validate accepts a valid workflow and warns about unknown fields
   assert.match(result.stdout, /workflow 'warn_only' is valid \(1 steps in 1 levels\)/);
   assert.match(
     result.stderr,
-    /warning: .*warn_only\.lua: step 'a': unknown field 'timout' is ignored \(did you mean 'timeout'\?\)/,
+    /warning: .*warn_only\.lua: step 'a': unknown field 'colour' is ignored/,
   );
 });
 

@@ -6,7 +6,8 @@
  * @module
  */
 
-import { didYouMean } from "../_util/errors.ts";
+import { didYouMean, editDistance } from "../_util/errors.ts";
+import type { Problem } from "./problems.ts";
 import {
   type Language,
   LANGUAGE_ALIASES,
@@ -72,47 +73,80 @@ export interface Findings {
   /** The start of every message: the file and a colon, or nothing for code. */
   where: string;
   /** Errors: any one refuses the workflow. */
-  problems: string[];
+  problems: Problem[];
   /** Shown, but the workflow still loads. */
   warnings: string[];
+}
+
+/** Where a check puts the messages of its problems. */
+export interface Sink {
+  push(message: string): unknown;
+}
+
+/** A sink for problems about `field` of step `step`. */
+export function sink(found: Findings, step?: string, field?: string): Sink {
+  return {
+    push: (message) =>
+      found.problems.push({
+        message,
+        ...(step !== undefined ? { step } : {}),
+        ...(field !== undefined ? { field } : {}),
+      }),
+  };
+}
+
+/**
+ * The known field that `key` is a misspelling of: within an edit distance
+ * of 2 (`langauge`, `timout`), for keys of at least 4 characters (a short
+ * key is that close to too many words). Undefined when none is.
+ */
+export function misspeltField(key: string, known: readonly string[]): string | undefined {
+  if (key.length < 4) return undefined;
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const field of known) {
+    const distance = editDistance(key.toLowerCase(), field.toLowerCase());
+    if (distance < bestDistance) [best, bestDistance] = [field, distance];
+  }
+  return best;
 }
 
 /** Checks one step's table and builds the step; undefined when it is not a table. */
 export function checkStep(stepName: string, value: unknown, found: Findings): Step | undefined {
   const at = `${found.where}step '${shown(stepName)}'`;
-  const { problems } = found;
+  const about = (field?: string) => sink(found, stepName, field);
   if (!isTable(value)) {
-    problems.push(`${at} must be a table, got ${typeName(value)}`);
+    about().push(`${at} must be a table, got ${typeName(value)}`);
     return undefined;
   }
-  checkStepFields(value, at, found);
-  const language = stepLanguage(value.language, at, problems);
+  checkStepFields(value, at, found, stepName);
+  const language = stepLanguage(value.language, at, about("language"));
   const code = value.code;
   if (code !== undefined && typeof code !== "string") {
-    problems.push(`${at}: code must be a string, got ${typeName(code)}`);
+    about("code").push(`${at}: code must be a string, got ${typeName(code)}`);
   } else if (code === undefined && !(language === "wasm" && value.module !== undefined)) {
-    problems.push(
+    about("code").push(
       language === "wasm"
         ? `${at}: missing 'module' (path to a .wasm file) or 'code' (WebAssembly text)`
         : `${at}: missing 'code'`,
     );
   }
-  const dependsOn = stepDependsOn(value.depends_on, at, problems);
+  const dependsOn = stepDependsOn(value.depends_on, at, about("depends_on"));
   for (const field of ["description", "module"] as const) {
     if (value[field] !== undefined && typeof value[field] !== "string") {
-      problems.push(`${at}: ${field} must be a string, got ${typeName(value[field])}`);
+      about(field).push(`${at}: ${field} must be a string, got ${typeName(value[field])}`);
     }
   }
-  const { timeout, retries, retryDelay, memoryMb } = stepNumbers(value, at, problems);
+  const { timeout, retries, retryDelay, memoryMb } = stepNumbers(value, at, about);
   const continueOnError = value.continue_on_error;
   if (continueOnError !== undefined && typeof continueOnError !== "boolean") {
-    problems.push(
+    about("continue_on_error").push(
       `${at}: continue_on_error must be true or false, got ${typeName(continueOnError)}`,
     );
   }
-  const result = stepResult(value.result, language, at, problems);
-  const permissions = checkPermissions(value.permissions, at, problems);
-  const func = stepFunc(value, at, problems);
+  const result = stepResult(value.result, language, at, about("result"));
+  const permissions = checkPermissions(value.permissions, at, about("permissions"));
+  const func = stepFunc(value, at, about(value.func === undefined ? "function" : "func"));
   return {
     name: stepName,
     language,
@@ -132,24 +166,32 @@ export function checkStep(stepName: string, value: unknown, found: Findings): St
 }
 
 /**
- * Unknown fields of a step: warnings, except a misspelled depends_on,
- * which is a problem.
+ * Unknown fields of a step: warnings, except a misspelled depends_on and
+ * any other field within an edit distance of 2 of a known one, which are
+ * problems (a misspelt `language` would run Python code as Lua).
  */
 function checkStepFields(
   value: Record<string, unknown>,
   at: string,
-  { problems, warnings }: Findings,
+  found: Findings,
+  stepName: string,
 ): void {
   for (const key of Object.keys(value)) {
     if (STEP_FIELDS.includes(key)) continue;
+    const meant = misspeltField(key, STEP_FIELDS);
     if (DEPENDS_ON_LOOKALIKES.has(key) || didYouMean(key, ["depends_on"])) {
-      problems.push(
+      sink(found, stepName, key).push(
         `${at}: unknown field '${
           shown(key)
         }' (did you mean 'depends_on'?); a dropped dependency would corrupt the run`,
       );
+    } else if (meant) {
+      sink(found, stepName, key).push(
+        `${at}: unknown field '${shown(key)}' (did you mean '${meant}'?); ` +
+          `correct its name, or remove it: hwfe would ignore it`,
+      );
     } else {
-      warnings.push(
+      found.warnings.push(
         `${at}: unknown field '${shown(key)}' is ignored${didYouMean(key, STEP_FIELDS)}`,
       );
     }
@@ -157,7 +199,7 @@ function checkStepFields(
 }
 
 /** The canonical language of a step's `language` field; "lua" when absent or unknown. */
-function stepLanguage(spelled: unknown, at: string, problems: string[]): Language {
+function stepLanguage(spelled: unknown, at: string, problems: Sink): Language {
   if (spelled === undefined) return "lua";
   const known = typeof spelled === "string" ? LANGUAGE_ALIASES[spelled.toLowerCase()] : undefined;
   if (known) return known;
@@ -172,7 +214,7 @@ function stepLanguage(spelled: unknown, at: string, problems: string[]): Languag
 }
 
 /** The step names of a `depends_on` field: one name or a list of them. */
-function stepDependsOn(deps: unknown, at: string, problems: string[]): string[] {
+function stepDependsOn(deps: unknown, at: string, problems: Sink): string[] {
   let dependsOn: string[] = [];
   const dependency = (dep: string, label: string) => {
     if (CONTROL_CHARACTER.test(dep)) {
@@ -194,7 +236,11 @@ function stepDependsOn(deps: unknown, at: string, problems: string[]): string[] 
 }
 
 /** A step's numeric settings, each undefined when absent or out of its range. */
-function stepNumbers(value: Record<string, unknown>, at: string, problems: string[]) {
+function stepNumbers(
+  value: Record<string, unknown>,
+  at: string,
+  about: (field: string) => Sink,
+) {
   /** The field's value when it is a valid number; a problem when it is set otherwise. */
   const numberField = (
     field: string,
@@ -204,7 +250,7 @@ function stepNumbers(value: Record<string, unknown>, at: string, problems: strin
     const v = value[field];
     if (typeof v === "number" && Number.isFinite(v) && valid(v)) return v;
     if (v !== undefined) {
-      problems.push(
+      about(field).push(
         `${at}: ${field} must be ${expected}, got ${typeof v === "number" ? v : typeName(v)}`,
       );
     }
@@ -239,7 +285,7 @@ function stepResult(
   result: unknown,
   language: Language,
   at: string,
-  problems: string[],
+  problems: Sink,
 ): Step["result"] {
   if (result === undefined) return undefined;
   if (result !== "object" && result !== "json") {
@@ -262,7 +308,7 @@ function stepResult(
 function stepFunc(
   value: Record<string, unknown>,
   at: string,
-  problems: string[],
+  problems: Sink,
 ): string | undefined {
   const func = value.func ?? value.function;
   if (value.func !== undefined && value.function !== undefined) {
@@ -277,7 +323,7 @@ const PERMISSION_EXAMPLE =
   `{ read = { "data/" }, net = { "api.example.com" }, env = { "API_TOKEN" } }`;
 
 /** Validates a step's `permissions` table; problems go to `problems`. */
-function checkPermissions(raw: unknown, at: string, problems: string[]): StepPermissions {
+function checkPermissions(raw: unknown, at: string, problems: Sink): StepPermissions {
   const permissions: StepPermissions = { env: [], read: [], write: [], net: [] };
   if (raw === undefined) return permissions;
   if (!isTable(raw)) {

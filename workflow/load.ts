@@ -15,6 +15,8 @@ import type { LuaOutcome } from "../lua/sandbox.ts";
 import { luaEngine } from "../lua/wasmoon.ts";
 import type { LoadedWorkflow } from "./model.ts";
 import { checkDefinition } from "./validate.ts";
+import { closedEarlyHint, locateStepCode } from "./code_lines.ts";
+import { WorkflowProblems } from "./problems.ts";
 
 const WORKFLOW_LOAD_TIMEOUT_MS = 10_000;
 
@@ -153,7 +155,7 @@ export async function parseWorkflowSource(
     ? undefined
     : evaluationEntry(options.cacheDir, source, file);
   const cached = entry && await cachedEvaluation(entry);
-  if (cached !== undefined) return checkDefinition(JSON.parse(cached), file);
+  if (cached !== undefined) return located(checkDefinition(JSON.parse(cached), file), source);
   const outcome = await evaluate(source, file, timeoutMs);
   switch (outcome.kind) {
     case "result":
@@ -163,13 +165,15 @@ export async function parseWorkflowSource(
           .then(() => pruneEvaluations(entry.dir))
           .catch(() => {});
       }
-      return checkDefinition(JSON.parse(outcome.json), file);
+      return located(checkDefinition(JSON.parse(outcome.json), file), source);
     case "syntax_error":
-      throw new WorkflowError([`${file}: Lua syntax error: ${stripChunk(outcome.message, file)}`]);
+      throw luaError(source, file, `Lua syntax error: ${stripChunk(outcome.message, file)}`);
     case "runtime_error":
-      throw new WorkflowError([
-        `${file}: error while evaluating the workflow file: ${firstLine(outcome.message)}`,
-      ]);
+      throw luaError(
+        source,
+        file,
+        `error while evaluating the workflow file: ${firstLine(outcome.message)}`,
+      );
     case "bad_result":
       throw new WorkflowError([`${file}: the workflow table contains ${outcome.message}`]);
     case "no_workflow":
@@ -185,6 +189,26 @@ export async function parseWorkflowSource(
     default:
       throw new WorkflowError([`${file}: unexpected result while loading (${outcome.kind})`]);
   }
+}
+
+/** The workflow with the line of the file on which each step's code starts. */
+function located(loaded: LoadedWorkflow, source: string): LoadedWorkflow {
+  locateStepCode(source, loaded.workflow.steps.values());
+  return loaded;
+}
+
+/**
+ * A Lua error in a workflow file, with the line it names and, when a long
+ * string closed early may explain it, how to write the string instead.
+ */
+function luaError(source: string, file: string, message: string): WorkflowProblems {
+  const at = /(?:^|: )(?:line |.*?:)(\d+):/.exec(message.slice(0, 400 + file.length));
+  const fileLine = at ? Number(at[1]) : undefined;
+  const hint = fileLine === undefined ? undefined : closedEarlyHint(source, fileLine);
+  return new WorkflowProblems([{
+    message: `${file}: ${message}${hint ? `; ${hint}` : ""}`,
+    ...(fileLine !== undefined ? { fileLine } : {}),
+  }]);
 }
 
 function stripChunk(message: string, file: string): string {

@@ -83,6 +83,12 @@ export interface Step {
   language: Language;
   /** Source code; for wasm steps optional when `module` is given. */
   code?: string;
+  /**
+   * The line of the workflow file on which the code's first line is
+   * written, when the code is a literal of the file whose lines are the
+   * file's lines (workflow/code_lines.ts); undefined otherwise.
+   */
+  codeLine?: number;
   /** Direct dependencies, in the order written. */
   dependsOn: string[];
   /** Shown in listings. */

@@ -8,7 +8,8 @@
 import { didYouMean, WorkflowError } from "../_util/errors.ts";
 import { CycleError, planLevels } from "./plan.ts";
 import type { LoadedWorkflow, Step, WorkflowDefinition } from "./model.ts";
-import { checkStep, type Findings } from "./_check_step.ts";
+import { checkStep, type Findings, misspeltField, sink } from "./_check_step.ts";
+import { WorkflowProblems } from "./problems.ts";
 import { isTable, nameProblem, shown, typeName } from "./_values.ts";
 
 const WORKFLOW_FIELDS = ["name", "description", "steps", "version"];
@@ -55,7 +56,7 @@ export function checkDefinition(raw: unknown, file?: string): LoadedWorkflow {
   checkDependencies(steps, stepNames, found);
   // Only a workflow whose dependencies all exist can be planned.
   if (found.problems.length === 0) checkCycles(steps, found);
-  if (found.problems.length) throw new WorkflowError(found.problems);
+  if (found.problems.length) throw new WorkflowProblems(found.problems);
 
   return {
     workflow: {
@@ -75,10 +76,17 @@ export function checkDefinition(raw: unknown, file?: string): LoadedWorkflow {
 function checkWorkflowFields(
   raw: Record<string, unknown>,
   file: string | undefined,
-  { where, problems, warnings }: Findings,
+  found: Findings,
 ): unknown {
+  const { where, warnings } = found;
   for (const key of Object.keys(raw)) {
-    if (!WORKFLOW_FIELDS.includes(key)) {
+    const meant = WORKFLOW_FIELDS.includes(key) ? undefined : misspeltField(key, WORKFLOW_FIELDS);
+    if (meant) {
+      sink(found, undefined, key).push(
+        `${where}unknown workflow field '${shown(key)}' (did you mean '${meant}'?); ` +
+          `correct its name, or remove it: hwfe would ignore it`,
+      );
+    } else if (!WORKFLOW_FIELDS.includes(key)) {
       warnings.push(
         `${where}unknown workflow field '${shown(key)}' is ignored${
           didYouMean(key, WORKFLOW_FIELDS)
@@ -88,6 +96,7 @@ function checkWorkflowFields(
   }
   const defaultName = file ? file.replace(/^.*[\\/]/, "").replace(/\.lua$/, "") : "workflow";
   const name = raw.name === undefined ? defaultName : raw.name;
+  const problems = sink(found, undefined, "name");
   if (typeof name !== "string" || name === "") {
     problems.push(`${where}workflow.name must be a non-empty string, got ${typeName(name)}`);
   } else if (nameProblem(name)) {
@@ -98,7 +107,7 @@ function checkWorkflowFields(
     );
   }
   if (raw.description !== undefined && typeof raw.description !== "string") {
-    problems.push(
+    sink(found, undefined, "description").push(
       `${where}workflow.description must be a string, got ${typeName(raw.description)}`,
     );
   }
@@ -110,7 +119,8 @@ function checkWorkflowFields(
  * `workflow.steps` is missing, empty or not a table of named steps.
  */
 function stepTable(rawSteps: unknown, { where, problems }: Findings): Record<string, unknown> {
-  const refused = (problem: string) => new WorkflowError([...problems, `${where}${problem}`]);
+  const refused = (problem: string) =>
+    new WorkflowProblems([...problems, { message: `${where}${problem}`, field: "steps" }]);
   if (rawSteps === undefined) throw refused("workflow.steps is missing");
   if (Array.isArray(rawSteps) && rawSteps.length > 0) {
     throw refused("workflow.steps must name each step (steps = { my_step = { ... } }), got a list");
@@ -125,10 +135,11 @@ function stepTable(rawSteps: unknown, { where, problems }: Findings): Record<str
   return rawSteps;
 }
 
-function checkStepName(stepName: string, { where, problems }: Findings): void {
+function checkStepName(stepName: string, found: Findings): void {
+  const { where } = found;
   const problem = nameProblem(stepName);
   if (problem) {
-    problems.push(
+    sink(found, stepName).push(
       stepName === ""
         ? `${where}a step has an empty name (steps = { [""] = { ... } }); give every step a name`
         : `${where}step name '${shown(stepName)}' ${problem}`,
@@ -140,13 +151,15 @@ function checkStepName(stepName: string, { where, problems }: Findings): void {
 function checkDependencies(
   steps: Map<string, Step>,
   stepNames: string[],
-  { where, problems, warnings }: Findings,
+  found: Findings,
 ): void {
+  const { where, warnings } = found;
   // The names a suggestion may show.
   const printable = stepNames.filter((stepName) => !nameProblem(stepName));
   for (const step of steps.values()) {
     const seen = new Set<string>();
     const at = `${where}step '${shown(step.name)}'`;
+    const problems = sink(found, step.name, "depends_on");
     for (const dep of step.dependsOn) {
       if (dep === step.name) {
         problems.push(`${at} depends on itself`);
@@ -168,6 +181,6 @@ function checkCycles(steps: Map<string, Step>, { where, problems }: Findings): v
     planLevels(steps.values());
   } catch (error) {
     if (!(error instanceof CycleError)) throw error;
-    problems.push(`${where}${error.message}`);
+    problems.push({ message: `${where}${error.message}`, field: "depends_on" });
   }
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { WorkflowError } from "../_util/errors.ts";
 import { defineWorkflow } from "./validate.ts";
+import { WorkflowProblems } from "./problems.ts";
 import type { WorkflowDefinition } from "./model.ts";
 
 function problems(definition: unknown): string[] {
@@ -67,6 +68,36 @@ Deno.test("defineWorkflow() warns about unknown fields instead of failing", () =
     "w.lua",
   );
   assert.deepEqual(warnings, ["w.lua: step 'a': unknown field 'colour' is ignored"]);
+});
+
+Deno.test("defineWorkflow() refuses an unknown field within two edits of a known one", () => {
+  const definition = {
+    nmae: "w",
+    steps: {
+      a: { langauge: "python", code: "x" },
+      b: { code: "x", timout: 5, colour: "red" },
+      c: { code: "x", depend_on: ["a"] },
+    },
+  };
+  assert.deepEqual(problems(definition), [
+    "w.lua: unknown workflow field 'nmae' (did you mean 'name'?); correct its name, or remove it: hwfe would ignore it",
+    "w.lua: step 'a': unknown field 'langauge' (did you mean 'language'?); correct its name, or remove it: hwfe would ignore it",
+    "w.lua: step 'b': unknown field 'timout' (did you mean 'timeout'?); correct its name, or remove it: hwfe would ignore it",
+    "w.lua: step 'c': unknown field 'depend_on' (did you mean 'depends_on'?); a dropped dependency would corrupt the run",
+  ]);
+  try {
+    defineWorkflow(definition as WorkflowDefinition, "w.lua");
+  } catch (error) {
+    assert.ok(error instanceof WorkflowProblems);
+    assert.deepEqual(
+      error.details.map(({ step, field }) => [step, field]),
+      [[undefined, "nmae"], ["a", "langauge"], ["b", "timout"], ["c", "depend_on"]],
+    );
+  }
+  // Short keys are near too many words to be called misspelt: still warnings.
+  assert.deepEqual(defineWorkflow({ steps: { a: { code: "x", fn: 1 } } } as never).warnings, [
+    "step 'a': unknown field 'fn' is ignored (did you mean 'func'?)",
+  ]);
 });
 
 Deno.test("defineWorkflow() rejects a list of steps and a wasm step without module or code", () => {
