@@ -13,7 +13,9 @@ import { IMPLIED_BY_J } from "../api/config.ts";
 import { runWorkflow } from "../api/run.ts";
 import { shellQuote } from "../_util/quote.ts";
 import { loadWorkflowFile } from "../workflow/load.ts";
-import { err, errColour, out, p, warn } from "./output.ts";
+import { err, errColour, liveWanted, out, p, setOverlay, warn } from "./output.ts";
+import type { LiveView } from "./live.ts";
+import type { Workflow } from "../workflow/model.ts";
 import { rerunArgs, type RunFlags, runOptions, settingsFor } from "./flags.ts";
 import { load, workflowFiles } from "./workflows.ts";
 
@@ -73,12 +75,16 @@ export async function runCommand(arg: string | undefined, flags: RunFlags): Prom
   const { workflow } = await load(arg, config);
   const human = flags.json ? err : out;
   const humanPalette = flags.json ? errColour : p;
+  const live = liveWanted({ isTerminal: Deno.stdout.isTerminal(), ...flags })
+    ? await startLive(workflow)
+    : undefined;
 
   return await cancellable(async (signal, signalExit) => {
     try {
       const result = await runWorkflow(workflow, {
         ...runOptions(settings, flags, signal),
         onEvent: (event) => {
+          live?.onEvent(event);
           if (event.type === "run_started") {
             // Printed once the run has passed its checks and is about to start.
             const implied = config.sources.mode === IMPLIED_BY_J
@@ -102,10 +108,12 @@ export async function runCommand(arg: string | undefined, flags: RunFlags): Prom
             }
             return;
           }
+          // The live view shows started steps on its board, not as lines.
+          if (live && event.type === "step_started") return;
           const text = renderEvent(event, humanPalette);
           if (text !== undefined) human(text);
         },
-      });
+      }).finally(() => stopLive(live));
       if (!flags.quiet) human(renderSummary(result, humanPalette, terminalWidth(flags.json)));
       if (flags.json) out(resultToJson(result));
       const recap = renderRecap(result, errColour);
@@ -123,6 +131,27 @@ export async function runCommand(arg: string | undefined, flags: RunFlags): Prom
       throw error;
     }
   });
+}
+
+/**
+ * The live view (cli/live.ts, loaded only for it), holding the terminal:
+ * hwfe's lines go above its board until {@link stopLive}.
+ */
+async function startLive(workflow: Workflow): Promise<LiveView> {
+  const { LiveView } = await import("./live.ts");
+  const view = new LiveView({
+    palette: p,
+    dependsOn: (step) => workflow.steps.get(step)?.dependsOn ?? [],
+  });
+  setOverlay(view);
+  return view;
+}
+
+/** Ends the live view, if any, so that the summary and what follows print as lines. */
+function stopLive(live: LiveView | undefined): void {
+  if (!live) return;
+  setOverlay(undefined);
+  live.stop();
 }
 
 /**
