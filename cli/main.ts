@@ -44,12 +44,67 @@ function buildProgram(setExit: (code: number) => void, json: boolean): Command {
       // printed as JSON (main), from the error it throws after this text.
       writeErr: (s) => json || writeAll(Deno.stderr, escapeTerminal(s, { newlines: true })),
     });
-  const configOption = () =>
-    new Option(
-      "--config <path>",
-      "configuration file (default: config.toml, .json, .yaml in the working directory)",
+  addRunCommand(program, setExit);
+  const jsonOption = () => new Option("--json", "print JSON on stdout instead of text");
+
+  program.command("plan")
+    .description("print the dependency levels of a workflow")
+    .argument("<workflow>")
+    .addOption(configOption())
+    .addOption(jsonOption())
+    .action(async (arg: string, flags: JsonOptions) => setExit(await planCommand(arg, flags)));
+
+  program.command("graph")
+    .description("print a workflow's DAG as Mermaid (default), Graphviz DOT or a text tree")
+    .argument("<workflow>")
+    .addOption(
+      new Option("--format <format>", "mermaid, dot or text").choices(GRAPH_FORMATS).default(
+        "mermaid",
+      ),
+    )
+    .addOption(configOption())
+    .action(async (arg: string, flags: CommonOptions & { format: GraphFormat }) =>
+      setExit(await graphCommand(arg, flags))
     );
 
+  program.command("validate")
+    .description("check a workflow without running it, each step's code parsed in its language")
+    .argument("<workflow>")
+    .option("--deep", "also compile Python steps, starting Python if it is not warm")
+    .addOption(configOption())
+    .addOption(jsonOption())
+    .action(async (arg: string, flags: ValidateOptions) =>
+      setExit(await validateCommand(arg, flags))
+    );
+
+  program.command("list")
+    .description("list the workflows in the workflows directory")
+    .option("--names", "print only their names, one per line (for scripts and completions)")
+    .addOption(configOption())
+    .addOption(jsonOption())
+    .action(async (flags: JsonOptions & { names?: boolean }) => setExit(await listCommand(flags)));
+
+  program.command("config")
+    .description("print the resolved settings and where each came from")
+    .addOption(configOption())
+    .addOption(jsonOption())
+    .action(async (flags: JsonOptions) => setExit(await configCommand(flags)));
+
+  program.command("completions")
+    .description("print a completion script for bash, zsh or fish")
+    .addArgument(new Argument("<shell>", "bash, zsh or fish").choices(SHELLS))
+    .action((shell: Shell) => setExit(completionsCommand(shell, program)));
+  return program;
+}
+
+const configOption = () =>
+  new Option(
+    "--config <path>",
+    "configuration file (default: config.toml, .json, .yaml in the working directory)",
+  );
+
+/** `hwfe run` and its flags: grants, then the settings', then output. */
+function addRunCommand(program: Command, setExit: (code: number) => void): void {
   const run = program.command("run")
     .description("run a workflow")
     .argument("[workflow]", "workflow file, or its name in the workflows directory")
@@ -102,57 +157,6 @@ function buildProgram(setExit: (code: number) => void, json: boolean): Command {
     .action(async (arg: string | undefined, flags: RunFlags) =>
       setExit(await runCommand(arg, flags))
     );
-
-  const jsonOption = () => new Option("--json", "print JSON on stdout instead of text");
-
-  program.command("plan")
-    .description("print the dependency levels of a workflow")
-    .argument("<workflow>")
-    .addOption(configOption())
-    .addOption(jsonOption())
-    .action(async (arg: string, flags: JsonOptions) => setExit(await planCommand(arg, flags)));
-
-  program.command("graph")
-    .description("print a workflow's DAG as Mermaid (default), Graphviz DOT or a text tree")
-    .argument("<workflow>")
-    .addOption(
-      new Option("--format <format>", "mermaid, dot or text").choices(GRAPH_FORMATS).default(
-        "mermaid",
-      ),
-    )
-    .addOption(configOption())
-    .action(async (arg: string, flags: CommonOptions & { format: GraphFormat }) =>
-      setExit(await graphCommand(arg, flags))
-    );
-
-  program.command("validate")
-    .description("check a workflow without running it, each step's code parsed in its language")
-    .argument("<workflow>")
-    .option("--deep", "also compile Python steps, starting Python if it is not warm")
-    .addOption(configOption())
-    .addOption(jsonOption())
-    .action(async (arg: string, flags: ValidateOptions) =>
-      setExit(await validateCommand(arg, flags))
-    );
-
-  program.command("list")
-    .description("list the workflows in the workflows directory")
-    .option("--names", "print only their names, one per line (for scripts and completions)")
-    .addOption(configOption())
-    .addOption(jsonOption())
-    .action(async (flags: JsonOptions & { names?: boolean }) => setExit(await listCommand(flags)));
-
-  program.command("config")
-    .description("print the resolved settings and where each came from")
-    .addOption(configOption())
-    .addOption(jsonOption())
-    .action(async (flags: JsonOptions) => setExit(await configCommand(flags)));
-
-  program.command("completions")
-    .description("print a completion script for bash, zsh or fish")
-    .addArgument(new Argument("<shell>", "bash, zsh or fish").choices(SHELLS))
-    .action((shell: Shell) => setExit(completionsCommand(shell, program)));
-  return program;
 }
 
 /**
