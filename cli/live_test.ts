@@ -13,7 +13,7 @@ import type { RunEvent, StepReport } from "../engine/events.ts";
 import type { Language } from "../workflow/model.ts";
 import { stringWidth } from "../_util/npm/string_width.ts";
 
-const plain = palette(false);
+const plain = await palette(false);
 const view = (now: number, columns = 100, rows = 30): View => ({
   now,
   columns,
@@ -174,8 +174,8 @@ Deno.test("renderBoard() keeps hostile and huge names escaped and every line wit
   }
 });
 
-Deno.test("fit() cuts by terminal columns, keeping colour, and leaves what fits alone", () => {
-  const coloured = palette(true);
+Deno.test("fit() cuts by terminal columns, keeping colour, and leaves what fits alone", async () => {
+  const coloured = await palette(true);
   assert.equal(fit("short", 10), "short");
   assert.equal(fit("exactly 10", 10), "exactly 10");
   assert.equal(fit("one too long", 11), "one too lo…");

@@ -77,8 +77,8 @@ export function liveWanted(
 }
 
 export const colour = colourWanted(Deno.stdout.isTerminal());
-export const p = palette(colour);
-export const errColour = palette(colourWanted(Deno.stderr.isTerminal()));
+export const p = await palette(colour);
+export const errColour = await palette(colourWanted(Deno.stderr.isTerminal()));
 
 /** What holds the terminal while a run's live view is drawn, and prints lines above it. */
 export interface Overlay {

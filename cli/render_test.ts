@@ -4,7 +4,7 @@ import { escapeMessage, escapeTerminal } from "../_util/terminal_text.ts";
 import { resultToJson } from "../api/result_json.ts";
 import type { RunResult } from "../engine/events.ts";
 
-const plain = palette(false);
+const plain = await palette(false);
 
 Deno.test("renderEvent() explains a cold runtime start and stays quiet about a warm one", () => {
   assert.equal(
@@ -113,14 +113,14 @@ Deno.test("escapeMessage() escapes a message and indents its later lines", () =>
   );
 });
 
-Deno.test("renderEvent() escapes step names and output; keeps the output's colour on a colour terminal, reset after", () => {
+Deno.test("renderEvent() escapes step names and output; keeps the output's colour on a colour terminal, reset after", async () => {
   const output = { type: "step_output", step: "a\x1b[2K", stream: "stdout" } as const;
   const line = "\x1b[32mgreen\x1b[1A\r\u202eevil";
   assert.equal(
     renderEvent({ ...output, line }, plain),
     "[a\\x1b[2K] \\x1b[32mgreen\\x1b[1A\\x0d\\u202eevil",
   );
-  const coloured = palette(true);
+  const coloured = await palette(true);
   assert.equal(
     renderEvent({ ...output, line }, coloured),
     `${coloured.step("a\x1b[2K")("[a\\x1b[2K]")} \x1b[32mgreen\\x1b[1A\\x0d\\u202eevil\x1b[0m`,
@@ -247,8 +247,8 @@ Deno.test("a step's wait for its runtime shows in its line, in a WAITED column a
   assert.doesNotMatch(renderSummary(quick, plain), /WAITED/);
 });
 
-Deno.test("palette() colours as the hand-written codes did, and not at all when off", () => {
-  const coloured = palette(true);
+Deno.test("palette() colours as the hand-written codes did, and not at all when off", async () => {
+  const coloured = await palette(true);
   assert.equal(coloured.green("ok"), "\x1b[32mok\x1b[39m");
   assert.equal(coloured.red("no"), "\x1b[31mno\x1b[39m");
   assert.equal(coloured.yellow("hm"), "\x1b[33mhm\x1b[39m");
@@ -260,9 +260,10 @@ Deno.test("palette() colours as the hand-written codes did, and not at all when 
   assert.equal(plain.step("build")("[build]"), "[build]");
 });
 
-Deno.test("palette().step() gives each step a colour of its own, the same in every run", () => {
+Deno.test("palette().step() gives each step a colour of its own, the same in every run", async () => {
+  const coloured = await palette(true);
   const names = ["build", "test", "lint", "deploy", "fetch", "train", "report", "a", "b", "c"];
-  const colourOf = (name: string) => palette(true).step(name)("x").split("x")[0];
+  const colourOf = (name: string) => coloured.step(name)("x").split("x")[0];
   for (const name of names) {
     assert.equal(colourOf(name), colourOf(name));
     const codes = ["34", "35", "36", "94", "95", "96"].map((code) => `\x1b[${code}m`);

@@ -68,7 +68,7 @@ Deno.test("a piped run prints the same lines as ever: no board, no cursor moveme
   // FORCE_COLOR colours the pipe, each step's prefix in its own colour, and brings no board.
   const forced = await hwfe(["run", "--allow-run", file], { env: { FORCE_COLOR: "1" } });
   assert.equal(forced.code, 0, forced.stderr);
-  const colours = palette(true);
+  const colours = await palette(true);
   assert.ok(forced.stdout.includes(`${colours.step("a")("[a]")} hi\n`), forced.stdout);
   assert.ok(forced.stdout.includes(`${colours.step("b")("[b]")} world\n`), forced.stdout);
   assert.ok(forced.stdout.includes(`${colours.green("✓")} a `), forced.stdout);
