@@ -76,14 +76,16 @@ Deno.test("a piped run prints the same lines as ever: no board, no cursor moveme
   assert.equal(timeless(forced.stdout.replace(SGR, "")), timeless(result.stdout));
 });
 
-/** A tmux server of the test's own, 100x30, running one shell command once told to. */
+/**
+ * A tmux server of the test's own, 100x30, running one shell command once
+ * told to; its socket is in the test's folder, removed with it.
+ */
 class Tmux {
-  readonly socket = `hwfe-live-${Deno.pid}-${Math.floor(Math.random() * 1e9)}`;
   constructor(readonly dir: string) {}
 
   async tmux(...args: string[]): Promise<string> {
     const output = await new Deno.Command("tmux", {
-      args: ["-L", this.socket, "-f", "/dev/null", ...args],
+      args: ["-S", `${this.dir}/tmux.socket`, "-f", "/dev/null", ...args],
       stdout: "piped",
       stderr: "piped",
     }).output();
@@ -138,6 +140,7 @@ class Tmux {
 
   async stop(): Promise<void> {
     await this.tmux("kill-server").catch(() => {});
+    await Deno.remove(this.dir, { recursive: true });
   }
 }
 
