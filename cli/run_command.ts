@@ -11,6 +11,9 @@ import { escapeTerminal } from "../_util/terminal_text.ts";
 import { resultToJson } from "../api/result_json.ts";
 import { IMPLIED_BY_J } from "../api/config.ts";
 import { runWorkflow } from "../api/run.ts";
+import { RunRecorder } from "../api/run_record.ts";
+import { reportHtml } from "../api/report.ts";
+import denoJson from "../deno.json" with { type: "json" };
 import { shellQuote } from "../_util/quote.ts";
 import { loadWorkflowFile } from "../workflow/load.ts";
 import { err, errColour, liveWanted, out, p, setOverlay, warn } from "./output.ts";
@@ -75,6 +78,9 @@ export async function runCommand(arg: string | undefined, flags: RunFlags): Prom
   const { workflow } = await load(arg, config);
   const human = flags.json ? err : out;
   const humanPalette = flags.json ? errColour : p;
+  const record = new RunRecorder({ workflow });
+  const startedAt = new Date();
+  const reportFile = await openReport(flags.report);
   const live = liveWanted({ isTerminal: Deno.stdout.isTerminal(), ...flags })
     ? await startLive(workflow)
     : undefined;
@@ -84,6 +90,7 @@ export async function runCommand(arg: string | undefined, flags: RunFlags): Prom
       const result = await runWorkflow(workflow, {
         ...runOptions(settings, flags, signal),
         onEvent: (event) => {
+          record.onEvent(event);
           live?.onEvent(event);
           if (event.type === "run_started") {
             // Printed once the run has passed its checks and is about to start.
@@ -115,7 +122,11 @@ export async function runCommand(arg: string | undefined, flags: RunFlags): Prom
         },
       }).finally(() => stopLive(live));
       if (!flags.quiet) human(renderSummary(result, humanPalette, terminalWidth(flags.json)));
-      if (flags.json) out(resultToJson(result));
+      if (reportFile) {
+        const html = reportHtml(result, record, { version: denoJson.version, startedAt });
+        await writeReport(reportFile, flags.report!, html);
+      }
+      if (flags.json) out(resultToJson(result, { version: denoJson.version, record }));
       const recap = renderRecap(result, errColour);
       if (recap) err(`\n${recap}`);
       if (result.status === "cancelled") return signalExit();
@@ -152,6 +163,33 @@ function stopLive(live: LiveView | undefined): void {
   if (!live) return;
   setOverlay(undefined);
   live.stop();
+}
+
+/**
+ * Opens the report's file before the run, so that a path that cannot be
+ * written is a usage error at once rather than news after a long run.
+ */
+async function openReport(path: string | undefined): Promise<Deno.FsFile | undefined> {
+  if (path === undefined) return undefined;
+  try {
+    return await Deno.open(path, { write: true, create: true, truncate: true });
+  } catch (error) {
+    throw new HwfeError(
+      `--report ${path}: cannot write the report there: ${(error as Error).message}`,
+      ExitCode.usage,
+    );
+  }
+}
+
+async function writeReport(file: Deno.FsFile, path: string, html: string): Promise<void> {
+  try {
+    await new Blob([html]).stream().pipeTo(file.writable);
+  } catch (error) {
+    // The run's outcome stands: its exit code is not lost for want of a report.
+    warn(`--report ${path}: the report could not be written: ${(error as Error).message}`);
+    return;
+  }
+  err(`Report: ${escapeTerminal(path)}`);
 }
 
 /**
