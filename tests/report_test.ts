@@ -378,3 +378,25 @@ Deno.test({
     }
   },
 });
+
+Deno.test("run --report to a path that cannot be written is refused before any step runs", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "hwfe-report-" });
+  const marker = `${dir}/ran`;
+  await Deno.writeTextFile(
+    `${dir}/flow.lua`,
+    `workflow = { name = "r", steps = { a = { language = "shell", code = "touch ${marker}" } } }`,
+  );
+  const result = await hwfe([
+    "run",
+    "--allow-run",
+    "--report",
+    `${dir}/no/such/folder/run.html`,
+    `${dir}/flow.lua`,
+  ]);
+  assert.equal(result.code, 2, result.stderr);
+  assert.match(
+    result.stderr,
+    /--report .*no\/such\/folder\/run\.html: cannot write the report there/,
+  );
+  await assert.rejects(Deno.stat(marker), Deno.errors.NotFound);
+});
