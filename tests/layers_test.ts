@@ -10,7 +10,17 @@ import { ROOT, SOURCE_DIRS } from "./_helpers.ts";
 import { WORKER_SOURCE_FOLDERS } from "../host/child_process.ts";
 
 /** The layers, lowest first: a file may import its own layer and those before it. */
-const LAYERS = ["_util", "lua", "workflow", "engine", "host", "runners", "api", "cli"];
+const LAYERS = [
+  "_util",
+  "lua",
+  "workflow",
+  "engine",
+  "host",
+  "runners",
+  "store",
+  "api",
+  "cli",
+];
 /** Entry points above every layer. */
 const ENTRIES = ["mod.ts", "cli.ts"];
 const MAX_FILE_LINES = 500;
