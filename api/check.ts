@@ -1,15 +1,23 @@
 /**
  * Checking a workflow without running it: whether every step can run as
- * declared (and with which grants), and its plan.
+ * declared (and with which grants), whether every step's code parses in
+ * its language (runners/syntax.ts), and its plan.
  *
  * @module
  */
 
+import { resolve } from "node:path";
+import { CacheEntry, sha256OfText } from "../_util/cache.ts";
+import { errorText, WorkflowError } from "../_util/errors.ts";
 import type { Grants } from "../engine/grants.ts";
 import { type Plan, planLevels } from "../workflow/plan.ts";
 import { checkRunnable } from "../engine/scheduler.ts";
-import type { Workflow } from "../workflow/model.ts";
-import { stepChecks } from "../runners/mod.ts";
+import type { Language, Step, Workflow } from "../workflow/model.ts";
+import { fileLineOf } from "../workflow/code_lines.ts";
+import { type Problem, problemsOf } from "../workflow/problems.ts";
+import { StepHost } from "../host/pool.ts";
+import { type CheckingRegistry, createRunners, stepChecks } from "../runners/mod.ts";
+import { syntaxError, type SyntaxProblem } from "../runners/syntax.ts";
 
 /**
  * Options of {@link validateWorkflow}.
@@ -85,4 +93,182 @@ export function validateWorkflow(workflow: Workflow, options: ValidateOptions = 
  */
 export function planWorkflow(workflow: Workflow): Plan {
   return planLevels(workflow.steps.values());
+}
+
+/** Options of {@link checkCode} and {@link checkStepCode}. */
+export interface CodeCheckOptions {
+  /** Compile Python steps too, starting Python (hwfe validate --deep). */
+  deep?: boolean;
+  /**
+   * hwfe's cache directory: which steps' code parsed is remembered there
+   * (by its hash), so that unchanged code is not parsed again; undefined:
+   * every step is parsed every time.
+   */
+  cacheDir?: string;
+  /** The run's memory limit for steps: the check takes the run's own workers. */
+  memoryMb?: number;
+  /** Stops the check. */
+  signal?: AbortSignal;
+}
+
+/** What {@link checkCode} found. */
+export interface CodeCheck {
+  /** Steps whose code does not parse, in the workflow's order of steps. */
+  problems: Problem[];
+  /** Checks that could not be made (a runtime that did not start), as sentences. */
+  warnings: string[];
+  /** Remembering the code that parsed: settles once written (never rejects). */
+  saved: Promise<void>;
+}
+
+/** Most hashes of parsed code remembered per workflow file. */
+const MAX_REMEMBERED = 4096;
+
+/** The hash by which parsed code is remembered. */
+function codeHash(step: Step): string {
+  return sha256OfText(`${step.language}\0${step.code}`).slice(0, 32);
+}
+
+/** The cache entry that remembers which code of `workflow` parsed. */
+function parsedEntry(workflow: Workflow, cacheDir: string): CacheEntry {
+  const id = workflow.file ? resolve(workflow.file) : `workflow ${workflow.name}`;
+  return new CacheEntry(`${cacheDir}/checks`, `${sha256OfText(id).slice(0, 16)}.parsed`, "v1");
+}
+
+async function rememberedHashes(entry: CacheEntry | undefined): Promise<string[]> {
+  const blob = await entry?.read();
+  if (!blob) return [];
+  try {
+    const list = JSON.parse(new TextDecoder().decode(blob.bytes));
+    return Array.isArray(list) ? list.filter((h) => typeof h === "string") : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Parses every step's code in its language with `runners`, running none
+ * of it, in parallel across languages; Python only with `deep`. Code that
+ * parsed before (remembered in `cacheDir`) is not parsed again.
+ */
+export async function checkCode(
+  workflow: Workflow,
+  runners: CheckingRegistry,
+  options: CodeCheckOptions = {},
+): Promise<CodeCheck> {
+  const entry = options.cacheDir === undefined
+    ? undefined
+    : parsedEntry(workflow, options.cacheDir);
+  const remembered = await rememberedHashes(entry);
+  const known = new Set(remembered);
+  const byLanguage = new Map<Language, Step[]>();
+  const hashes = new Map<string, string>();
+  for (const step of workflow.steps.values()) {
+    if (!step.code || (step.language === "python" && !options.deep)) continue;
+    const hash = codeHash(step);
+    if (known.has(hash)) continue;
+    hashes.set(step.name, hash);
+    byLanguage.set(step.language, [...byLanguage.get(step.language) ?? [], step]);
+  }
+  const warnings: string[] = [];
+  const found = await Promise.all([...byLanguage].map(async ([language, steps]) => {
+    const runner = runners.get(language);
+    try {
+      return await runner?.checkSyntax?.(steps, workflow, {
+        python: options.deep,
+        memoryMb: options.memoryMb,
+        signal: options.signal,
+        onUnchecked: (step) => hashes.delete(step),
+      }) ?? [];
+    } catch (error) {
+      warnings.push(`the ${language} code was not parsed: ${errorText(error)}`);
+      for (const step of steps) hashes.delete(step.name);
+      return [];
+    }
+  }));
+  const problems = found.flat();
+  for (const problem of problems) hashes.delete(problem.step);
+  const parsed = [...new Set(hashes.values())];
+  const saved = entry && parsed.length && !options.signal?.aborted && entry.writable()
+    ? entry.write(
+      new TextEncoder().encode(
+        JSON.stringify([...parsed, ...remembered].slice(0, MAX_REMEMBERED)),
+      ),
+    ).catch(() => {}) // best effort: the next run parses again
+    : Promise.resolve();
+  const order = [...workflow.steps.keys()];
+  problems.sort((a, b) => order.indexOf(a.step) - order.indexOf(b.step));
+  return { problems: problems.map((p) => syntaxProblem(workflow, p)), warnings, saved };
+}
+
+/** A syntax problem as the workflow's problems say it: file, step, language, line. */
+function syntaxProblem(workflow: Workflow, problem: SyntaxProblem): Problem {
+  const step = workflow.steps.get(problem.step)!;
+  const where = workflow.file ? `${workflow.file}: ` : "";
+  const fileLine = problem.line === undefined ? undefined : fileLineOf(step, problem.line);
+  return {
+    message: `${where}step '${step.name}' (${step.language}): ${
+      syntaxError(problem, step, workflow)
+    }`,
+    step: step.name,
+    field: "code",
+    ...(problem.line !== undefined ? { line: problem.line } : {}),
+    ...(fileLine !== undefined ? { fileLine } : {}),
+  };
+}
+
+/** What {@link checkWorkflow} found. */
+export interface WorkflowCheck {
+  /** The plan (the levels). */
+  plan: Plan;
+  /** Every problem: steps that cannot run as declared, code that does not parse. */
+  problems: Problem[];
+  /** Checks that could not be made. */
+  warnings: string[];
+}
+
+/**
+ * Everything `hwfe validate` checks of a loaded workflow: that every step
+ * can run as declared ({@link validateWorkflow}) and that every step's
+ * code parses (Python's only with `deep`), starting what runtimes the
+ * parsing needs and stopping them after.
+ */
+export async function checkWorkflow(
+  workflow: Workflow,
+  options: ValidateOptions & CodeCheckOptions = {},
+): Promise<WorkflowCheck> {
+  const problems: Problem[] = [];
+  try {
+    validateWorkflow(workflow, options);
+  } catch (error) {
+    if (!(error instanceof WorkflowError)) throw error;
+    problems.push(...problemsOf(error));
+  }
+  const code = await checkStepCode(workflow, options);
+  return {
+    plan: planWorkflow(workflow),
+    problems: [...problems, ...code.problems],
+    warnings: code.warnings,
+  };
+}
+
+/**
+ * Parses every step's code without running it, on runtimes of its own
+ * (stopped once done): {@link checkCode} for a workflow that is not being
+ * run. Resolves once what parsed is remembered.
+ */
+export async function checkStepCode(
+  workflow: Workflow,
+  options: CodeCheckOptions = {},
+): Promise<CodeCheck> {
+  const host = new StepHost(1);
+  const runners = createRunners(host, { cacheDir: options.cacheDir });
+  try {
+    const check = await checkCode(workflow, runners, options);
+    await check.saved;
+    return check;
+  } finally {
+    host.dispose();
+    await Promise.all([...runners.values()].map((runner) => runner.close?.()));
+  }
 }

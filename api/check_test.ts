@@ -4,10 +4,14 @@ import {
   PermissionError,
   planWorkflow,
   type RunEvent,
+  runWorkflow,
+  type Step,
   streamWorkflow,
   validateWorkflow,
   WorkflowError,
 } from "../mod.ts";
+import { checkCode, checkWorkflow } from "./check.ts";
+import type { CheckingRegistry } from "../runners/mod.ts";
 
 const lua = (code: string) => ({ language: "lua", code });
 
@@ -96,4 +100,76 @@ Deno.test("streamWorkflow stops with the run when cancelled", async () => {
     if (event.type === "step_finished") statuses.push(event.report.status);
   }
   assert.deepEqual(statuses, ["cancelled"]);
+});
+
+Deno.test("checkCode() parses only code not remembered as parsed, and names what does not parse", async () => {
+  const cacheDir = await Deno.makeTempDir();
+  const parsed: string[][] = [];
+  const runners: CheckingRegistry = new Map([["lua", {
+    language: "lua",
+    run: () => Promise.resolve("null"),
+    checkSyntax: (steps: Step[]) => {
+      parsed.push(steps.map((step) => step.name));
+      return Promise.resolve(
+        steps.filter((step) => step.code!.includes("bad")).map((step) => ({
+          step: step.name,
+          line: 1,
+          message: "it says bad",
+        })),
+      );
+    },
+  }]]);
+  const flow = (b: string) =>
+    defineWorkflow({ steps: { a: lua("function run() end"), b: lua(b) } }, "flow.lua").workflow;
+  const first = await checkCode(flow("bad"), runners, { cacheDir });
+  await first.saved;
+  assert.deepEqual(first.problems, [{
+    message: "flow.lua: step 'b' (lua): syntax error at <step b> line 1: it says bad",
+    step: "b",
+    field: "code",
+    line: 1,
+  }]);
+  const second = await checkCode(flow("fixed"), runners, { cacheDir });
+  await second.saved;
+  assert.deepEqual(second.problems, []);
+  const third = await checkCode(flow("fixed"), runners, { cacheDir });
+  assert.deepEqual(third.problems, []);
+  // a parsed once; b while bad and once fixed; nothing the third time.
+  assert.deepEqual(parsed, [["a", "b"], ["b"]]);
+});
+
+Deno.test("runWorkflow() refuses code that does not parse before any step starts", async () => {
+  const { workflow } = defineWorkflow({
+    steps: { a: lua("function run() return 1 end"), b: lua("function run()\n  return = 1\nend") },
+  });
+  const events: RunEvent[] = [];
+  await assert.rejects(
+    runWorkflow(workflow, { cacheDir: false, onEvent: (event) => events.push(event) }),
+    (error) =>
+      error instanceof WorkflowError &&
+      error.message ===
+        "step 'b' (lua): syntax error at <step b> line 2: unexpected symbol near '='",
+  );
+  assert.deepEqual(events.filter((event) => event.type === "step_started"), []);
+});
+
+Deno.test("checkWorkflow() gathers what cannot run and what does not parse", async () => {
+  const { workflow } = defineWorkflow({
+    steps: {
+      w: { language: "python", code: "def run(): pass", permissions: { write: ["out"] } },
+      js: { language: "javascript", code: "function run() { return }}" },
+    },
+  });
+  const check = await checkWorkflow(workflow);
+  assert.deepEqual(check.plan.levels, [["js", "w"]]);
+  assert.deepEqual(check.problems.map((p) => [p.step, p.line]), [[undefined, undefined], [
+    "js",
+    1,
+  ]]);
+  assert.match(check.problems[0].message, /^step 'w' \(python\): Python's open\(\) looks/);
+  assert.equal(
+    check.problems[1].message,
+    "step 'js' (javascript): syntax error at <step js> line 1, column 26: unexpected token in " +
+      "expression: '}'",
+  );
 });

@@ -14,12 +14,15 @@ import { assertWorkerOptions } from "../host/program.ts";
 import { checkRunnable, schedule } from "../engine/scheduler.ts";
 import { StepHost } from "../host/pool.ts";
 import type { Language, Workflow } from "../workflow/model.ts";
-import { createRunners } from "../runners/mod.ts";
-import type { Grants, RunnerRegistry } from "../engine/runner.ts";
+import { type CheckingRegistry, createRunners } from "../runners/mod.ts";
+import type { Grants } from "../engine/runner.ts";
+import { WorkflowProblems } from "../workflow/problems.ts";
+import { checkCode } from "./check.ts";
 
 /**
  * Runs a validated workflow. Throws before anything starts when a step's
- * language cannot run ({@link WorkflowError}) or a step needs a grant not
+ * language cannot run or its code does not parse ({@link WorkflowError};
+ * Python's code is parsed as its steps run) or a step needs a grant not
  * given ({@link PermissionError}); a failing step does not throw, it shows
  * in the result. Aborting `signal` stops the running steps and resolves
  * with status "cancelled".
@@ -66,10 +69,12 @@ export async function runWorkflow(
   const plan = planLevels(workflow.steps.values());
   const host = new StepHost(maxParallel);
   const emit = options.onEvent ?? (() => {});
-  let runners: RunnerRegistry | undefined;
+  const cacheDir = options.cacheDir === false ? undefined : options.cacheDir ?? defaultCacheDir();
+  let runners: CheckingRegistry | undefined;
+  let parsed: Promise<void> | undefined;
   try {
     runners = createRunners(host, {
-      cacheDir: options.cacheDir === false ? undefined : options.cacheDir ?? defaultCacheDir(),
+      cacheDir,
       isolate: options.isolate,
       maxModuleBytes: options.maxModuleBytes,
       onWarning: (message) => emit({ type: "warning", message }),
@@ -77,10 +82,26 @@ export async function runWorkflow(
       onRuntimeStarted: (start) => emit({ type: "runtime_started", ...start }),
     });
     checkRunnable(workflow, runners, grants);
-    // Runtimes start loading now, in the background, overlapping earlier levels.
-    for (const [language, count] of widestLevels(workflow, plan, maxParallel)) {
-      runners.get(language)?.warmUp?.(count, workflow, options.stepMemoryMb);
-    }
+    // Runtimes start loading now, in the background, overlapping the check and
+    // earlier levels; Python, slow to start (and saying so), once the check has passed.
+    const widest = widestLevels(workflow, plan, maxParallel);
+    const warmUp = (python: boolean) => {
+      for (const [language, count] of widest) {
+        if ((language === "python") !== python) continue;
+        runners?.get(language)?.warmUp?.(count, workflow, options.stepMemoryMb);
+      }
+    };
+    warmUp(false);
+    // Every step's code parses (but Python's, whose runtime is slow to start) before any runs.
+    const code = await checkCode(workflow, runners, {
+      cacheDir,
+      memoryMb: options.stepMemoryMb,
+      signal: options.signal,
+    });
+    parsed = code.saved;
+    for (const message of code.warnings) emit({ type: "warning", message });
+    if (code.problems.length) throw new WorkflowProblems(code.problems);
+    warmUp(true);
     return await schedule(workflow, plan, runners, {
       ...options,
       mode: options.mode ?? DEFAULT_SETTINGS.mode,
@@ -91,6 +112,7 @@ export async function runWorkflow(
   } finally {
     host.dispose();
     await Promise.all([...runners?.values() ?? []].map((runner) => runner.close?.()));
+    await parsed;
   }
 }
 

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { syntaxErrorText, type SyntaxProblem } from "./syntax.ts";
+
 /** Most stack frames shown in an error. */
 const MAX_FRAMES = 12;
 
@@ -32,13 +34,14 @@ export function clipped(value: unknown, depth = 0): unknown {
 }
 
 /**
- * A readable error: `Name: message` and the step's own stack frames (line
- * numbers of the step's source, TypeScript mapped back), or a syntax error
- * with its line and column.
+ * A readable error: `Name: message` and the step's own stack frames (lines
+ * of the step's source, TypeScript mapped back: `at run (<step a> line 2,
+ * column 5)`), or a syntax error with its line and column. `stepName`
+ * names the step; the code was evaluated under the file name "step".
  */
 export function describeMessage(
   raw: string,
-  label: string,
+  stepName: string,
   positions?: (line: number, column: number) => [number, number],
 ): string {
   let dumped: unknown;
@@ -50,20 +53,47 @@ export function describeMessage(
   if (typeof dumped !== "object" || dumped === null) return `Uncaught ${JSON.stringify(dumped)}`;
   const error = dumped as { name?: string; message?: string; stack?: string };
   const map = (line: number, column: number) => positions?.(line, column) ?? [line, column];
-  const frames = (error.stack ?? "").split("\n").filter((f) => /\(?step:\d+:\d+\)?$/.test(f))
+  const syntax = syntaxOf(error, map);
+  if (syntax) return syntaxErrorText(syntax, stepName);
+  const frames = (error.stack ?? "").split("\n").filter((f) => FRAME.test(f))
     .map((frame) =>
-      frame.replace(/\(?step:(\d+):(\d+)\)?$/, (whole, l, c) => {
+      frame.replace(FRAME, (whole, l, c) => {
         const [line, column] = map(Number(l), Number(c));
-        const where = `${label}:${line}:${column}`;
+        const where = `<step ${stepName}> line ${line}, column ${column}`;
         return whole.startsWith("(") ? `(${where})` : where;
       }).replace(/^\s*at <eval> /, "    at <top level> ")
     );
-  if (error.name === "SyntaxError" && frames.length > 0) {
-    const at = /:(\d+):(\d+)\)?$/.exec(frames[0]);
-    if (at) return `syntax error: ${error.message} (line ${at[1]}, column ${at[2]})`;
-  }
   const head = `${error.name ?? "Error"}: ${error.message ?? ""}`;
   return [head, ...collapse(frames)].join("\n");
+}
+
+/** A frame's place in step code, which QuickJS evaluated as the file "step". */
+const FRAME = /\(?step:(\d+):(\d+)\)?$/;
+
+/**
+ * The parser's SyntaxError: its line, column and message (TypeScript
+ * positions mapped back); undefined for any other value (an InternalError
+ * from a source too deep to parse is not the code's syntax, nor is
+ * JSON.parse's SyntaxError).
+ */
+export function syntaxOf(
+  dumped: unknown,
+  map: (line: number, column: number) => [number, number] = (l, c) => [l, c],
+): Omit<SyntaxProblem, "step"> | undefined {
+  const error = (typeof dumped === "object" && dumped !== null ? dumped : {}) as {
+    name?: unknown;
+    message?: unknown;
+    stack?: unknown;
+  };
+  if (error.name !== "SyntaxError") return undefined;
+  const message = typeof error.message === "string" ? error.message : "";
+  // The parser's error has the position alone as its first frame; a SyntaxError
+  // thrown as the code runs (JSON.parse) has the function that threw it.
+  const first = typeof error.stack === "string" ? error.stack.split("\n")[0] : "";
+  const at = /^\s*at step:(\d+):(\d+)$/.exec(first);
+  if (!at) return first.trim() ? undefined : { message };
+  const [line, column] = map(Number(at[1]), Number(at[2]));
+  return { line, column, message };
 }
 
 /** Frames with runs of one repeated frame folded, at most MAX_FRAMES. */

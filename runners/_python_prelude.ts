@@ -8,7 +8,7 @@
  *
  * `_hwfe_run_step(name, code, inputs_json, env_json)` returns a tagged string:
  * R<json> the result, B<what> a result that is not JSON data, N no run(),
- * S<message> a syntax error, E<message> an error (traceback with the step's own
+ * S<json> a syntax error ({line, message, context}), E<message> an error (traceback with the step's own
  * lines and frames only), or an asyncio Task for `async def run` whose
  * result is such a string.
  *
@@ -165,10 +165,33 @@ def _only_step_frames(te, filename):
         te = te.__context__
 
 
-def _describe_syntax_error(error):
+def _syntax_parts(error):
+    """A SyntaxError's line, message and the code around it (the line and its caret)."""
     lines = "".join(_traceback.format_exception_only(type(error), error)).rstrip().splitlines()
-    where = " (line " + str(error.lineno) + ")" if error.lineno else ""
-    return "S" + "\n".join([str(error.msg) + where] + lines[:-1])
+    context = [line for line in lines[:-1] if not line.startswith('  File "')]
+    parts = {"message": str(error.msg)}
+    if error.lineno:
+        parts["line"] = error.lineno
+    if context:
+        parts["context"] = "\n".join(context)
+    return parts
+
+
+def _describe_syntax_error(error):
+    return "S" + _json.dumps(_syntax_parts(error))
+
+
+def _hwfe_check_steps(sources_json):
+    """Compiles each step's code without running it: JSON of the problems, one per step that fails."""
+    problems = []
+    for source in _json.loads(sources_json):
+        try:
+            compile(source["code"], "<step " + source["step"] + ">", "exec", dont_inherit=True)
+        except SyntaxError as error:
+            problems.append({"step": source["step"], **_syntax_parts(error)})
+        except ValueError as error:  # a NUL in the source
+            problems.append({"step": source["step"], "message": str(error)})
+    return _json.dumps(problems)
 
 
 def _describe_error(error, filename):

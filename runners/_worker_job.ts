@@ -9,6 +9,9 @@ import { StepError } from "../_util/errors.ts";
 import type { JsonText } from "../_util/json.ts";
 import type { StepHost, WorkerRuntime } from "../host/pool.ts";
 import type { StepContext } from "../engine/runner.ts";
+import type { Step } from "../workflow/model.ts";
+import { withFileLines } from "../workflow/code_lines.ts";
+import { checkedProblems, type CheckJob, type SyntaxProblem } from "./syntax.ts";
 
 /**
  * Runs a step on a worker of `runtime`; resolves to its result as JSON
@@ -50,5 +53,38 @@ export async function runOnWorker(
   if (outcome.kind === "interrupted") {
     throw new StepError(`step '${ctx.step.name}' was interrupted`);
   }
-  throw new StepError(`step '${ctx.step.name}' ${outcome.message}`);
+  // Lines of the step, as the worker names them, are also shown as lines of the workflow file.
+  throw new StepError(
+    withFileLines(`step '${ctx.step.name}' ${outcome.message}`, ctx.step, ctx.workflow),
+  );
+}
+
+/**
+ * Parses `steps` on a worker of `runtime` without running them (the
+ * worker's module answers jobs whose extra is a {@link CheckJob}): the
+ * warm worker a run starts anyway, so its first step finds it ready.
+ */
+export async function checkOnWorker(
+  host: StepHost,
+  runtime: WorkerRuntime,
+  steps: Step[],
+  signal: AbortSignal = new AbortController().signal,
+  extra: object = {},
+  tenant = "",
+): Promise<SyntaxProblem[]> {
+  const check: CheckJob = {
+    check: steps.map((step) => ({ step: step.name, code: step.code ?? "" })),
+  };
+  const outcome = await host.execute(
+    runtime,
+    { step: "(syntax check)", code: "", inputs: "{}", extra: { ...extra, ...check } },
+    { signal, write: () => {} },
+    undefined,
+    tenant,
+  );
+  if (outcome.kind === "interrupted") return [];
+  if (outcome.kind === "error") {
+    throw new StepError(`the ${runtime.id} syntax check failed: ${outcome.message}`);
+  }
+  return checkedProblems(outcome.json, new Set(steps.map((step) => step.name)));
 }

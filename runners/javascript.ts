@@ -9,8 +9,9 @@
 import { npmFile } from "../_util/npm_files.ts";
 import type { StepHost, WorkerRuntime } from "../host/pool.ts";
 import type { JavaScriptInit } from "./javascript_worker.ts";
-import { DEFAULT_STEP_MEMORY_MB, type Runner, stepMemoryMb } from "../engine/runner.ts";
-import { runOnWorker } from "./_worker_job.ts";
+import { DEFAULT_STEP_MEMORY_MB, stepMemoryMb } from "../engine/runner.ts";
+import { checkOnWorker, runOnWorker } from "./_worker_job.ts";
+import type { CheckingRunner } from "./syntax.ts";
 
 /** QuickJS's wasm file, which JavaScript workers read. */
 export function quickjsWasmPath(): string {
@@ -48,12 +49,20 @@ export function javascriptRuntimes(): (memoryMb: number) => WorkerRuntime {
 export function javascriptRunner(
   host: StepHost,
   runtimes: (memoryMb: number) => WorkerRuntime,
-): Runner {
+): CheckingRunner {
   return {
     language: "javascript",
     warmUp: (count, _workflow, memoryMb) =>
       host.warmUp(runtimes(memoryMb ?? DEFAULT_STEP_MEMORY_MB), count),
     reportsStart: true,
+    // On the worker the run warms up anyway: QuickJS is loaded once, off this thread.
+    checkSyntax: (steps, _workflow, options) =>
+      checkOnWorker(
+        host,
+        runtimes(options.memoryMb ?? DEFAULT_STEP_MEMORY_MB),
+        steps,
+        options.signal,
+      ),
     run: (ctx) =>
       runOnWorker(host, runtimes(stepMemoryMb(ctx)), ctx, {
         env: ctx.env ?? {},

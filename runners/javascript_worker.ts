@@ -32,7 +32,8 @@ import { serveSteps } from "../host/worker_entry.ts";
 import type { WorkerOutcome } from "../host/protocol.ts";
 import { JS_PRELUDE, JS_PRELUDE_LAZY } from "./_js_prelude.ts";
 import { concatBytes } from "../_util/bytes.ts";
-import { clipped, describeMessage } from "./_js_errors.ts";
+import { clipped, describeMessage, syntaxOf } from "./_js_errors.ts";
+import { type CheckJob, isCheckJob, type SyntaxProblem } from "./syntax.ts";
 
 /** What the host sends to start a worker. */
 export interface JavaScriptInit {
@@ -90,7 +91,7 @@ serveSteps({
   },
 
   async run({ job, interrupted, interruptFlag, write }): Promise<WorkerOutcome> {
-    const label = `step ${job.step}`;
+    if (isCheckJob(job.extra)) return checkSources(job.extra.check, interrupted);
     const extra = (job.extra ?? {}) as JobExtra;
     const ts = extra.language === "typescript" ? extra as TypeScriptJob : undefined;
     const language = ts ? "typescript" : "javascript";
@@ -132,7 +133,7 @@ serveSteps({
     }
     if (interrupted()) return { kind: "interrupted" };
     if (outcome.kind !== "error") return outcome;
-    let message = describeMessage(outcome.message, label, positions);
+    let message = describeMessage(outcome.message, job.step, positions);
     const limit = `the step's limit is ${memoryMb} MiB; raise it with memory_mb`;
     if (message.startsWith("InternalError: out of memory")) {
       message = message.replace("out of memory", `out of memory (${limit})`);
@@ -146,6 +147,34 @@ serveSteps({
     };
   },
 });
+
+/**
+ * Compiles each source as a step's code is run (a global script), running
+ * none of it: its SyntaxError, as a list of problems in JSON.
+ */
+function checkSources(sources: CheckJob["check"], interrupted: () => boolean): WorkerOutcome {
+  const runtime = quickjs.newRuntime();
+  runtime.setMaxStackSize(MAX_STACK_BYTES);
+  runtime.setInterruptHandler(() => interrupted());
+  const ctx = runtime.newContext();
+  const problems: SyntaxProblem[] = [];
+  try {
+    for (const { step, code } of sources) {
+      const compiled = ctx.evalCode(code, "step", { compileOnly: true });
+      if (!compiled.error) {
+        compiled.value.dispose();
+        continue;
+      }
+      const syntax = syntaxOf(clipped(ctx.dump(compiled.error)));
+      compiled.error.dispose();
+      if (syntax) problems.push({ step, ...syntax });
+    }
+  } finally {
+    ctx.dispose();
+    runtime.dispose();
+  }
+  return { kind: "result", json: JSON.stringify(problems) };
+}
 
 /** Runs the step in a fresh context; error outcomes carry raw text for `describeMessage`. */
 function runIn(

@@ -7,6 +7,8 @@
 
 import { serveSteps } from "../host/worker_entry.ts";
 import { luaFactory, runLuaChunk, trimTraceback } from "../lua/sandbox.ts";
+import { luaSyntaxProblem, stepLines } from "./_lua_lines.ts";
+import { syntaxErrorText } from "./syntax.ts";
 
 /** The most memory the Lua runtime can have: wasmoon's wasm memory stops at 2 GiB. */
 const LUA_CEILING_MB = 2048;
@@ -50,7 +52,10 @@ serveSteps({
       case "no_run":
         return { kind: "error", message: "(lua): no run() function defined" };
       case "syntax_error":
-        return { kind: "error", message: `(lua): syntax error: ${outcome.message}` };
+        return {
+          kind: "error",
+          message: `(lua): ${syntaxErrorText(luaSyntaxProblem(outcome.message, label), job.step)}`,
+        };
       case "runtime_error":
         if (/not enough memory/.test(outcome.message)) {
           return {
@@ -60,7 +65,10 @@ serveSteps({
               : `(lua): out of memory (the step's limit is ${memoryMb} MiB; raise it with memory_mb)`,
           };
         }
-        return { kind: "error", message: `(lua): ${trimTraceback(outcome.message, label)}` };
+        return {
+          kind: "error",
+          message: `(lua): ${stepLines(trimTraceback(outcome.message, label), label, job.step)}`,
+        };
       default:
         return { kind: "error", message: `(lua): unexpected outcome ${outcome.kind}` };
     }

@@ -13,13 +13,11 @@ import { luaRunner } from "./lua.ts";
 import { pythonChecks, pythonRunner } from "./python.ts";
 import { shellChecks, shellRunner } from "./shell.ts";
 import { wasmChecks, wasmRunner } from "./wasm.ts";
-import type {
-  CheckRegistry,
-  Runner,
-  RunnerEvents,
-  RunnerRegistry,
-  StepChecks,
-} from "../engine/runner.ts";
+import type { CheckRegistry, RunnerEvents, StepChecks } from "../engine/runner.ts";
+import type { CheckingRunner } from "./syntax.ts";
+
+/** Runners by language, each of which can also parse its steps (syntax.ts). */
+export type CheckingRegistry = ReadonlyMap<Language, CheckingRunner>;
 
 /** Options of {@link createRunners}. */
 export interface RunnerOptions extends RunnerEvents {
@@ -32,9 +30,9 @@ export interface RunnerOptions extends RunnerEvents {
 }
 
 /** Creates the runners of every language this build supports. */
-export function createRunners(host: StepHost, options: RunnerOptions = {}): RunnerRegistry {
+export function createRunners(host: StepHost, options: RunnerOptions = {}): CheckingRegistry {
   const quickjs = javascriptRuntimes(); // JavaScript and TypeScript share these workers
-  return new Map<Language, Runner>([
+  return new Map<Language, CheckingRunner>([
     ["lua", luaRunner(host)],
     ["python", pythonRunner(host, options)],
     ["javascript", javascriptRunner(host, quickjs)],

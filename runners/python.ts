@@ -20,12 +20,12 @@ import { PYTHON_PRELUDE } from "./_python_prelude.ts";
 import type { PythonInit, PythonJob, PythonReady } from "./_python_protocol.ts";
 import {
   DEFAULT_STEP_MEMORY_MB,
-  type Runner,
   type RunnerEvents,
   type StepChecks,
   stepMemoryMb,
 } from "../engine/runner.ts";
-import { runOnWorker } from "./_worker_job.ts";
+import { checkOnWorker, runOnWorker } from "./_worker_job.ts";
+import type { CheckingRunner } from "./syntax.ts";
 import { dirname } from "node:path";
 import { absolutePath, within } from "../engine/grants.ts";
 import type { Step } from "../workflow/model.ts";
@@ -55,7 +55,10 @@ const ISOLATED_HEAP_MB = 512;
 const MAX_SNAPSHOT_BYTES = 1 << 30;
 
 /** Creates the Python runner on top of a step host. */
-export function pythonRunner(host: StepHost, options: PythonRunnerOptions = {}): Runner {
+export function pythonRunner(
+  host: StepHost,
+  options: PythonRunnerOptions = {},
+): CheckingRunner {
   const indexURL = pyodideDir();
   // A snapshot holds the prelude's state: a new prelude needs a new one.
   const prelude = sha256OfText(PYTHON_PRELUDE).slice(0, 16);
@@ -157,6 +160,11 @@ export function pythonRunner(host: StepHost, options: PythonRunnerOptions = {}):
     },
     reportsStart: true,
     ...pythonChecks,
+    // Only when asked (hwfe validate --deep): Python takes a while to start.
+    checkSyntax: (steps, _workflow, { python, memoryMb = DEFAULT_STEP_MEMORY_MB, signal }) =>
+      python
+        ? checkOnWorker(host, runtime, steps, signal, { memoryMb, env: {} }, memoryTenant(memoryMb))
+        : Promise.resolve([]),
     run: (ctx) => {
       const job: PythonJob = {
         memoryMb: stepMemoryMb(ctx),

@@ -39,6 +39,7 @@ import {
   watchFiles,
 } from "./python_rewind_fs.ts";
 import type { PythonInit, PythonJob } from "./_python_protocol.ts";
+import { type CheckJob, isCheckJob, syntaxErrorFromJson } from "./syntax.ts";
 
 interface CurrentJob {
   flag: Int32Array;
@@ -306,6 +307,7 @@ function sleepDevice(py: PyodideInterface): string {
   return path;
 }
 let runStep: (name: string, code: string, inputs: string, env: string) => unknown;
+let checkSteps: (sources: string) => unknown;
 
 serveSteps({
   language: "python",
@@ -332,6 +334,7 @@ serveSteps({
     refuseSlashOnFiles(py);
     python = py;
     runStep = py.globals.get("_hwfe_run_step");
+    checkSteps = py.globals.get("_hwfe_check_steps");
     // hwfe's own call into the interpreter, counted once: what a step's
     // call makes beyond it is the step's use of the JavaScript bridge.
     startWatching();
@@ -346,6 +349,7 @@ serveSteps({
   },
 
   async run({ job, interruptFlag, interrupted, write, flush }) {
+    if (isCheckJob(job.extra)) return checkSources(job.extra.check);
     const { memoryMb, env, mounts, cwd } = job.extra as PythonJob;
     if (mounts && cwd) {
       const problem = mountGrants(mounts, cwd);
@@ -370,7 +374,7 @@ serveSteps({
       if (interrupted()) {
         outcome = { kind: "interrupted" };
       } else {
-        outcome = decode(String(tagged));
+        outcome = decode(String(tagged), job.step);
         if (outcome.kind === "error" && outcome.message.startsWith("(python): MemoryError")) {
           outcome.message = outcome.message.replace(
             "MemoryError",
@@ -457,7 +461,16 @@ async function awaitTask(task: unknown, flag: Int32Array, flush: () => void): Pr
 
 const STOPPED = Symbol("stopped");
 
-function decode(tagged: string): WorkerOutcome {
+/** Compiles each source with `compile()`, running none: the problems as JSON. */
+function checkSources(sources: CheckJob["check"]): WorkerOutcome {
+  try {
+    return { kind: "result", json: String(checkSteps(JSON.stringify(sources))) };
+  } catch (error) {
+    return { kind: "error", message: String(error).split("\n")[0], retire: true };
+  }
+}
+
+function decode(tagged: string, step: string): WorkerOutcome {
   const tag = tagged[0];
   const body = tagged.slice(1);
   switch (tag) {
@@ -468,7 +481,7 @@ function decode(tagged: string): WorkerOutcome {
     case "B":
       return { kind: "error", message: `returned ${body}` };
     case "S":
-      return { kind: "error", message: `(python): syntax error: ${body}` };
+      return { kind: "error", message: `(python): ${syntaxErrorFromJson(body, step)}` };
     case "E":
       return { kind: "error", message: `(python): ${body}` };
     default:

@@ -17,22 +17,25 @@ import { StepError } from "../_util/errors.ts";
 import { compactJson, type JsonText, stringifyJson } from "../_util/json.ts";
 import { closeReaper, trackStepProcesses } from "../host/orphans.ts";
 import { shellQuote } from "../_util/quote.ts";
-import type { Runner, StepChecks, StepContext } from "../engine/runner.ts";
+import type { StepChecks, StepContext } from "../engine/runner.ts";
+import { stepLine } from "../workflow/code_lines.ts";
+import { LINE_TRAPS, MarkerFilter, shellSyntax } from "./_shell_lines.ts";
+import type { CheckingRunner } from "./syntax.ts";
 
-const PRELUDE = `set -e
-parse_input() {
-  local __hwfe_name="\${1^^}"
-  __hwfe_name="INPUT_\${__hwfe_name//[^A-Z0-9_]/_}"
-  if [ -n "\${!__hwfe_name+set}" ]; then
-    printf '%s\\n' "\${!__hwfe_name}"
-  elif __hwfe_name="\${__hwfe_name}_FILE"; [ -n "\${!__hwfe_name+set}" ]; then
-    cat -- "\${!__hwfe_name}" && echo
-  else
-    # Empty, as in the reference engine, but said.
-    echo "warning: parse_input: '$1' is not a direct dependency of this step, so it reads as empty (direct dependencies: \${__hwfe_dependencies:-none})" >&2
-  fi
-}
-`;
+/**
+ * What runs before the step's code, on the code's first line so that
+ * bash's line numbers are the step's own: `set -e` (with `-E`, so that the
+ * ERR trap that notes a failing command's line reaches functions and
+ * subshells), the line traps (_shell_lines.ts) and `parse_input`.
+ */
+const PRELUDE = `set -eE; ${LINE_TRAPS}parse_input() { local __hwfe_name="\${1^^}"; ` +
+  `__hwfe_name="INPUT_\${__hwfe_name//[^A-Z0-9_]/_}"; ` +
+  `if [ -n "\${!__hwfe_name+set}" ]; then printf '%s\\n' "\${!__hwfe_name}"; ` +
+  `elif __hwfe_name="\${__hwfe_name}_FILE"; [ -n "\${!__hwfe_name+set}" ]; then ` +
+  `cat -- "\${!__hwfe_name}" && echo; ` +
+  // Empty, as in the reference engine, but said.
+  `else echo "warning: parse_input: '$1' is not a direct dependency of this step, so it reads ` +
+  `as empty (direct dependencies: \${__hwfe_dependencies:-none})" >&2; fi; }; `;
 const EPILOGUE = `
 if declare -F run >/dev/null; then run; fi
 `;
@@ -92,18 +95,22 @@ const MAX_KEPT_CHARS = 256 * 1024 * 1024;
  */
 const PIPES_GRACE_MS = 1000;
 
-/** A pipe's text so far, read until it closes or `cancel()` is called. */
+/**
+ * A pipe's text so far, read until it closes or `cancel()` is called;
+ * with `markers`, the line traps' marker is taken out and its line kept.
+ */
 function collect(
   stream: ReadableStream<Uint8Array>,
   onText: (text: string) => void,
-): { text: Promise<string>; cancel(): void } {
+  markers = false,
+): { text: Promise<string>; cancel(): void; line(): number | undefined } {
   const reader = stream.getReader();
   const chunks: string[] = [];
   let kept = 0;
   // A decoder of our own rather than a TextDecoderStream: one stream fewer
   // per pipe, which measured about 0.2 ms a step (500 trivial steps).
   const decoder = new TextDecoder();
-  const take = (text: string) => {
+  const keep = (text: string) => {
     if (!text) return;
     if (kept < MAX_KEPT_CHARS) {
       chunks.push(text);
@@ -111,6 +118,8 @@ function collect(
     }
     onText(text);
   };
+  const marker = markers ? new MarkerFilter(keep) : undefined;
+  const take = (text: string) => marker ? marker.push(text) : keep(text);
   const text = (async () => {
     try {
       for (;;) {
@@ -120,9 +129,14 @@ function collect(
       }
     } catch { /* the pipe failed: keep what was read */ }
     take(decoder.decode());
+    marker?.end();
     return chunks.join("");
   })();
-  return { text, cancel: () => void reader.cancel().catch(() => {}) };
+  return {
+    text,
+    cancel: () => void reader.cancel().catch(() => {}),
+    line: () => marker?.line,
+  };
 }
 
 function killGroup(pid: number): void {
@@ -264,10 +278,10 @@ async function runBash(ctx: StepContext, env: Record<string, string>): Promise<J
   // bash and its commands allocate (not address space they only reserve).
   const limit = ctx.memoryMb === undefined
     ? ""
-    : `ulimit -d ${Math.floor(ctx.memoryMb * 1024)} || exit 125\n`;
+    : `ulimit -d ${Math.floor(ctx.memoryMb * 1024)} || exit 125; `;
   const dependencies = `__hwfe_dependencies=${
     shellQuote([...ctx.inputsByName.keys()].join(", "))
-  }\n`;
+  }; `;
   const script = limit + dependencies + PRELUDE + (step.code ?? "") + EPILOGUE;
   const processes = trackStepProcesses();
   let child: Deno.ChildProcess;
@@ -284,7 +298,7 @@ async function runBash(ctx: StepContext, env: Record<string, string>): Promise<J
   }
   const abort = abortOf(ctx.signal);
   const stdout = collect(child.stdout, (text) => ctx.write("stdout", text));
-  const stderr = collect(child.stderr, (text) => ctx.write("stderr", text));
+  const stderr = collect(child.stderr, (text) => ctx.write("stderr", text), true);
   try {
     // The step ends when bash exits or the step is stopped, whoever holds
     // its pipes: a background process may keep them open for hours.
@@ -309,7 +323,14 @@ async function runBash(ctx: StepContext, env: Record<string, string>): Promise<J
       const how = status.signal
         ? `was killed by ${status.signal}`
         : `exited with code ${status.code}`;
-      throw new StepError(`step '${step.name}' (shell) ${how}${tail ? `:\n${tail}` : ""}`);
+      // The line of the command that failed, when it is one of the step's (not the epilogue's).
+      const line = stderr.line();
+      const where = line !== undefined && line <= (step.code ?? "").split("\n").length
+        ? ` at ${stepLine(step, ctx.workflow, line)}`
+        : "";
+      throw new StepError(
+        `step '${step.name}' (shell) ${how}${where}${tail ? `:\n${tail}` : ""}`,
+      );
     }
     return shellResult(out, err, status.code, step.result);
   } finally {
@@ -323,9 +344,10 @@ export const shellChecks: StepChecks = {
 };
 
 /** The shell runner. */
-export const shellRunner: Runner = {
+export const shellRunner: CheckingRunner = {
   ...shellChecks,
   language: "shell",
+  checkSyntax: (steps) => shellSyntax(steps),
   run: runShell,
   close: closeReaper,
 };

@@ -19,16 +19,13 @@ import { npmFile } from "../_util/npm_files.ts";
 import { untilAborted } from "../_util/abort.ts";
 import type { StepHost, WorkerRuntime } from "../host/pool.ts";
 import { sandboxedWorker } from "../host/sandboxed_worker.ts";
-import type { Workflow } from "../workflow/model.ts";
+import type { Step, Workflow } from "../workflow/model.ts";
 import type { TypeScriptJob } from "./javascript_worker.ts";
-import type { Transpiled, TranspileRequest } from "./typescript_worker.ts";
-import {
-  DEFAULT_STEP_MEMORY_MB,
-  type Runner,
-  type RunnerEvents,
-  stepMemoryMb,
-} from "../engine/runner.ts";
+import type { Transpiled, TranspileRequest, TranspileSyntax } from "./typescript_worker.ts";
+import { DEFAULT_STEP_MEMORY_MB, type RunnerEvents, stepMemoryMb } from "../engine/runner.ts";
 import { runOnWorker } from "./_worker_job.ts";
+import { withFileLines } from "../workflow/code_lines.ts";
+import type { CheckingRunner, SyntaxOptions, SyntaxProblem } from "./syntax.ts";
 
 /** esbuild's wasm file, which the TypeScript transpiler reads. */
 export function esbuildWasmPath(): string {
@@ -139,12 +136,67 @@ function checkTranspiled(value: unknown): Transpiled | undefined {
   const r = value as Record<string, unknown>;
   if (typeof r.step !== "string") return undefined;
   if (typeof r.error === "string") {
-    return { step: r.step, error: r.error, ...(r.broken === true ? { broken: true } : {}) };
+    const syntax = checkSyntax(r.syntax);
+    return {
+      step: r.step,
+      error: r.error,
+      ...(r.broken === true ? { broken: true } : {}),
+      ...(syntax ? { syntax } : {}),
+    };
   }
   if (typeof r.code === "string" && typeof r.map === "string") {
     return { step: r.step, code: r.code, map: r.map };
   }
   return undefined;
+}
+
+/** A transpiler's syntax error, checked; undefined when absent or malformed. */
+function checkSyntax(value: unknown): TranspileSyntax | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const s = value as Record<string, unknown>;
+  const whole = (n: unknown) => n === undefined || (Number.isInteger(n) && (n as number) > 0);
+  if (typeof s.message !== "string" || !whole(s.line) || !whole(s.column)) return undefined;
+  return {
+    message: s.message,
+    ...(s.line !== undefined ? { line: s.line as number } : {}),
+    ...(s.column !== undefined ? { column: s.column as number } : {}),
+  };
+}
+
+/** The longest the check before a run waits for its TypeScript to be transpiled. */
+const MAX_CHECK_WAIT_MS = 3000;
+
+/** Version of the transpiled cache's contents: part of its key. */
+const TRANSPILED_FORMAT = 2;
+
+/**
+ * The syntax errors esbuild found in `steps`, from their batch's
+ * transpiling. A source that takes esbuild long must not hold up the run:
+ * after MAX_CHECK_WAIT_MS (or a step's shorter timeout) it is left to its
+ * step, whose timeout covers its transpiling.
+ */
+async function transpileProblems(
+  batch: Batch,
+  steps: Step[],
+  { signal, onUnchecked }: SyntaxOptions,
+): Promise<SyntaxProblem[]> {
+  const waitMs = Math.min(MAX_CHECK_WAIT_MS, ...steps.map((s) => (s.timeout ?? Infinity) * 1000));
+  const stop = new AbortController();
+  const timer = setTimeout(() => stop.abort(), waitMs);
+  const until = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
+  const problems: SyntaxProblem[] = [];
+  try {
+    for (const step of steps) {
+      const pending = batch.result(step.name);
+      // A transpiler that failed fails its steps when they run, with its reason.
+      const out = pending && await untilAborted(pending, until).catch(() => undefined);
+      if (out && "syntax" in out && out.syntax) problems.push({ step: step.name, ...out.syntax });
+      if (!out || "broken" in out) onUnchecked?.(step.name);
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+  return problems;
 }
 
 /**
@@ -157,7 +209,7 @@ export function typescriptRunner(
   host: StepHost,
   runtimes: (memoryMb: number) => WorkerRuntime,
   options: TypeScriptRunnerOptions = {},
-): Runner {
+): CheckingRunner {
   let batch: Batch | undefined;
   const writes = new Set<Promise<void>>();
 
@@ -179,7 +231,7 @@ export function typescriptRunner(
       `${
         hash(workflow.file ? resolve(workflow.file) : `workflow ${workflow.name}`).slice(0, 16)
       }.transpiled`, // not .js: Deno's tools would take it for a module
-      hash(`${esbuildVersion()}\n${JSON.stringify(sources)}`),
+      hash(`${esbuildVersion()}\n${TRANSPILED_FORMAT}\n${JSON.stringify(sources)}`),
     );
     const cached = await entry?.read();
     if (cached && await sha256Hex(cached.bytes) === cached.sha256) {
@@ -214,6 +266,9 @@ export function typescriptRunner(
       batch?.close();
       await Promise.all(writes);
     },
+    // The run's own transpiling (begun by warmUp), whose errors are syntax errors.
+    checkSyntax: (steps, workflow, options) =>
+      transpileProblems(transpileAll(workflow), steps, options),
     reportsStart: true,
     async run(ctx) {
       const name = ctx.step.name;
@@ -230,7 +285,11 @@ export function typescriptRunner(
         throw new StepError(`step '${name}' (typescript): ${error.message}`);
       }
       if (!out) throw new StepError(`step '${name}' was interrupted`);
-      if ("error" in out) throw new StepError(`step '${name}' (typescript): ${out.error}`);
+      if ("error" in out) {
+        throw new StepError(
+          withFileLines(`step '${name}' (typescript): ${out.error}`, ctx.step, ctx.workflow),
+        );
+      }
       const extra: TypeScriptJob = {
         language: "typescript",
         code: out.code,

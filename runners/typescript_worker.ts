@@ -8,6 +8,7 @@
  */
 
 import * as esbuild from "../_util/npm/esbuild.ts";
+import { syntaxErrorText } from "./syntax.ts";
 
 /** A step's TypeScript source. */
 export interface TranspileRequest {
@@ -22,7 +23,14 @@ export interface TranspileRequest {
  */
 export type Transpiled =
   | { step: string; code: string; map: string }
-  | { step: string; error: string; broken?: true };
+  | { step: string; error: string; broken?: true; syntax?: TranspileSyntax };
+
+/** Where esbuild found a source not to parse, and why. */
+export interface TranspileSyntax {
+  line?: number;
+  column?: number;
+  message: string;
+}
 
 /** Each source's outcome as it is done, then `end`; `failed` if esbuild cannot start. */
 const scope = self as unknown as {
@@ -62,9 +70,9 @@ async function transpile(step: string, code: string): Promise<Transpiled> {
         : String(error);
       return { step, error: `cannot transpile: ${why}`, broken: true };
     }
-    const where = first.location
-      ? ` (line ${first.location.line}, column ${first.location.column + 1})`
-      : "";
-    return { step, error: `syntax error: ${first.text}${where}` };
+    const syntax: TranspileSyntax = first.location
+      ? { line: first.location.line, column: first.location.column + 1, message: first.text }
+      : { message: first.text };
+    return { step, error: syntaxErrorText(syntax, step), syntax };
   }
 }

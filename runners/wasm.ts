@@ -21,7 +21,8 @@ import { StepError } from "../_util/errors.ts";
 import type { StepHost, WorkerRuntime } from "../host/pool.ts";
 import type { Step, Workflow } from "../workflow/model.ts";
 import type { WasmJob } from "./wasm_worker.ts";
-import { type Runner, type StepChecks, stepMemoryMb } from "../engine/runner.ts";
+import { type StepChecks, stepMemoryMb } from "../engine/runner.ts";
+import type { CheckingRunner, SyntaxProblem } from "./syntax.ts";
 import { runOnWorker } from "./_worker_job.ts";
 import { concatBytes } from "../_util/bytes.ts";
 
@@ -283,8 +284,24 @@ function workflowDir(workflow: Workflow): string {
   return workflow.file ? dirname(absolutePath(workflow.file)) : Deno.cwd();
 }
 
+/**
+ * Compiles the WebAssembly text of steps without a module on this thread
+ * (wabt is loaded only when there is some), running nothing.
+ */
+export async function wasmSyntax(steps: Step[]): Promise<SyntaxProblem[]> {
+  const text = steps.filter((step) => step.module === undefined && step.code !== undefined);
+  if (text.length === 0) return [];
+  const { watSyntax } = await import("./_wat.ts");
+  const problems: SyntaxProblem[] = [];
+  for (const step of text) {
+    const problem = await watSyntax(step.code!);
+    if (problem) problems.push({ step: step.name, ...problem });
+  }
+  return problems;
+}
+
 /** Creates the WebAssembly runner on top of a step host. */
-export function wasmRunner(host: StepHost, options: WasmRunnerOptions = {}): Runner {
+export function wasmRunner(host: StepHost, options: WasmRunnerOptions = {}): CheckingRunner {
   const maxBytes = options.maxModuleBytes ?? DEFAULT_MAX_MODULE_BYTES;
   const runtime: WorkerRuntime = {
     id: "wasm",
@@ -299,6 +316,7 @@ export function wasmRunner(host: StepHost, options: WasmRunnerOptions = {}): Run
     warmUp: (count) => host.warmUp(runtime, count),
     reportsStart: true,
     ...wasmChecks(options),
+    checkSyntax: (steps) => wasmSyntax(steps),
     async run(ctx) {
       const { step, workflow } = ctx;
       let module: Pick<WasmJob, "bytes" | "wat">;

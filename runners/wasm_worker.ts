@@ -22,7 +22,8 @@
  */
 
 import { ConsoleStdout, File, OpenFile, WASI } from "../_util/npm/wasi_shim.ts";
-import wabtInit from "../_util/npm/wabt.ts";
+import { compileWat, WatError } from "./_wat.ts";
+import { syntaxErrorText } from "./syntax.ts";
 import { compactJson, isRawJson, parseJsonExact, stringifyJson } from "../_util/json.ts";
 import { serveSteps } from "../host/worker_entry.ts";
 import type { WorkerOutcome } from "../host/protocol.ts";
@@ -53,32 +54,14 @@ const WASI_MODULE = "wasi_snapshot_preview1";
 const MAX_KEPT_BYTES = 256 * 1024 * 1024;
 const encoder = new TextEncoder();
 
-let wabt: Awaited<ReturnType<typeof wabtInit>> | undefined;
-
 serveSteps({
   language: "wasm",
   setup() {},
   async run({ job, write }) {
     const wasm = job.extra as WasmJob;
-    let module: WebAssembly.Module;
     const limitBytes = wasm.memoryMb * 1024 * 1024;
-    try {
-      const bytes = wasm.bytes ?? await compileWat(wasm.moduleName, wasm.wat ?? "");
-      let capped: Uint8Array;
-      try {
-        capped = capModuleMemory(bytes, limitBytes);
-      } catch (error) {
-        if (error instanceof MemoryCapError) {
-          return fail(`${wasm.moduleName} cannot run: ${error.message}; raise it with memory_mb`);
-        }
-        capped = bytes; // malformed: compiling says how
-      }
-      module = await WebAssembly.compile(capped as Uint8Array<ArrayBuffer>);
-    } catch (error) {
-      return fail(
-        `${wasm.moduleName} is not a valid WebAssembly module: ${withoutBytes(text(error))}`,
-      );
-    }
+    const module = await compileModule(wasm, job.step, limitBytes);
+    if (!(module instanceof WebAssembly.Module)) return module;
     const exports = WebAssembly.Module.exports(module);
     const imports = WebAssembly.Module.imports(module);
     const usesWasi = imports.some((i) => i.module === WASI_MODULE);
@@ -180,20 +163,30 @@ serveSteps({
   },
 });
 
-async function compileWat(name: string, wat: string): Promise<Uint8Array> {
-  wabt ??= await wabtInit();
-  let parsed;
+/** The step's module compiled, its memory capped at the step's limit; or why it cannot be. */
+async function compileModule(
+  wasm: WasmJob,
+  step: string,
+  limitBytes: number,
+): Promise<WebAssembly.Module | WorkerOutcome> {
   try {
-    parsed = wabt.parseWat(name, wat);
+    const bytes = wasm.bytes ?? await compileWat(wasm.wat ?? "");
+    let capped: Uint8Array;
+    try {
+      capped = capModuleMemory(bytes, limitBytes);
+    } catch (error) {
+      if (error instanceof MemoryCapError) {
+        return fail(`${wasm.moduleName} cannot run: ${error.message}; raise it with memory_mb`);
+      }
+      capped = bytes; // malformed: compiling says how
+    }
+    return await WebAssembly.compile(capped as Uint8Array<ArrayBuffer>);
   } catch (error) {
-    throw new Error(`WebAssembly text: ${text(error).replace(/^parseWat failed:\s*/, "").trim()}`);
-  }
-  try {
-    parsed.resolveNames();
-    parsed.validate();
-    return parsed.toBinary({}).buffer;
-  } finally {
-    parsed.destroy();
+    return fail(
+      error instanceof WatError
+        ? syntaxErrorText(error.problem, step)
+        : `${wasm.moduleName} is not a valid WebAssembly module: ${withoutBytes(text(error))}`,
+    );
   }
 }
 

@@ -55,7 +55,7 @@ const VALIDATION_CASES: [string, RegExp[]][] = [
     /step 'self_dep' depends on itself/,
     /step 'typo_dep' depends on unknown step 'unknown_lnag' \(did you mean 'unknown_lang'\?\)/,
     /step 'misspelt': unknown field 'depend_on' \(did you mean 'depends_on'\?\)/,
-    /step 'extra': unknown field 'timout' \(did you mean 'timeout'\?\); correct its name/,
+    /step 'extra': unknown field 'timout' \(did you mean 'timeout'\?\): correct the name/,
   ]],
   ["cycle.lua", [
     /cycle\.lua: Circular dependency detected involving step 'step_a': step_a -> step_b -> step_a/,
@@ -231,7 +231,10 @@ for (const strategy of STRATEGIES) {
     const run = runJson(result);
     assert.equal(run.status, "failed");
     assert.equal(run.steps.boom.status, "failed");
-    assert.match(run.steps.boom.error!, /step 'boom' \(lua\): \[step boom\]:2: boom on purpose/);
+    assert.match(
+      run.steps.boom.error!,
+      /step 'boom' \(lua\): <step boom> line 2 \(.*fail_fast\.lua:9\): boom on purpose/,
+    );
     assert.equal(run.steps.slow.status, "cancelled");
     assert.equal(run.steps.after_boom.status, "skipped");
     // Eager may have started after_quick (quick ends first): then it was

@@ -187,8 +187,8 @@ function checkStepFields(
       );
     } else if (meant) {
       sink(found, stepName, key).push(
-        `${at}: unknown field '${shown(key)}' (did you mean '${meant}'?); ` +
-          `correct its name, or remove it: hwfe would ignore it`,
+        `${at}: unknown field '${shown(key)}' (did you mean '${meant}'?): ` +
+          `correct the name, or remove the field`,
       );
     } else {
       found.warnings.push(

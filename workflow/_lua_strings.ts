@@ -69,24 +69,15 @@ class Reader {
   long(level: number): string {
     this.pos += level + 2;
     if (this.atBreak()) this.skipBreak();
-    const close = `]${"=".repeat(level)}]`;
-    const parts: string[] = [];
-    let from = this.pos;
-    while (this.pos < this.text.length) {
-      if (this.atBreak()) {
-        parts.push(this.text.slice(from, this.pos), "\n");
-        this.skipBreak();
-        from = this.pos;
-      } else if (this.text.startsWith(close, this.pos)) {
-        parts.push(this.text.slice(from, this.pos));
-        this.pos += close.length;
-        return parts.join("");
-      } else {
-        this.pos++;
-      }
-    }
-    parts.push(this.text.slice(from));
-    return parts.join("");
+    const close = this.text.indexOf(`]${"=".repeat(level)}]`, this.pos);
+    const end = close < 0 ? this.text.length : close;
+    // Lua reads each line break in a long string as "\n".
+    const value = this.text.slice(this.pos, end).replace(LINE_BREAK, () => {
+      this.line++;
+      return "\n";
+    });
+    this.pos = close < 0 ? end : end + level + 2;
+    return value;
   }
 
   /** Reads a quoted string from its opening quote; returns its value and whether it spans lines. */
@@ -146,21 +137,34 @@ class Reader {
   }
 }
 
+/** A line break as Lua counts one: `\r\n` and `\n\r` are one. */
+const LINE_BREAK = /\r\n|\n\r|\n|\r/g;
+
+/** What the lexer stops at: a comment, a string, a line break; the rest is skipped. */
+const NEXT = /--|["'[\n\r]/g;
+
 /** Every string literal of a Lua source, in order; comments are skipped. */
 export function luaStrings(source: string): LuaString[] {
   const reader = new Reader(source);
   const found: LuaString[] = [];
   const text = source;
   while (reader.pos < text.length) {
+    NEXT.lastIndex = reader.pos;
+    const next = NEXT.exec(text);
+    if (!next) break;
+    reader.pos = next.index;
     const c = text[reader.pos];
     if (reader.atBreak()) {
       reader.skipBreak();
-    } else if (c === "-" && text[reader.pos + 1] === "-") {
+    } else if (c === "-") {
       reader.pos += 2;
       const level = reader.longBracket();
       if (level >= 0) reader.long(level);
-      else while (reader.pos < text.length && !reader.atBreak()) reader.pos++;
-    } else if (c === '"' || c === "'" || (c === "[" && reader.longBracket() >= 0)) {
+      else {
+        const end = text.slice(reader.pos).search(/[\r\n]/);
+        reader.pos = end < 0 ? text.length : reader.pos + end;
+      }
+    } else if (c === '"' || c === "'" || reader.longBracket() >= 0) {
       const start = reader.pos;
       const line = reader.line;
       const level = c === "[" ? reader.longBracket() : undefined;

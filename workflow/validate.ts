@@ -83,8 +83,8 @@ function checkWorkflowFields(
     const meant = WORKFLOW_FIELDS.includes(key) ? undefined : misspeltField(key, WORKFLOW_FIELDS);
     if (meant) {
       sink(found, undefined, key).push(
-        `${where}unknown workflow field '${shown(key)}' (did you mean '${meant}'?); ` +
-          `correct its name, or remove it: hwfe would ignore it`,
+        `${where}unknown workflow field '${shown(key)}' (did you mean '${meant}'?): ` +
+          `correct the name, or remove the field`,
       );
     } else if (!WORKFLOW_FIELDS.includes(key)) {
       warnings.push(

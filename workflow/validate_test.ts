@@ -80,9 +80,9 @@ Deno.test("defineWorkflow() refuses an unknown field within two edits of a known
     },
   };
   assert.deepEqual(problems(definition), [
-    "w.lua: unknown workflow field 'nmae' (did you mean 'name'?); correct its name, or remove it: hwfe would ignore it",
-    "w.lua: step 'a': unknown field 'langauge' (did you mean 'language'?); correct its name, or remove it: hwfe would ignore it",
-    "w.lua: step 'b': unknown field 'timout' (did you mean 'timeout'?); correct its name, or remove it: hwfe would ignore it",
+    "w.lua: unknown workflow field 'nmae' (did you mean 'name'?): correct the name, or remove the field",
+    "w.lua: step 'a': unknown field 'langauge' (did you mean 'language'?): correct the name, or remove the field",
+    "w.lua: step 'b': unknown field 'timout' (did you mean 'timeout'?): correct the name, or remove the field",
     "w.lua: step 'c': unknown field 'depend_on' (did you mean 'depends_on'?); a dropped dependency would corrupt the run",
   ]);
   try {
