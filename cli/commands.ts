@@ -5,13 +5,15 @@
  */
 
 import { type ResolvedConfig, SETTING_KEYS } from "../api/config.ts";
-import { ExitCode } from "../_util/errors.ts";
+import { ExitCode, WorkflowError } from "../_util/errors.ts";
+import { defaultCacheDir } from "../_util/cache.ts";
+import { type Problem, problemsOf } from "../workflow/problems.ts";
 import { formatPlan } from "../workflow/plan.ts";
 import { graph, type GraphFormat } from "../workflow/graph.ts";
-import { planWorkflow, validateWorkflow } from "../api/check.ts";
+import { checkWorkflow, planWorkflow } from "../api/check.ts";
 import { escapeTerminal } from "../_util/terminal_text.ts";
 import { loadWorkflowFile } from "../workflow/load.ts";
-import { out, p, writeAll } from "./output.ts";
+import { out, p, warn, writeAll } from "./output.ts";
 import { escapeJsonText } from "../_util/terminal_text.ts";
 import { type CommonOptions, type JsonOptions, settingsFor } from "./flags.ts";
 
@@ -20,7 +22,7 @@ export interface ValidateOptions extends JsonOptions {
   /** Compile Python steps too, starting Python when it is not warm. */
   deep?: boolean;
 }
-import { load, workflowFiles } from "./workflows.ts";
+import { findWorkflow, load, workflowFiles } from "./workflows.ts";
 
 export async function planCommand(arg: string, flags: JsonOptions): Promise<number> {
   const { workflow } = await load(arg, await settingsFor(flags));
@@ -71,18 +73,70 @@ export async function graphCommand(
   return ExitCode.ok;
 }
 
+/**
+ * `hwfe validate`: loads the workflow, checks that every step can run as
+ * declared and that its code parses (Python's with --deep). Text: a line
+ * when valid, else every problem as an error (exit 2). --json: one
+ * document on stdout either way, exit 0 when valid and 2 when not.
+ */
 export async function validateCommand(arg: string, flags: ValidateOptions): Promise<number> {
   const config = await settingsFor(flags);
-  const { workflow } = await load(arg, config);
-  // Grants are checked by `run`; here only whether every language can run.
-  const plan = validateWorkflow(workflow, {
-    maxModuleBytes: config.settings.maxModuleMb * 1024 * 1024,
-  });
+  const file = await findWorkflow(arg, config);
+  const report = {
+    file,
+    workflow: null as string | null,
+    valid: false,
+    steps: 0,
+    levels: [] as string[][],
+    problems: [] as Problem[],
+    warnings: [] as string[],
+  };
+  let pythonSteps = 0;
+  try {
+    const cacheDir = defaultCacheDir();
+    const { workflow, warnings } = await loadWorkflowFile(file, { cacheDir });
+    report.workflow = workflow.name;
+    report.steps = workflow.steps.size;
+    report.warnings.push(...warnings);
+    // Grants are checked by `run`; here whether every language can run its steps as written.
+    const check = await checkWorkflow(workflow, {
+      maxModuleBytes: config.settings.maxModuleMb * 1024 * 1024,
+      deep: flags.deep,
+      cacheDir,
+    });
+    report.levels = check.plan.levels;
+    report.problems.push(...check.problems);
+    report.warnings.push(...check.warnings);
+    pythonSteps = [...workflow.steps.values()].filter((s) => s.language === "python").length;
+  } catch (error) {
+    if (!(error instanceof WorkflowError)) throw error;
+    report.problems.push(...problemsOf(error));
+  }
+  report.valid = report.problems.length === 0;
+  if (flags.json) {
+    printJson({
+      ...report,
+      // In the order of the fields that say what a problem is about, then what it is.
+      problems: report.problems.map(({ step, field, line, fileLine, message }) => ({
+        ...(step !== undefined ? { step } : {}),
+        ...(field !== undefined ? { field } : {}),
+        ...(line !== undefined ? { line } : {}),
+        ...(fileLine !== undefined ? { file_line: fileLine } : {}),
+        message,
+      })),
+    });
+    return report.valid ? ExitCode.ok : ExitCode.usage;
+  }
+  for (const warning of report.warnings) warn(warning);
+  if (!report.valid) throw new WorkflowError(report.problems.map((problem) => problem.message));
   out(
-    `${p.green("✓")} ${escapeTerminal(workflow.file ?? arg)}: ` +
-      `workflow '${escapeTerminal(workflow.name)}' is valid ` +
-      `(${workflow.steps.size} steps in ${plan.levels.length} levels)`,
+    `${p.green("✓")} ${escapeTerminal(file)}: ` +
+      `workflow '${escapeTerminal(report.workflow ?? "")}' is valid ` +
+      `(${report.steps} steps in ${report.levels.length} levels)`,
   );
+  if (pythonSteps > 0 && !flags.deep) {
+    out(p.dim("  Python steps' code not compiled: --deep compiles it (starting Python)"));
+  }
   return ExitCode.ok;
 }
 

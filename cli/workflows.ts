@@ -6,7 +6,8 @@
  */
 
 import { type ResolvedConfig } from "../api/config.ts";
-import { ConfigError, ExitCode, HwfeError } from "../_util/errors.ts";
+import { ConfigError, didYouMean, ExitCode, HwfeError } from "../_util/errors.ts";
+import { basename, dirname } from "node:path";
 import { defaultCacheDir } from "../_util/cache.ts";
 import { type LoadedWorkflow } from "../workflow/model.ts";
 import { loadWorkflowFile } from "../workflow/load.ts";
@@ -18,8 +19,12 @@ import { warn } from "./output.ts";
  */
 const WORKFLOW_FOLDERS = ["", "/examples", "/templates", "/tests"];
 
-/** Finds the workflow: an existing path, else a file in the workflows directory or its folders. */
-async function findWorkflow(arg: string, config: ResolvedConfig): Promise<string> {
+/**
+ * Finds the workflow: an existing path, else a file in the workflows
+ * directory or its folders. A name not found gets the nearest name there
+ * (or, for a path, in its directory) as a suggestion.
+ */
+export async function findWorkflow(arg: string, config: ResolvedConfig): Promise<string> {
   const dir = config.settings.workflowsDirectory;
   const candidates = [
     arg,
@@ -33,12 +38,50 @@ async function findWorkflow(arg: string, config: ResolvedConfig): Promise<string
       if ((await Deno.stat(candidate)).isFile) return candidate;
     } catch { /* try the next */ }
   }
+  const near = await nearestWorkflow(arg, dir);
   throw new HwfeError(
     `Workflow '${arg}' not found: no such file, and none in the workflows directory '${dir}' ` +
       `(${config.sources.workflowsDirectory}) or its examples, templates and tests folders; ` +
-      `run 'hwfe list' to see the workflows there`,
+      (near ? `did you mean '${near}'?` : `run 'hwfe list' to see the workflows there`),
     ExitCode.usage,
   );
+}
+
+/** The `.lua` files directly in `dir`, without the extension; none when it cannot be read. */
+async function luaNames(dir: string): Promise<string[]> {
+  const names: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      if (entry.isFile && entry.name.endsWith(".lua")) names.push(entry.name.slice(0, -4));
+    }
+  } catch { /* no such directory: nothing to suggest */ }
+  return names.sort();
+}
+
+/**
+ * The workflow `arg` most likely meant: for a name, one in the workflows
+ * directory or its folders (as `hwfe run` would find it); for a path, a
+ * `.lua` file beside where it points.
+ */
+async function nearestWorkflow(arg: string, dir: string): Promise<string | undefined> {
+  const bare = arg.replace(/\.lua$/, "");
+  const candidates = new Map<string, string>(); // name as compared -> as suggested
+  if (arg.includes("/")) {
+    for (const name of await luaNames(dirname(arg))) {
+      candidates.set(name, `${dirname(arg)}/${name}.lua`);
+    }
+  } else {
+    for (const folder of WORKFLOW_FOLDERS) {
+      for (const name of await luaNames(`${dir}${folder}`)) {
+        if (!candidates.has(name)) {
+          candidates.set(name, arg.endsWith(".lua") ? `${name}.lua` : name);
+        }
+      }
+    }
+  }
+  const hint = didYouMean(arg.includes("/") ? basename(bare) : bare, candidates.keys());
+  const name = /'(.*)'/.exec(hint)?.[1];
+  return name === undefined ? undefined : candidates.get(name);
 }
 
 export async function load(arg: string, config: ResolvedConfig): Promise<LoadedWorkflow> {
