@@ -154,6 +154,26 @@ export async function runLuaChunk(chunk: LuaChunk, host: LuaHost): Promise<LuaOu
   }
 }
 
+/** Compiles one chunk, running none of it: its syntax error, or nil. */
+const COMPILE_ONE = `return function(code, name) local _, e = load(code, name, "t") return e end`;
+
+/**
+ * Compiles every chunk in one call (a call per chunk cost about 0.1 ms
+ * each): the chunks' texts and names arrive joined, with their lengths in
+ * bytes; returns the indexes of those that do not compile.
+ */
+const COMPILE_ALL = `
+local codes, names, failed = __hwfe_codes, __hwfe_names, {}
+local at, name_at, i = 1, 1, 0
+for code_length, name_length in __hwfe_lengths:gmatch("(%d+):(%d+)") do
+  code_length, name_length = tonumber(code_length), tonumber(name_length)
+  local code = codes:sub(at, at + code_length - 1)
+  local name = names:sub(name_at, name_at + name_length - 1)
+  if not load(code, name, "t") then failed[#failed + 1] = i end
+  at, name_at, i = at + code_length, name_at + name_length, i + 1
+end
+return table.concat(failed, " ")`;
+
 /**
  * Compiles each chunk with the sandbox's loader (`load` in text mode)
  * without running any of it; returns each one's syntax error as Lua words
@@ -165,15 +185,25 @@ export async function compileLuaChunks(
 ): Promise<(string | undefined)[]> {
   const engine = await luaFactory().createEngine({ injectObjects: false, enableProxy: false });
   try {
-    const g = engine.global;
-    return chunks.map((chunk) => {
-      g.set("__hwfe_name", chunk.chunkName);
-      g.set("__hwfe_code", chunk.code);
-      const error = engine.doStringSync(
-        `local _, e = load(__hwfe_code, __hwfe_name, "t") return e`,
-      );
+    const compile = engine.doStringSync(COMPILE_ONE) as (code: string, name: string) => unknown;
+    const errorOf = ({ code, chunkName }: Pick<LuaChunk, "chunkName" | "code">) => {
+      const error = compile(code, chunkName);
       return error === null || error === undefined ? undefined : String(error);
-    });
+    };
+    // wasmoon cuts a string at a NUL: such chunks go one at a time.
+    if (chunks.some((c) => c.code.includes("\0") || c.chunkName.includes("\0"))) {
+      return chunks.map(errorOf);
+    }
+    const bytes = (text: string) => encoder.encode(text).length;
+    const g = engine.global;
+    g.set("__hwfe_codes", chunks.map((c) => c.code).join(""));
+    g.set("__hwfe_names", chunks.map((c) => c.chunkName).join(""));
+    g.set("__hwfe_lengths", chunks.map((c) => `${bytes(c.code)}:${bytes(c.chunkName)}`).join(" "));
+    const errors: (string | undefined)[] = chunks.map(() => undefined);
+    for (const index of String(engine.doStringSync(COMPILE_ALL)).split(" ").filter(Boolean)) {
+      errors[Number(index)] = errorOf(chunks[Number(index)]);
+    }
+    return errors;
   } finally {
     engine.global.close();
   }

@@ -185,7 +185,7 @@ Deno.test("runLuaChunk() gives a workflow file no io, os.remove or os.rename", a
 
 Deno.test("compileLuaChunks() names each chunk's syntax error and runs none of them", async () => {
   const errors = await compileLuaChunks([
-    { chunkName: "=[step good]", code: "function run() return 1 end" },
+    { chunkName: "=[step é✓]", code: "function run() return 'Zoë ✓' end" },
     { chunkName: "=[step bad]", code: "function run()\n  return 1 +\nend" },
     { chunkName: "=[step loops]", code: "while true do end" },
     { chunkName: "=[step binary]", code: "\x1bLua" },
@@ -196,4 +196,18 @@ Deno.test("compileLuaChunks() names each chunk's syntax error and runs none of t
     undefined,
   ]);
   assert.match(errors[3]!, /attempt to load a binary chunk/);
+  // A NUL (which wasmoon cuts strings at, as it does for a step that runs) sends
+  // the chunks one at a time, so that it is only that chunk's problem.
+  assert.deepEqual(
+    await compileLuaChunks([
+      { chunkName: "=[step nul]", code: "return '\0'" },
+      { chunkName: "=[step bad]", code: "return +" },
+      { chunkName: "=[step good]", code: "return 1" },
+    ]),
+    [
+      "[step nul]:1: unfinished string near <eof>",
+      "[step bad]:1: unexpected symbol near '+'",
+      undefined,
+    ],
+  );
 });
