@@ -173,6 +173,8 @@ export interface RunFlags extends CommonOptions {
   quiet?: boolean;
   report?: string;
   all?: boolean;
+  /** False with `--no-history`: the run is not recorded. */
+  history?: boolean;
   /** The settings' flags (see {@link settingOptions}). */
   [flag: string]: unknown;
 }

@@ -6,7 +6,13 @@
  * @module
  */
 
-import { Argument, Command, CommanderError, Option } from "../_util/npm/commander.ts";
+import {
+  Argument,
+  Command,
+  CommanderError,
+  InvalidArgumentError,
+  Option,
+} from "../_util/npm/commander.ts";
 import { ExitCode, HwfeError, WorkflowError } from "../_util/errors.ts";
 import { escapeJsonText, escapeMessage, escapeTerminal } from "../_util/terminal_text.ts";
 import denoJson from "../deno.json" with { type: "json" };
@@ -29,6 +35,9 @@ import {
   type ValidateOptions,
 } from "./commands.ts";
 import { completionsCommand, type Shell, SHELLS } from "./completions.ts";
+import { gcCommand, type HistoryFlags, runsCommand, showCommand } from "./history.ts";
+import { logsCommand, type LogsOptions } from "./logs.ts";
+import type { RecordedRunStatus } from "../store/rows.ts";
 import { GRAPH_FORMATS, type GraphFormat } from "../workflow/graph.ts";
 
 function buildProgram(setExit: (code: number) => void, json: boolean): Command {
@@ -89,6 +98,7 @@ function buildProgram(setExit: (code: number) => void, json: boolean): Command {
     .addOption(configOption())
     .addOption(jsonOption())
     .action(async (flags: JsonOptions) => setExit(await configCommand(flags)));
+  addHistoryCommands(program, setExit);
 
   program.command("completions")
     .description("print a completion script for bash, zsh or fish")
@@ -102,6 +112,78 @@ const configOption = () =>
     "--config <path>",
     "configuration file (default: config.toml, .json, .yaml in the working directory)",
   );
+
+/** A flag's whole number of at least `min`. */
+const wholeArg = (flag: string, min: number) => (value: string): number => {
+  if (!/^\d{1,9}$/.test(value) || Number(value) < min) {
+    throw new InvalidArgumentError(`${flag} "${value}" is not a whole number from ${min}`);
+  }
+  return Number(value);
+};
+
+/** `hwfe runs`, `show`, `logs` and `gc`: the run history (cli/history.ts, cli/logs.ts). */
+function addHistoryCommands(program: Command, setExit: (code: number) => void): void {
+  const json = () => new Option("--json", "print JSON on stdout instead of text");
+  const workflow = () =>
+    new Option("-w, --workflow <workflow>", "with last: the newest run of this workflow");
+  program.command("runs")
+    .description("list the recorded runs, newest first (of one workflow when named)")
+    .argument("[workflow]", "a workflow's name or file")
+    .addOption(
+      new Option("--status <status>", "only runs that ended so (or are running)").choices([
+        "running",
+        "succeeded",
+        "failed",
+        "cancelled",
+        "interrupted",
+      ]),
+    )
+    .addOption(
+      new Option("-n, --limit <n>", "most runs listed; 0 lists all").argParser(
+        wholeArg("--limit", 0),
+      ).default(20),
+    )
+    .addOption(json())
+    .action((
+      arg: string | undefined,
+      flags: HistoryFlags & {
+        status?: RecordedRunStatus;
+        limit: number;
+      },
+    ) => setExit(runsCommand(arg, { ...flags, limit: flags.limit || undefined })));
+
+  program.command("show")
+    .description("show a recorded run: its steps' outcomes and durations, and their errors")
+    .argument("<run>", "a run's id (hwfe runs lists them), or last")
+    .addOption(workflow())
+    .addOption(json())
+    .action((run: string, flags: HistoryFlags) => setExit(showCommand(run, flags)));
+
+  program.command("logs")
+    .description("print the output of a recorded run's steps (of one step when named)")
+    .argument("<run>", "a run's id (hwfe runs lists them), or last")
+    .argument("[step]", "only this step's output, as it wrote it")
+    .option("-f, --follow", "print new output as the run (in another process) goes, until it ends")
+    .addOption(workflow())
+    .addOption(new Option("--json", "print each line as a JSON object on a line of its own"))
+    .action(async (run: string, step: string | undefined, flags: LogsOptions) =>
+      setExit(await logsCommand(run, step, flags))
+    );
+
+  program.command("gc")
+    .description(
+      "remove recorded runs: all but the newest --keep, or those older than --older-than",
+    )
+    .addOption(new Option("--keep <n>", "keep the newest n runs").argParser(wholeArg("--keep", 0)))
+    .addOption(
+      new Option("--older-than <days>", "remove runs started more than this many days ago")
+        .argParser(wholeArg("--older-than", 0)),
+    )
+    .addOption(json())
+    .action((flags: { keep?: number; olderThan?: number; json?: boolean }) =>
+      setExit(gcCommand(flags))
+    );
+}
 
 /** `hwfe run` and its flags: grants, then the settings', then output. */
 function addRunCommand(program: Command, setExit: (code: number) => void): void {
@@ -154,6 +236,7 @@ function addRunCommand(program: Command, setExit: (code: number) => void): void 
       "--report <file>",
       "write the run as one HTML page: the DAG, a timeline, each step's output",
     )
+    .option("--no-history", "do not record the run in hwfe's history (hwfe runs, show, logs)")
     .action(async (arg: string | undefined, flags: RunFlags) =>
       setExit(await runCommand(arg, flags))
     );

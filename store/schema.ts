@@ -42,7 +42,6 @@ export const MIGRATIONS: readonly string[] = [
     hwfe_version  TEXT NOT NULL,
     host          TEXT NOT NULL,
     pid           INTEGER NOT NULL,
-    process_start TEXT,
     resumed_from  INTEGER
   );
   CREATE INDEX runs_by_workflow ON runs (workflow, id);

@@ -10,7 +10,7 @@
 
 import { type Database, openDatabase, type SqlValue, transaction } from "./database.ts";
 import { HISTORY_FILE, historyPath } from "./location.ts";
-import { processGone, type ProcessIdentity, thisProcess } from "./process.ts";
+import { removeLock, thisProcess, writerState } from "./run_lock.ts";
 import {
   eventOf,
   type EventRow,
@@ -31,12 +31,6 @@ export interface StoreOptions {
   now?: () => number;
   /** How long to wait for another process's lock, in milliseconds (5 s by default). */
   busyTimeoutMs?: number;
-  /**
-   * Whether the process that writes a running run has ended (true), still
-   * runs (false) or cannot be told (undefined: its heartbeat decides).
-   * By default, store/process.ts `processGone`.
-   */
-  processGone?: (process: ProcessIdentity) => boolean | undefined;
 }
 
 /** Which runs {@link RunStore.listRuns} lists. */
@@ -106,13 +100,15 @@ export class RunStore {
   readonly path: string;
   readonly #db: Database;
   readonly #now: () => number;
-  readonly #gone: (process: ProcessIdentity) => boolean | undefined;
+  /** The database's directory, where writers' lock files are (store/run_lock.ts). */
+  readonly #dir: string;
 
   constructor(path: string, db: Database, options: StoreOptions = {}) {
     this.path = path;
     this.#db = db;
     this.#now = options.now ?? Date.now;
-    this.#gone = options.processGone ?? processGone;
+    const slash = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
+    this.#dir = slash < 0 ? "." : path.slice(0, slash) || "/";
   }
 
   /** Rows of a query; a database error becomes a {@link StoreError}. */
@@ -133,39 +129,34 @@ export class RunStore {
     const now = options.now ?? this.#now;
     try {
       const id = insertRun(this.#db, start, thisProcess(), now());
-      return new RunWriter(this.#db, this.path, id, { now, ...options });
+      return new RunWriter(this.#db, this.path, this.#dir, id, { now, ...options });
     } catch (error) {
       throw storeErrorOf(this.path, error);
     }
   }
 
   /**
-   * Marks as "interrupted" each running run whose process is gone (on this
-   * host) or whose heartbeat is older than {@link STALE_MS}; its running
-   * steps too. Readers call it before they read.
+   * Marks as "interrupted" each running run whose writer is gone (its lock
+   * is free: store/run_lock.ts) or, when that cannot be told, whose
+   * heartbeat is older than {@link STALE_MS}; its running steps too.
+   * Readers call it before they read.
    */
   reap(): number {
     const running = this.#all(
-      "SELECT id, host, pid, process_start, heartbeat_at FROM runs WHERE status = 'running'",
+      "SELECT id, host, pid, heartbeat_at FROM runs WHERE status = 'running'",
     );
     let reaped = 0;
     for (const row of running) {
-      const process = {
-        host: row.host as string,
-        pid: Number(row.pid),
-        ...(row.process_start === null ? {} : { start: row.process_start as string }),
-      };
-      const gone = this.#gone(process);
+      const id = Number(row.id);
+      const state = writerState(this.#dir, id);
       const stale = this.#now() - Number(row.heartbeat_at) > STALE_MS;
-      if (gone === false || (gone === undefined && !stale)) continue;
-      const why = gone
-        ? `its process (pid ${process.pid} on ${process.host || "this host"}) ended before it did`
-        : `its process (pid ${process.pid} on ${
-          process.host || "an unnamed host"
-        }) stopped writing it for over ${STALE_MS / 1000} s`;
+      if (state === "alive" || (state === "unknown" && !stale)) continue;
+      const writer = `its process (pid ${row.pid} on ${row.host || "an unnamed host"})`;
+      const why = state === "gone"
+        ? `${writer} ended before it did`
+        : `${writer} stopped writing it for over ${STALE_MS / 1000} s`;
       try {
         transaction(this.#db, () => {
-          const id = Number(row.id);
           const { changes } = this.#db.prepare(
             "UPDATE runs SET status = 'interrupted', error = ?, " +
               "duration_ms = heartbeat_at - started_at WHERE id = ? AND status = 'running'",
@@ -178,6 +169,7 @@ export class RunStore {
       } catch (error) {
         throw storeErrorOf(this.path, error);
       }
+      if (state === "gone") removeLock(this.#dir, id);
     }
     return reaped;
   }

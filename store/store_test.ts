@@ -6,6 +6,7 @@ import { SCHEMA_VERSION } from "./schema.ts";
 import { StoreError } from "./store_error.ts";
 import { defaultDataDir, historyPath } from "./location.ts";
 import { type RunStart, STALE_MS } from "./writer.ts";
+import { lockPath } from "./run_lock.ts";
 
 /** A store in a fresh directory, on a clock the test moves. */
 async function tempStore(options: StoreOptions = {}) {
@@ -254,48 +255,60 @@ Deno.test("openStore cannot write where the data directory is a file", async () 
   });
 });
 
-Deno.test("RunStore.reap marks a run interrupted when its process is gone or its heartbeat stale", async () => {
-  let gone: boolean | undefined = false;
-  const { store, clock } = await tempStore({ processGone: () => gone });
-  const alive = store.begin(START);
-  alive.onEvent(script().events[0]);
-  alive.onEvent(script().events[1]);
-  const second = store.begin(START);
-  clock.ms += 1000;
-  assert.equal(store.getRun(alive.id)?.status, "running");
+Deno.test("RunStore.reap believes a writer that holds its lock, however long it is silent", async () => {
+  const { store, clock } = await tempStore();
+  const writer = store.begin(START);
+  clock.ms += 10 * STALE_MS;
+  assert.equal(store.getRun(writer.id)?.status, "running");
+  writer.finish(script().result);
+  assert.equal(store.getRun(writer.id)?.status, "failed");
+  assert.deepEqual([...Deno.readDirSync(`${dirOf(store)}/locks`)], [], "its lock file is gone");
+  store.close();
+});
+
+const dirOf = (store: RunStore) => store.path.slice(0, store.path.lastIndexOf("/"));
+
+Deno.test("RunStore.reap: a run whose writer's lock is free is interrupted at once", async () => {
+  const { store } = await tempStore();
+  const writer = store.begin(START);
+  writer.onEvent(script().events[0]);
+  writer.onEvent(script().events[1]);
+  writer.flush();
+  writer.abandon(); // as a killed process: its lock file stays, and no process holds it
+  const lock = lockPath(dirOf(store), writer.id);
+  await Deno.stat(lock);
+  const run = store.listRuns()[0];
+  assert.equal(run.status, "interrupted");
+  assert.match(run.error!, /^interrupted: its process \(pid \d+ on .*\) ended before it did$/);
+  assert.equal(store.steps(writer.id)[0].status, "interrupted", "its running steps too");
+  await assert.rejects(Deno.stat(lock), Deno.errors.NotFound);
+  store.close();
+});
+
+Deno.test("RunStore.reap: without a lock file, a stale heartbeat means interrupted", async () => {
+  const { store, clock } = await tempStore();
+  const writer = store.begin(START);
+  await Deno.remove(lockPath(dirOf(store), writer.id)); // its lock can no longer be seen
   clock.ms += STALE_MS;
-  assert.equal(store.getRun(alive.id)?.status, "running", "a live process is believed");
-  gone = undefined; // another host: the heartbeat decides
-  const run = store.getRun(alive.id)!;
+  assert.equal(store.getRun(writer.id)?.status, "running", "a minute is not over yet");
+  clock.ms += 1;
+  const run = store.getRun(writer.id)!;
   assert.equal(run.status, "interrupted");
   assert.match(run.error!, /stopped writing it for over 60 s/);
-  assert.equal(store.steps(alive.id)[0].status, "pending", "unflushed events are lost with it");
-  assert.equal(store.getRun(second.id)?.status, "interrupted");
   // A writer that was only slow takes its run back, and finishes it.
-  alive.finish(script().result);
-  assert.equal(store.getRun(alive.id)?.status, "failed");
-  second.finish({ error: "boom" });
-  assert.deepEqual([store.getRun(second.id)?.status, store.getRun(second.id)?.error], [
+  writer.onEvent(script().events[1]);
+  writer.flush();
+  assert.equal(store.getRun(writer.id)?.status, "running");
+  writer.finish({ error: "boom" });
+  assert.deepEqual([store.getRun(writer.id)?.status, store.getRun(writer.id)?.error], [
     "failed",
     "boom",
   ]);
   store.close();
 });
 
-Deno.test("RunStore.reap: a run whose process is gone on this host is interrupted at once", async () => {
-  const { store } = await tempStore({ processGone: () => true });
-  const writer = store.begin(START);
-  writer.onEvent(script().events[0]);
-  writer.onEvent(script().events[1]);
-  const run = store.listRuns()[0];
-  assert.equal(run.status, "interrupted");
-  assert.match(run.error!, /^interrupted: its process \(pid \d+ on .*\) ended before it did$/);
-  writer.finish({ error: "late" }); // clears its timers
-  store.close();
-});
-
 Deno.test("RunStore.gc keeps the newest runs, removes old ones, never a running one", async () => {
-  const { store, clock } = await tempStore({ processGone: () => false });
+  const { store, clock } = await tempStore();
   for (let i = 0; i < 5; i++) {
     record(store, clock);
     clock.ms += 24 * 60 * 60 * 1000;

@@ -22,7 +22,7 @@ import type { JsonText } from "../_util/json.ts";
 import type { Language } from "../workflow/model.ts";
 import { type Database, type SqlValue, transaction } from "./database.ts";
 import { isBusy, type StoreError, storeErrorOf } from "./store_error.ts";
-import type { ProcessIdentity } from "./process.ts";
+import { holdLock, type ProcessIdentity, releaseLock, type RunLock } from "./run_lock.ts";
 
 /** Milliseconds events wait in memory before they are written. */
 export const FLUSH_MS = 100;
@@ -119,15 +119,27 @@ export class RunWriter {
     "event" | "output" | "started" | "running" | "retrying" | "finished" | "heartbeat" | "hash",
     Statement
   >;
+  readonly #lock?: RunLock;
   #seq = 0;
   #timer?: ReturnType<typeof setTimeout>;
   readonly #heartbeat: ReturnType<typeof setInterval>;
   #stopped = false;
 
-  constructor(db: Database, path: string, id: number, options: WriterOptions = {}) {
+  /**
+   * Writes run `id` (its row inserted by {@link insertRun}) into `db`, the
+   * database at `path`, holding the run's lock in `lockDir` until it ends.
+   */
+  constructor(
+    db: Database,
+    path: string,
+    lockDir: string,
+    id: number,
+    options: WriterOptions = {},
+  ) {
     this.#db = db;
     this.#path = path;
     this.id = id;
+    this.#lock = holdLock(lockDir, id);
     this.#now = options.now ?? Date.now;
     this.#onError = options.onError ?? (() => {});
     const prepare = (sql: string) => db.prepare(sql);
@@ -251,11 +263,22 @@ export class RunWriter {
     this.#onError(storeErrorOf(this.#path, error));
   }
 
-  #stop(): void {
+  #stop(keepLockFile = false): void {
     this.#stopped = true;
     this.#pending.length = 0;
     clearTimeout(this.#timer);
     clearInterval(this.#heartbeat);
+    releaseLock(this.#lock, keepLockFile);
+  }
+
+  /**
+   * Stops recording, writing nothing more (what is pending is lost), and
+   * lets go of the run's lock as a process that dies does: readers then
+   * find the run interrupted. For tests, and for a process that must stop
+   * at once.
+   */
+  abandon(): void {
+    if (!this.#stopped) this.#stop(true);
   }
 
   /**
@@ -311,8 +334,7 @@ export function insertRun(
     const { lastInsertRowid } = db.prepare(
       "INSERT INTO runs (workflow, file, file_sha256, params, settings, mode, strategy, " +
         "max_parallel, levels, status, started_at, heartbeat_at, hwfe_version, host, pid, " +
-        "process_start, resumed_from) " +
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)",
+        "resumed_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)",
     ).run(
       start.workflow,
       start.file ?? null,
@@ -328,7 +350,6 @@ export function insertRun(
       start.hwfeVersion,
       process.host,
       process.pid,
-      process.start ?? null,
       start.resumedFrom ?? null,
     );
     const id = Number(lastInsertRowid);

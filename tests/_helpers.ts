@@ -17,6 +17,9 @@ export const TESTDATA = new URL("./testdata/", import.meta.url).pathname;
  */
 export const SUITE_CACHE = new URL(".hwfe-cache/tests", ROOT).pathname;
 
+/** The suite's own data directory (the run history), so tests never write the user's. */
+export const SUITE_DATA = new URL(".hwfe-cache/tests-data", ROOT).pathname;
+
 /** The Deno permissions the `hwfe` task gives the CLI. */
 export const PERMISSIONS = [
   "--allow-read",
@@ -57,7 +60,7 @@ function command(args: string[], options: CliOptions): Deno.Command {
   return new Deno.Command(program, {
     args: [...head, ...args],
     cwd: options.cwd ?? ROOT.pathname,
-    env: { NO_COLOR: "1", HWFE_CACHE_DIR: SUITE_CACHE, ...options.env },
+    env: { NO_COLOR: "1", HWFE_CACHE_DIR: SUITE_CACHE, HWFE_DATA_DIR: SUITE_DATA, ...options.env },
     stdin: options.stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",

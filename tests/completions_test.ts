@@ -56,7 +56,7 @@ Deno.test("bash completes commands, flags, their values and workflow names", asy
   const { dir, env } = await userFolder();
   // What bash's completion would offer for each command line (the last word being typed).
   const cases: [string[], string[]][] = [
-    [["hwfe", "r"], ["run"]],
+    [["hwfe", "r"], ["run", "runs"]],
     [["hwfe", "c"], ["completions", "config"]],
     [["hwfe", "run", "--mo"], ["--mode"]],
     [["hwfe", "run", "--mode", ""], ["parallel", "sequential"]],
@@ -95,7 +95,7 @@ Deno.test("fish completes commands, flags, their values and workflow names", {
     );
     return text.trimEnd().split("\n").map((entry) => entry.split("\t")[0]).sort();
   };
-  assert.deepEqual(await complete("hwfe r"), ["run"]);
+  assert.deepEqual(await complete("hwfe r"), ["run", "runs"]);
   assert.deepEqual(await complete("hwfe run --mo"), ["--mode"]);
   assert.deepEqual(await complete("hwfe run --mode "), ["parallel", "sequential"]);
   assert.deepEqual(await complete("hwfe run al"), ["alpha", "alps"]);
