@@ -97,7 +97,8 @@ export interface OutputRow {
  * fields as JSON text, except that an output line's are `stream` and
  * `line`, `step_finished` holds no result (the step's row does),
  * `run_started` no levels (the run's row does) and `run_finished` only the
- * status and duration.
+ * status and duration. (The table keeps consecutive lines of a step in one
+ * row; readers get a row per line, with its own sequence number.)
  */
 export interface EventRow {
   seq: number;
@@ -171,24 +172,27 @@ export function stepOf(row: Row): StepRow {
   });
 }
 
-export function outputOf(row: Row): OutputRow {
-  return {
-    seq: Number(row.seq),
-    at: Number(row.at),
-    step: row.step as string,
-    stream: row.stream as "stdout" | "stderr",
-    line: row.line as string,
-  };
+/** The lines of a row of output after `afterSeq` (a row holds consecutive lines, a seq each). */
+export function outputOf(row: Row, afterSeq: number): OutputRow[] {
+  const first = Number(row.seq);
+  const at = Number(row.at);
+  const step = row.step as string;
+  const stream = row.stream as "stdout" | "stderr";
+  const lines = (row.text as string).split("\n");
+  const from = Math.max(0, afterSeq - first + 1);
+  return lines.slice(from).map((line, i) => ({ seq: first + from + i, at, step, stream, line }));
 }
 
-export function eventOf(row: Row): EventRow {
-  return defined({
+/** The events of a row after `afterSeq`: one, or a line each for a row of output. */
+export function eventsOf(row: Row, afterSeq: number): EventRow[] {
+  if (row.type === "step_output") {
+    return outputOf(row, afterSeq).map((line) => ({ ...line, type: "step_output" }));
+  }
+  return [defined({
     seq: Number(row.seq),
     at: Number(row.at),
     type: row.type as string,
     step: text(row.step),
-    stream: text(row.stream) as "stdout" | "stderr" | undefined,
-    line: text(row.line),
     data: text(row.data),
-  });
+  })];
 }

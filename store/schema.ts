@@ -77,7 +77,8 @@ export const MIGRATIONS: readonly string[] = [
     type    TEXT NOT NULL,
     step    TEXT,
     stream  TEXT,
-    line    TEXT,
+    text    TEXT,
+    lines   INTEGER,
     data    TEXT,
     PRIMARY KEY (run_id, seq)
   ) WITHOUT ROWID;

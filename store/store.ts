@@ -12,8 +12,8 @@ import { type Database, openDatabase, type SqlValue, transaction } from "./datab
 import { HISTORY_FILE, historyPath } from "./location.ts";
 import { removeLock, thisProcess, writerState } from "./run_lock.ts";
 import {
-  eventOf,
   type EventRow,
+  eventsOf,
   outputOf,
   type OutputRow,
   type RecordedRunStatus,
@@ -23,7 +23,14 @@ import {
   type StepRow,
 } from "./rows.ts";
 import { storeErrorOf } from "./store_error.ts";
-import { insertRun, type RunStart, RunWriter, STALE_MS, type WriterOptions } from "./writer.ts";
+import {
+  CHUNK_LINES,
+  insertRun,
+  type RunStart,
+  RunWriter,
+  STALE_MS,
+  type WriterOptions,
+} from "./writer.ts";
 
 /** Options of {@link openStore}. */
 export interface StoreOptions {
@@ -218,29 +225,44 @@ export class RunStore {
     return this.#all("SELECT * FROM steps WHERE run_id = ? ORDER BY position", runId).map(stepOf);
   }
 
-  /** The lines a run's steps wrote (of one step, when given), in order. */
+  /**
+   * The lines a run's steps wrote (of one step, when given), in order, from
+   * `afterSeq` on: at most `limit`, give the last one's `seq` back to read on.
+   */
   output(runId: number, step?: string, options: ReadOptions = {}): OutputRow[] {
+    const afterSeq = options.afterSeq ?? 0;
     const rows = this.#all(
-      "SELECT seq, at, step, stream, line FROM events WHERE run_id = ? AND seq > ? " +
-        "AND type = 'step_output' AND (? IS NULL OR step = ?) ORDER BY seq LIMIT ?",
+      // A row holds at most CHUNK_LINES lines: the first bound lets the index find it.
+      "SELECT seq, at, step, stream, text FROM events WHERE run_id = ? AND seq > ? " +
+        "AND seq + lines > ? AND type = 'step_output' AND (? IS NULL OR step = ?) " +
+        "ORDER BY seq LIMIT ?",
       runId,
-      options.afterSeq ?? 0,
+      afterSeq - CHUNK_LINES,
+      afterSeq + 1,
       step ?? null,
       step ?? null,
       options.limit ?? -1,
     );
-    return rows.map(outputOf);
+    const lines = rows.flatMap((row) => outputOf(row, afterSeq));
+    return options.limit === undefined ? lines : lines.slice(0, options.limit);
   }
 
-  /** A run's events from `afterSeq` on, in order (a server's `Last-Event-ID`). */
+  /**
+   * A run's events from `afterSeq` on, in order (a server's `Last-Event-ID`):
+   * at most `limit`, give the last one's `seq` back to read on.
+   */
   events(runId: number, options: ReadOptions = {}): EventRow[] {
-    return this.#all(
-      "SELECT seq, at, type, step, stream, line, data FROM events WHERE run_id = ? AND seq > ? " +
-        "ORDER BY seq LIMIT ?",
+    const afterSeq = options.afterSeq ?? 0;
+    const rows = this.#all(
+      "SELECT seq, at, type, step, stream, text, data FROM events " +
+        "WHERE run_id = ? AND seq > ? AND seq + coalesce(lines, 1) > ? ORDER BY seq LIMIT ?",
       runId,
-      options.afterSeq ?? 0,
+      afterSeq - CHUNK_LINES,
+      afterSeq + 1,
       options.limit ?? -1,
-    ).map(eventOf);
+    );
+    const events = rows.flatMap((row) => eventsOf(row, afterSeq));
+    return options.limit === undefined ? events : events.slice(0, options.limit);
   }
 
   /** The newest succeeded step with this hash, for reusing its result. */

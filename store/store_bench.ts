@@ -13,7 +13,7 @@ import type { RunStart } from "./writer.ts";
 const STEPS = 2000;
 const LINES = 10;
 const names = Array.from({ length: STEPS }, (_, i) => `s${i}`);
-const START: RunStart = {
+const start = (names: string[]): RunStart => ({
   workflow: "bench",
   settings: "{}",
   mode: "parallel",
@@ -22,9 +22,9 @@ const START: RunStart = {
   levels: [names],
   steps: names.map((name) => ({ name, language: "lua", level: 1 })),
   hwfeVersion: "0.0.0",
-};
+});
 
-function* run(lines: number): Generator<RunEvent> {
+function* run(names: string[], lines: number): Generator<RunEvent> {
   yield {
     type: "run_started",
     workflow: "bench",
@@ -37,7 +37,12 @@ function* run(lines: number): Generator<RunEvent> {
     yield { type: "step_started", step, language: "lua", level: 1, atMs: 0 };
     yield { type: "step_running", step, attempt: 1, atMs: 1 };
     for (let i = 0; i < lines; i++) {
-      yield { type: "step_output", step, stream: "stdout", line: `line ${i} of step ${step}` };
+      yield {
+        type: "step_output",
+        step,
+        stream: "stdout",
+        line: `line ${i} of step ${step}: some words of output, as a tool prints them`,
+      };
     }
     const report: StepReport = {
       name: step,
@@ -64,12 +69,15 @@ const RESULT: RunResult = {
   steps: [],
 };
 
-async function recordRun(options: { lines: number; outputInFiles?: boolean }): Promise<void> {
+async function recordRun(
+  options: { lines: number; outputInFiles?: boolean; steps?: number },
+): Promise<void> {
+  const steps = options.steps === undefined ? names : names.slice(0, options.steps);
   const dir = await Deno.makeTempDir({ prefix: "hwfe-store-bench-" });
   const store = openStore(dir);
-  const writer = store.begin(START);
+  const writer = store.begin(start(steps));
   const pending = new Map<string, string[]>();
-  for (const event of run(options.lines)) {
+  for (const event of run(steps, options.lines)) {
     if (options.outputInFiles && event.type === "step_output") {
       let lines = pending.get(event.step);
       if (!lines) pending.set(event.step, lines = []);
@@ -106,4 +114,15 @@ Deno.bench("record 2,000 steps, 10 lines each, output in a file per step", {
   group: "store",
 }, async () => {
   await recordRun({ lines: LINES, outputInFiles: true });
+});
+
+Deno.bench("record 1 step writing 200,000 lines, output as rows", {
+  group: "big",
+  baseline: true,
+}, async () => {
+  await recordRun({ lines: 200_000, steps: 1 });
+});
+
+Deno.bench("record 1 step writing 200,000 lines, output in a file", { group: "big" }, async () => {
+  await recordRun({ lines: 200_000, steps: 1, outputInFiles: true });
 });

@@ -5,7 +5,7 @@ import { openStore, type RunStore, type StoreOptions } from "./store.ts";
 import { SCHEMA_VERSION } from "./schema.ts";
 import { StoreError } from "./store_error.ts";
 import { defaultDataDir, historyPath } from "./location.ts";
-import { type RunStart, STALE_MS } from "./writer.ts";
+import { CHUNK_LINES, type RunStart, STALE_MS } from "./writer.ts";
 import { lockPath } from "./run_lock.ts";
 
 /** A store in a fresh directory, on a clock the test moves. */
@@ -173,6 +173,62 @@ Deno.test("RunStore records a run with every field, its steps and its output", a
   assert.deepEqual(store.events(id, { afterSeq: 12 }).map((e) => e.type), [
     "warning",
     "run_finished",
+  ]);
+  store.close();
+});
+
+Deno.test("RunStore keeps consecutive lines as one row, and reads them back a line at a time", async () => {
+  const { dir, store } = await tempStore();
+  const writer = store.begin(START);
+  writer.onEvent(script().events[0]);
+  const line = (step: string, text: string, stream: "stdout" | "stderr" = "stdout"): RunEvent => ({
+    type: "step_output",
+    step,
+    stream,
+    line: text,
+  });
+  for (let i = 1; i <= CHUNK_LINES + 2; i++) writer.onEvent(line("a", `a${i}`));
+  writer.onEvent(line("sh", "sh1"));
+  writer.onEvent(line("sh", "sh2", "stderr"));
+  writer.onEvent(line("a", ""));
+  writer.onEvent(line("a", "last"));
+  writer.finish(script().result);
+  const db = new DatabaseSync(historyPath(dir), { readOnly: true });
+  const rows = db.prepare(
+    "SELECT seq, step, stream, lines FROM events WHERE type = 'step_output' ORDER BY seq",
+  ).all().map((row) => Object.values(row));
+  db.close();
+  assert.deepEqual(rows, [
+    [2, "a", "stdout", CHUNK_LINES],
+    [CHUNK_LINES + 2, "a", "stdout", 2],
+    [CHUNK_LINES + 4, "sh", "stdout", 1],
+    [CHUNK_LINES + 5, "sh", "stderr", 1],
+    [CHUNK_LINES + 6, "a", "stdout", 2],
+  ]);
+  const all = store.output(writer.id);
+  assert.equal(all.length, CHUNK_LINES + 6);
+  assert.deepEqual(all.map((o) => o.seq), Array.from({ length: CHUNK_LINES + 6 }, (_, i) => i + 2));
+  assert.deepEqual(all.slice(-5).map((o) => [o.step, o.stream, o.line]), [
+    ["a", "stdout", `a${CHUNK_LINES + 2}`],
+    ["sh", "stdout", "sh1"],
+    ["sh", "stderr", "sh2"],
+    ["a", "stdout", ""],
+    ["a", "stdout", "last"],
+  ]);
+  // Paging from inside a row, as `logs --follow` and a server's Last-Event-ID do.
+  const page = store.output(writer.id, undefined, { afterSeq: 500, limit: 3 });
+  assert.deepEqual(page.map((o) => [o.seq, o.line]), [[501, "a500"], [502, "a501"], [503, "a502"]]);
+  assert.deepEqual(store.output(writer.id, "sh").map((o) => o.line), ["sh1", "sh2"]);
+  const events = store.events(writer.id, { afterSeq: CHUNK_LINES + 2, limit: 3 });
+  assert.deepEqual(events.map((e) => [e.seq, e.type, e.line]), [
+    [CHUNK_LINES + 3, "step_output", `a${CHUNK_LINES + 2}`],
+    [CHUNK_LINES + 4, "step_output", "sh1"],
+    [CHUNK_LINES + 5, "step_output", "sh2"],
+  ]);
+  assert.deepEqual(store.events(writer.id).map((e) => e.seq).slice(-3), [
+    CHUNK_LINES + 5,
+    CHUNK_LINES + 6,
+    CHUNK_LINES + 7,
   ]);
   store.close();
 });

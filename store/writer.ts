@@ -4,11 +4,13 @@
  * every {@link FLUSH_MS} ms (or every {@link MAX_PENDING} events, and at
  * the end), so that a run of 2,000 trivial steps costs a few dozen
  * transactions rather than 10,000 (scripts/bench.ts, docs/HISTORY.md).
- * Output lines are rows of the events table, not files beside the
- * database: measured on 2,000 steps of output, rows cost less (one
- * transaction for many lines against a file opened per step), and a
- * reader gets output and events in one ordered query
- * (store/store_bench.ts, docs/HISTORY.md).
+ * Output is kept in the events table, not in files beside the database:
+ * consecutive lines of one step and stream are one row (a chunk of up to
+ * {@link CHUNK_LINES} lines, each with its own sequence number), so that
+ * 2,000 steps of a few lines cost 2,000 rows and a step writing 200,000
+ * lines a few hundred, where a file per step costs a file created per
+ * step; and a reader gets output and events in one ordered query
+ * (store/store_bench.ts; figures in docs/HISTORY.md).
  *
  * A writer never throws into the run: the first error it meets goes to
  * `onError`, and it records nothing more. A lock held by another writer
@@ -35,6 +37,10 @@ export const MAX_PENDING = 2000;
 export const HEARTBEAT_MS = 5000;
 /** A running run whose writer has not written for this long was interrupted. */
 export const STALE_MS = 60_000;
+/** Most lines in one row of output. */
+export const CHUNK_LINES = 1000;
+/** Most characters in one row of output (a longer line is a row of its own). */
+const CHUNK_CHARS = 64 * 1024;
 /** How long `finish` keeps trying when another writer holds the lock. */
 const FINISH_PATIENCE_MS = 30_000;
 
@@ -68,6 +74,15 @@ export interface WriterOptions {
 /** One pending write: a statement and its parameters. */
 type Write = [statement: Statement, params: SqlValue[]];
 type Statement = ReturnType<Database["prepare"]>;
+/** Consecutive lines of one step and stream, pending: one row, a sequence number each. */
+interface Chunk {
+  seq: number;
+  at: number;
+  step: string;
+  stream: string;
+  lines: string[];
+  chars: number;
+}
 
 /** The exit code of a shell step: 0 when it succeeded, else from its error's words. */
 function exitCodeOf(report: StepReport): number | null {
@@ -113,7 +128,9 @@ export class RunWriter {
   readonly #now: () => number;
   readonly #onError: (error: StoreError) => void;
   readonly #path: string;
-  readonly #pending: Write[] = [];
+  readonly #pending: (Write | Chunk)[] = [];
+  /** The last pending write when it is a chunk of output, which the next line may join. */
+  #chunk?: Chunk;
   readonly #finished = new Set<string>();
   readonly #sql: Record<
     "event" | "output" | "started" | "running" | "retrying" | "finished" | "heartbeat" | "hash",
@@ -148,8 +165,8 @@ export class RunWriter {
         "INSERT INTO events (run_id, seq, at, type, step, data) VALUES (?, ?, ?, ?, ?, ?)",
       ),
       output: prepare(
-        "INSERT INTO events (run_id, seq, at, type, step, stream, line) " +
-          "VALUES (?, ?, ?, 'step_output', ?, ?, ?)",
+        "INSERT INTO events (run_id, seq, at, type, step, stream, text, lines) " +
+          "VALUES (?, ?, ?, 'step_output', ?, ?, ?, ?)",
       ),
       started: prepare(
         "UPDATE steps SET status = 'running', started_at = coalesce(started_at, ?), " +
@@ -184,11 +201,10 @@ export class RunWriter {
     const seq = ++this.#seq;
     const id = this.id;
     if (event.type === "step_output") {
-      this.#queue(this.#sql.output, [id, seq, at, event.step, event.stream, event.line]);
-    } else {
-      const [step, data] = storedEvent(event);
-      this.#queue(this.#sql.event, [id, seq, at, event.type, step, data]);
+      return this.#output(seq, at, event.step, event.stream, event.line);
     }
+    const [step, data] = storedEvent(event);
+    this.#queue(this.#sql.event, [id, seq, at, event.type, step, data]);
     switch (event.type) {
       case "step_started":
         return this.#queue(this.#sql.started, [at, id, event.step]);
@@ -225,8 +241,28 @@ export class RunWriter {
     ]);
   }
 
+  #output(seq: number, at: number, step: string, stream: string, line: string): void {
+    const chunk = this.#chunk;
+    if (
+      chunk && chunk.step === step && chunk.stream === stream &&
+      chunk.lines.length < CHUNK_LINES && chunk.chars + line.length <= CHUNK_CHARS
+    ) {
+      chunk.lines.push(line);
+      chunk.chars += line.length + 1;
+      return;
+    }
+    const next = { seq, at, step, stream, lines: [line], chars: line.length + 1 };
+    this.#add(next);
+    this.#chunk = next;
+  }
+
   #queue(statement: Statement, params: SqlValue[]): void {
-    this.#pending.push([statement, params]);
+    this.#add([statement, params]);
+  }
+
+  #add(write: Write | Chunk): void {
+    this.#chunk = undefined;
+    this.#pending.push(write);
     if (this.#pending.length >= MAX_PENDING) this.flush();
     else this.#timer ??= setTimeout(() => this.flush(), FLUSH_MS);
   }
@@ -243,10 +279,17 @@ export class RunWriter {
     if (this.#stopped) return true;
     try {
       transaction(this.#db, () => {
-        for (const [statement, params] of this.#pending) statement.run(...params);
+        for (const write of this.#pending) {
+          if (Array.isArray(write)) write[0].run(...write[1]);
+          else {
+            const { seq, at, step, stream, lines } = write;
+            this.#sql.output.run(this.id, seq, at, step, stream, lines.join("\n"), lines.length);
+          }
+        }
         this.#sql.heartbeat.run(this.#now(), this.id);
       });
       this.#pending.length = 0;
+      this.#chunk = undefined;
       return true;
     } catch (error) {
       if (isBusy(error)) {
@@ -266,6 +309,7 @@ export class RunWriter {
   #stop(keepLockFile = false): void {
     this.#stopped = true;
     this.#pending.length = 0;
+    this.#chunk = undefined;
     clearTimeout(this.#timer);
     clearInterval(this.#heartbeat);
     releaseLock(this.#lock, keepLockFile);

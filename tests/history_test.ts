@@ -111,14 +111,20 @@ async function assertComplete(
       steps,
     );
     assert.equal(
-      count("SELECT count(*) FROM events WHERE run_id = ? AND type = 'step_output'"),
+      count("SELECT sum(lines) FROM events WHERE run_id = ? AND type = 'step_output'"),
       steps * lines,
     );
     assert.equal(
       count("SELECT count(*) FROM events WHERE run_id = ? AND type = 'step_finished'"),
       steps,
     );
-    assert.equal(count("SELECT max(seq) - count(*) FROM events WHERE run_id = ?"), 0, "no gap");
+    assert.equal(
+      count(
+        "SELECT max(seq + coalesce(lines, 1) - 1) - sum(coalesce(lines, 1)) FROM events WHERE run_id = ?",
+      ),
+      0,
+      "no gap",
+    );
     assert.equal(count("SELECT status = 'succeeded' FROM runs WHERE id = ?"), 1);
   }
   db.close();
