@@ -8,6 +8,10 @@
  *
  * Run: deno task bench   (HWFE_BENCH_RUNS=N for more runs; default 5)
  *
+ * HWFE_BENCH_ONLY=9 (or 1,9) runs only those workloads and prints their
+ * figures without rewriting docs/BENCHMARKS.md, whose tables are of one
+ * whole run.
+ *
  * Wall times include starting each tool (Deno, make, Python). Peak RSS is
  * GNU time's maximum resident set of the largest single process.
  *
@@ -33,6 +37,11 @@ const PERMISSIONS = [
   v8FlagsArg(),
 ];
 const CACHE = await Deno.makeTempDir({ prefix: "hwfe-bench-cache-" });
+/** The run history of every benchmarked run: hwfe records runs by default. */
+const DATA = await Deno.makeTempDir({ prefix: "hwfe-bench-data-" });
+/** The workloads HWFE_BENCH_ONLY names, or undefined for all. */
+const ONLY = Deno.env.get("HWFE_BENCH_ONLY")?.split(",").map(Number);
+const wanted = (workload: number) => ONLY === undefined || ONLY.includes(workload);
 const WORK = await Deno.makeTempDir({ prefix: "hwfe-bench-" });
 const decoder = new TextDecoder();
 
@@ -92,6 +101,27 @@ async function measure(
 async function repeat(run: () => Promise<Sample>, runs = RUNS): Promise<Stats> {
   const samples: Sample[] = [];
   for (let i = 0; i < runs; i++) samples.push(await run());
+  return statsOf(samples);
+}
+
+/**
+ * Two commands run in turn, `runs` times each, so that a machine's drift
+ * (other load, a CPU's clock) weighs on both alike: a change and its control.
+ */
+async function alternate(
+  a: () => Promise<Sample>,
+  b: () => Promise<Sample>,
+  runs = RUNS,
+): Promise<[Stats, Stats]> {
+  const samples: [Sample[], Sample[]] = [[], []];
+  for (let i = 0; i < runs; i++) {
+    samples[0].push(await a());
+    samples[1].push(await b());
+  }
+  return [statsOf(samples[0]), statsOf(samples[1])];
+}
+
+function statsOf(samples: Sample[]): Stats {
   const times = samples.map((s) => s.seconds).sort((a, b) => a - b);
   return {
     median: times[Math.floor(times.length / 2)],
@@ -103,7 +133,7 @@ async function repeat(run: () => Promise<Sample>, runs = RUNS): Promise<Stats> {
 
 function hwfe(args: string[], cacheDir = CACHE): Promise<Sample> {
   return measure(Deno.execPath(), ["run", "--quiet", ...PERMISSIONS, `${ROOT}cli.ts`, ...args], {
-    env: { HWFE_CACHE_DIR: cacheDir, NO_COLOR: "1" },
+    env: { HWFE_CACHE_DIR: cacheDir, HWFE_DATA_DIR: DATA, NO_COLOR: "1" },
   });
 }
 
@@ -276,7 +306,7 @@ await hwfe([
 ]);
 
 // 1. parallel_demo.
-{
+if (wanted(1)) {
   const demo = `${ROOT}workflows/parallel_demo.lua`;
   const parallel = row(
     "1. parallel_demo",
@@ -304,7 +334,7 @@ await hwfe([
       demo,
     ],
     cwd: ROOT,
-    env: { HWFE_CACHE_DIR: CACHE },
+    env: { HWFE_CACHE_DIR: CACHE, HWFE_DATA_DIR: DATA },
     stdout: "piped",
   }).output();
   const result = JSON.parse(decoder.decode(out.stdout));
@@ -332,7 +362,7 @@ await hwfe([
 }
 
 // 2. Fan-out/fan-in of 8 `sleep 1` with -j 4 (floor 2 s).
-{
+if (wanted(2)) {
   const nodes: Node[] = [
     { name: "start", deps: [], shell: "true" },
     ...Array.from({ length: 8 }, (_, i) => ({ name: `w${i}`, deps: ["start"], shell: "sleep 1" })),
@@ -365,7 +395,7 @@ await hwfe([
 }
 
 // 3. 500 trivial shell steps in one level, -j 4.
-{
+if (wanted(3)) {
   const nodes: Node[] = Array.from(
     { length: 500 },
     (_, i) => ({ name: `t${i}`, deps: [], shell: "true" }),
@@ -403,6 +433,7 @@ for (
     ["python", "def run(): return 1", 500, 200],
   ] as const
 ) {
+  if (!wanted(4)) break;
   const workload = `4. trivial ${language} steps, -j 0 (CPUs)`;
   const one = await luaWorkflow(`one_${language}`, [{ name: "s0", deps: [], language, code }]);
   const many = await luaWorkflow(
@@ -430,7 +461,7 @@ for (
 
 // 5. Four CPU-bound steps per language, -j 1 and -j 2, against what this
 // machine gives native code in the same minutes.
-{
+if (wanted(5)) {
   const runs = Math.min(RUNS, 3);
   // One busy shell loop against two at once (a VM's cores may share a physical one).
   const loop = "i=0; while [ $i -lt 2000000 ]; do i=$((i+1)); done";
@@ -473,7 +504,7 @@ for (
 }
 
 // 6. A 100,000-step DAG: planning in this process; the whole CLI on a file.
-{
+if (wanted(6)) {
   const WIDTH = 100, DEPTH = 1000;
   const nodes: { name: string; dependsOn: string[] }[] = [];
   for (let level = 0; level < DEPTH; level++) {
@@ -516,7 +547,7 @@ for (
 }
 
 // 7. Start-up: one trivial step per language, cold (empty cache) and warm.
-{
+if (wanted(7)) {
   const one: Record<string, Node> = {
     lua: { name: "s", deps: [], language: "lua", code: "function run() return 1 end" },
     shell: { name: "s", deps: [], shell: "echo 1" },
@@ -571,7 +602,7 @@ for (
 }
 
 // 8. A skewed DAG: one slow step beside fast ones whose dependents could start.
-{
+if (wanted(8)) {
   const nodes: Node[] = [
     { name: "slow", deps: [], shell: "sleep 1" },
     { name: "after_slow", deps: ["slow"], shell: "sleep 0.1" },
@@ -595,8 +626,68 @@ for (
   await versusMake("8. skewed DAG, -j 4", "skewed", nodes, eager);
 }
 
+// 9. The run history (issue 19): every run is recorded unless --no-history.
+// The same runs with --no-history, in turn with them, are the control.
+if (wanted(9)) {
+  const demo = `${ROOT}workflows/parallel_demo.lua`;
+  const trivial = await luaWorkflow(
+    "history_2000",
+    Array.from({ length: 2000 }, (_, i) => ({
+      name: `s${i}`,
+      deps: [],
+      language: "lua",
+      code: `function run() print("step ${i}") return ${i} end`,
+    })),
+  );
+  const cases = [
+    ["parallel_demo", ["run", "--allow-run", "--mode", "parallel", demo], 0.05],
+    [
+      "2,000 trivial lua steps, a line of output each, -j 0",
+      ["run", "-q", "--mode", "parallel", "-j", "0", trivial],
+      0.2,
+    ],
+  ] as const;
+  for (const [what, args, most] of cases) {
+    const workload = `9. history: ${what}`;
+    const [recorded, control] = await alternate(
+      () => hwfe([...args]),
+      () => hwfe([...args, "--no-history"]),
+    );
+    row(workload, "hwfe (recorded)", recorded);
+    row(workload, "hwfe --no-history (control)", control);
+    const cost = recorded.median / control.median - 1;
+    target(
+      `recording history costs under ${most * 100}% on ${what}`,
+      `${(cost * 100).toFixed(1)}% (${fmt(recorded.median)} vs ${fmt(control.median)})`,
+      cost < most,
+    );
+  }
+  const { size } = await Deno.stat(`${DATA}/history.db`);
+  notes.push(`The history of every run of this benchmark: ${Math.round(size / 1024)} KiB.`);
+}
+
+if (ONLY !== undefined) {
+  // Part of a run: its figures, not a new docs/BENCHMARKS.md.
+  console.log(
+    targets.map((t) => `${t.met ? "met" : "MISSED"}: ${t.what}: ${t.measured}`).join("\n"),
+  );
+  await Deno.remove(WORK, { recursive: true });
+  await Deno.remove(CACHE, { recursive: true });
+  await Deno.remove(DATA, { recursive: true });
+  Deno.exit(0);
+}
+
 // Micro-benchmarks: every layer but runners/, whose benches start runtimes.
-const MICRO_BENCH_DIRS = ["_util/", "lua/", "workflow/", "engine/", "host/", "api/", "cli/"];
+const MICRO_BENCH_DIRS = [
+  "_util/",
+  "lua/",
+  "workflow/",
+  "engine/",
+  "host/",
+  "store/",
+  "api/",
+  "cli/",
+];
 const micro = await new Deno.Command(Deno.execPath(), {
   args: ["bench", "--json", "--allow-read", "--allow-write", "--allow-env", ...MICRO_BENCH_DIRS],
   cwd: ROOT,
@@ -682,4 +773,5 @@ await Deno.writeTextFile(OUT, lines.join("\n") + (at >= 0 ? `\n${previous.slice(
 await new Deno.Command(Deno.execPath(), { args: ["fmt", "--quiet", OUT], cwd: ROOT }).output();
 await Deno.remove(WORK, { recursive: true });
 await Deno.remove(CACHE, { recursive: true });
+await Deno.remove(DATA, { recursive: true });
 console.error(`wrote ${OUT}`);
