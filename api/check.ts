@@ -121,8 +121,8 @@ export interface CodeCheck {
   saved: Promise<void>;
 }
 
-/** Most hashes of parsed code remembered per workflow file. */
-const MAX_REMEMBERED = 4096;
+/** Most hashes of parsed code remembered per workflow file (about 35 bytes each). */
+const MAX_REMEMBERED = 50_000;
 
 /** The hash by which parsed code is remembered. */
 function codeHash(step: Step): string {
@@ -147,9 +147,35 @@ async function rememberedHashes(entry: CacheEntry | undefined): Promise<string[]
 }
 
 /**
+ * The steps whose code is to be parsed, by language: one for each code
+ * (steps made in a loop share theirs), none whose code parsed before.
+ * `sameCode` gives, by hash, every step with that code.
+ */
+function toParse(workflow: Workflow, known: Set<string>, deep: boolean | undefined) {
+  const byLanguage = new Map<Language, Step[]>();
+  const sameCode = new Map<string, Step[]>();
+  for (const step of workflow.steps.values()) {
+    if (!step.code || (step.language === "python" && !deep)) continue;
+    const hash = codeHash(step);
+    if (known.has(hash)) continue;
+    const same = sameCode.get(hash);
+    if (same) {
+      same.push(step);
+      continue;
+    }
+    sameCode.set(hash, [step]);
+    const steps = byLanguage.get(step.language);
+    if (steps) steps.push(step);
+    else byLanguage.set(step.language, [step]);
+  }
+  return { byLanguage, sameCode };
+}
+
+/**
  * Parses every step's code in its language with `runners`, running none
  * of it, in parallel across languages; Python only with `deep`. Code that
- * parsed before (remembered in `cacheDir`) is not parsed again.
+ * parsed before (remembered in `cacheDir`) is not parsed again, nor is
+ * code that another step has too.
  */
 export async function checkCode(
   workflow: Workflow,
@@ -160,44 +186,39 @@ export async function checkCode(
     ? undefined
     : parsedEntry(workflow, options.cacheDir);
   const remembered = await rememberedHashes(entry);
-  const known = new Set(remembered);
-  const byLanguage = new Map<Language, Step[]>();
-  const hashes = new Map<string, string>();
-  for (const step of workflow.steps.values()) {
-    if (!step.code || (step.language === "python" && !options.deep)) continue;
-    const hash = codeHash(step);
-    if (known.has(hash)) continue;
-    hashes.set(step.name, hash);
-    byLanguage.set(step.language, [...byLanguage.get(step.language) ?? [], step]);
-  }
+  const { byLanguage, sameCode } = toParse(workflow, new Set(remembered), options.deep);
+  const hashOf = new Map([...sameCode].map(([hash, steps]) => [steps[0].name, hash]));
+  const parsed = new Set(sameCode.keys());
   const warnings: string[] = [];
   const found = await Promise.all([...byLanguage].map(async ([language, steps]) => {
-    const runner = runners.get(language);
     try {
-      return await runner?.checkSyntax?.(steps, workflow, {
+      return await runners.get(language)?.checkSyntax?.(steps, workflow, {
         python: options.deep,
         memoryMb: options.memoryMb,
         signal: options.signal,
-        onUnchecked: (step) => hashes.delete(step),
+        onUnchecked: (step) => parsed.delete(hashOf.get(step)!),
       }) ?? [];
     } catch (error) {
       warnings.push(`the ${language} code was not parsed: ${errorText(error)}`);
-      for (const step of steps) hashes.delete(step.name);
+      for (const step of steps) parsed.delete(hashOf.get(step.name)!);
       return [];
     }
   }));
-  const problems = found.flat();
-  for (const problem of problems) hashes.delete(problem.step);
-  const parsed = [...new Set(hashes.values())];
-  const saved = entry && parsed.length && !options.signal?.aborted && entry.writable()
+  // A problem of one step's code is that of every step with the same code.
+  const problems = found.flat().flatMap((problem) => {
+    const hash = hashOf.get(problem.step)!;
+    parsed.delete(hash);
+    return sameCode.get(hash)!.map((step) => ({ ...problem, step: step.name }));
+  });
+  const saved = entry && parsed.size && !options.signal?.aborted && entry.writable()
     ? entry.write(
       new TextEncoder().encode(
         JSON.stringify([...parsed, ...remembered].slice(0, MAX_REMEMBERED)),
       ),
     ).catch(() => {}) // best effort: the next run parses again
     : Promise.resolve();
-  const order = [...workflow.steps.keys()];
-  problems.sort((a, b) => order.indexOf(a.step) - order.indexOf(b.step));
+  const order = new Map([...workflow.steps.keys()].map((name, i) => [name, i]));
+  problems.sort((a, b) => order.get(a.step)! - order.get(b.step)!);
   return { problems: problems.map((p) => syntaxProblem(workflow, p)), warnings, saved };
 }
 

@@ -136,6 +136,12 @@ Deno.test("checkCode() parses only code not remembered as parsed, and names what
   assert.deepEqual(third.problems, []);
   // a parsed once; b while bad and once fixed; nothing the third time.
   assert.deepEqual(parsed, [["a", "b"], ["b"]]);
+  // Steps with the same code (made in a loop) are parsed once, and share its problems.
+  parsed.length = 0;
+  const { workflow } = defineWorkflow({ steps: { x: lua("bad 2"), y: lua("bad 2") } }, "flow.lua");
+  const same = await checkCode(workflow, runners, {});
+  assert.deepEqual(parsed, [["x"]]);
+  assert.deepEqual(same.problems.map((p) => p.step), ["x", "y"]);
 });
 
 Deno.test("runWorkflow() refuses code that does not parse before any step starts", async () => {

@@ -38,6 +38,10 @@ const SIMPLE_ESCAPES: Record<string, string> = {
   "'": "'",
 };
 
+/** Where a quoted string's plain text stops: its quote, an escape, a line break. */
+const DOUBLE_QUOTED_STOP = /["\\\r\n]/g;
+const SINGLE_QUOTED_STOP = /['\\\r\n]/g;
+
 /** Reads Lua source; `pos` moves along it, `line` counts the line breaks passed. */
 class Reader {
   pos = 0;
@@ -83,20 +87,21 @@ class Reader {
   /** Reads a quoted string from its opening quote; returns its value and whether it spans lines. */
   quoted(): { value: string; multiline: boolean } {
     const quote = this.text[this.pos++];
+    const stop = quote === '"' ? DOUBLE_QUOTED_STOP : SINGLE_QUOTED_STOP;
     const parts: string[] = [];
     let multiline = false;
     while (this.pos < this.text.length) {
-      const c = this.text[this.pos];
+      stop.lastIndex = this.pos;
+      const found = stop.exec(this.text);
+      const at = found ? found.index : this.text.length;
+      parts.push(this.text.slice(this.pos, at));
+      this.pos = at;
+      const c = this.text[at];
       if (c === quote) {
         this.pos++;
         break;
       }
-      if (this.atBreak()) break; // unfinished: Lua refuses it
-      if (c !== "\\") {
-        parts.push(c);
-        this.pos++;
-        continue;
-      }
+      if (c !== "\\") break; // a line break (unfinished: Lua refuses it) or the end
       this.pos++;
       const e = this.text[this.pos];
       if (e === undefined) break;

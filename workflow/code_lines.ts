@@ -21,14 +21,17 @@ import { lineAt, type LuaString, luaStrings } from "./_lua_strings.ts";
  */
 export function locateStepCode(source: string, steps: Iterable<Step>): void {
   let byValue: Map<string, LuaString[]> | undefined;
+  let keys: Map<string, number> | undefined;
   for (const step of steps) {
     if (step.code === undefined || step.code === "") continue;
     byValue ??= literalsByValue(source);
     const candidates = byValue.get(step.code);
     if (!candidates) continue;
-    const literal = candidates.length === 1
-      ? candidates[0]
-      : candidates.find((c) => c.start > keyOffset(source, step.name)) ?? candidates[0];
+    let literal = candidates[0];
+    if (candidates.length > 1) {
+      const key = (keys ??= keyOffsets(source)).get(step.name) ?? -1;
+      literal = candidates.find((c) => c.start > key) ?? literal;
+    }
     step.codeLine = literal.line;
   }
 }
@@ -47,12 +50,18 @@ function literalsByValue(source: string): Map<string, LuaString[]> {
   return byValue;
 }
 
-/** Where `name` is first written as a table key (`name =` or `["name"] =`), or -1. */
-function keyOffset(source: string, name: string): number {
-  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  const key = new RegExp(`(?:^|[^\\w])(?:${escaped}|\\[\\s*["']${escaped}["']\\s*\\])\\s*=`);
-  const match = key.exec(source);
-  return match ? match.index : -1;
+/** A table key: `name =` or `["name"] =`. */
+const KEY =
+  /(?:^|[^\w.])([A-Za-z_]\w*)\s*=(?!=)|\[\s*(?:"([^"\\\n]*)"|'([^'\\\n]*)')\s*\]\s*=(?!=)/g;
+
+/** Where each name is first written as a table key, in one pass over the source. */
+function keyOffsets(source: string): Map<string, number> {
+  const offsets = new Map<string, number>();
+  for (const match of source.matchAll(KEY)) {
+    const name = match[1] ?? match[2] ?? match[3];
+    if (!offsets.has(name)) offsets.set(name, match.index);
+  }
+  return offsets;
 }
 
 /** The line of the workflow file holding line `line` of `step`'s code, when known. */
