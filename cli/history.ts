@@ -176,7 +176,7 @@ export function runsCommand(
     ...runs.map((run) => [
       String(run.id),
       escapeTerminal(run.workflow),
-      run.status,
+      escapeTerminal(run.status),
       localTime(run.startedAt),
       formatDuration(runDuration(run)),
     ]),
@@ -187,6 +187,9 @@ export function runsCommand(
       (r, c, cell) => r === 0 ? p.dim(cell) : c === 2 ? statusColour(rows[r][2], p)(cell) : cell,
     )
   ) out(line);
+  if (flags.limit !== undefined && runs.length === flags.limit) {
+    out(p.dim(`(the newest ${flags.limit}: -n 0 lists every one)`));
+  }
   return ExitCode.ok;
 }
 
@@ -237,7 +240,7 @@ export function showCommand(text: string, flags: HistoryFlags): number {
 
 /** The text of `hwfe show`: the run's header, its steps' table, the errors. */
 export function describeRun(run: RunRow, steps: StepRow[], palette: Palette): string[] {
-  const status = statusColour(run.status, palette)(run.status);
+  const status = statusColour(run.status, palette)(escapeTerminal(run.status));
   const lines = [
     `${palette.bold(`Run ${run.id}`)}: ${escapeTerminal(run.workflow)} ${status}`,
     ...table([
@@ -265,8 +268,8 @@ export function describeRun(run: RunRow, steps: StepRow[], palette: Palette): st
       ["STEP", "LANGUAGE", "STATUS", "ATTEMPTS", "DURATION", "WAITED"],
       ...steps.map((s) => [
         escapeTerminal(s.name),
-        s.language,
-        s.continued ? "failed (continued)" : s.status,
+        escapeTerminal(s.language),
+        s.continued ? "failed (continued)" : escapeTerminal(s.status),
         s.attempts > 1 ? String(s.attempts) : s.attempts ? "1" : "-",
         s.durationMs === undefined ? "-" : formatDuration(s.durationMs),
         s.waitedMs ? formatDuration(s.waitedMs) : "-",
