@@ -33,6 +33,8 @@ export function resultToJson(
     version?: string;
     /** The run's record: each step's output (as kept, capped) as `output`. */
     record?: RunRecorder;
+    /** The run's id in the history, as `run_id`. */
+    runId?: number;
   } = {},
 ): string {
   const output = (name: string) => {
@@ -63,6 +65,7 @@ export function resultToJson(
   return escapeJsonText(stringifyJson(
     {
       ...(extra.version ? { hwfe_version: extra.version } : {}),
+      ...(extra.runId !== undefined ? { run_id: extra.runId } : {}),
       workflow: result.workflow,
       file: result.file ?? null,
       mode: result.mode,

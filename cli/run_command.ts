@@ -10,7 +10,7 @@ import { formatDuration, renderEvent, renderRecap, renderSummary } from "./rende
 import { escapeTerminal } from "../_util/terminal_text.ts";
 import { resultToJson } from "../api/result_json.ts";
 import { IMPLIED_BY_J } from "../api/config.ts";
-import { runWorkflow } from "../api/run.ts";
+import { runWithHistory } from "../api/history.ts";
 import { RunRecorder } from "../api/run_record.ts";
 import { reportHtml } from "../api/report.ts";
 import denoJson from "../deno.json" with { type: "json" };
@@ -21,6 +21,7 @@ import type { LiveView } from "./live.ts";
 import type { Workflow } from "../workflow/model.ts";
 import { rerunArgs, type RunFlags, runOptions, settingsFor } from "./flags.ts";
 import { load, workflowFiles } from "./workflows.ts";
+import { historyFor } from "./history.ts";
 
 /** The width of the terminal the summary goes to (stderr with --json), if it is one. */
 function terminalWidth(json?: boolean): number | undefined {
@@ -85,9 +86,12 @@ export async function runCommand(arg: string | undefined, flags: RunFlags): Prom
     ? await startLive(workflow)
     : undefined;
 
+  let runId: number | undefined;
+  const history = { ...historyFor(flags, settings), onRecorded: (id: number) => (runId = id) };
+
   return await cancellable(async (signal, signalExit) => {
     try {
-      const result = await runWorkflow(workflow, {
+      const result = await runWithHistory(workflow, {
         ...runOptions(settings, flags, signal),
         onEvent: (event) => {
           record.onEvent(event);
@@ -120,13 +124,20 @@ export async function runCommand(arg: string | undefined, flags: RunFlags): Prom
           const text = renderEvent(event, humanPalette);
           if (text !== undefined) human(text);
         },
-      }).finally(() => stopLive(live));
+      }, history).finally(() => stopLive(live));
       if (!flags.quiet) human(renderSummary(result, humanPalette, terminalWidth(flags.json)));
       if (reportFile) {
         const html = reportHtml(result, record, { version: denoJson.version, startedAt });
         await writeReport(reportFile, flags.report!, html);
       }
-      if (flags.json) out(resultToJson(result, { version: denoJson.version, record }));
+      if (flags.json) {
+        out(resultToJson(result, { version: denoJson.version, record, runId }));
+      } else if (runId !== undefined && live) {
+        // Where to find it again; only on a terminal, so logs and pipes stay as they were.
+        err(
+          errColour.dim(`Recorded as run ${runId}: hwfe show ${runId}, hwfe logs ${runId} <step>`),
+        );
+      }
       const recap = renderRecap(result, errColour);
       if (recap) err(`\n${recap}`);
       if (result.status === "cancelled") return signalExit();
@@ -221,12 +232,12 @@ async function runAllCommand(flags: RunFlags): Promise<number> {
       let outcome: string; // JSON text: the run's document is kept as written, numbers exact
       try {
         const { workflow } = await loadWorkflowFile(path);
-        const result = await runWorkflow(workflow, {
+        const result = await runWithHistory(workflow, {
           ...runOptions(config.settings, flags, signal),
           onEvent: (event) => {
             if (event.type === "warning") warn(`${name}: ${event.message}`);
           },
-        });
+        }, historyFor(flags, config.settings, (message) => warn(`${name}: ${message}`)));
         const took = formatDuration(result.durationMs);
         const steps = `${result.steps.length} step${result.steps.length === 1 ? "" : "s"}`;
         if (result.status === "succeeded") {

@@ -96,6 +96,11 @@ Deno.test("run --json has hwfe's version, each step's output in order and its wa
   assert.equal(result.code, 0, result.stderr);
   const document = parse(result.stdout, "stdout");
   assert.equal(document.hwfe_version, denoJson.version);
+  // The run's id in the history: `hwfe show <run_id>` finds it again.
+  assert.ok(Number.isInteger(document.run_id), `run_id ${document.run_id}`);
+  const shown = await hwfe(["show", String(document.run_id), "--json"]);
+  assert.equal(shown.code, 0, shown.stderr);
+  assert.match(shown.stdout, /"talks"/);
   assert.deepEqual(document.steps.a.output, [
     { stream: "stdout", line: "one" },
     { stream: "stdout", line: "two" },
