@@ -5,7 +5,6 @@
  */
 
 import type { RunResult } from "../engine/events.ts";
-import type { RunRecorder } from "./run_record.ts";
 import { parseJsonExact, stringifyJson } from "../_util/json.ts";
 import { escapeJsonText } from "../_util/terminal_text.ts";
 
@@ -31,8 +30,16 @@ export function resultToJson(
   extra: {
     /** hwfe's version, as `hwfe_version`. */
     version?: string;
-    /** The run's record: each step's output (as kept, capped) as `output`. */
-    record?: RunRecorder;
+    /**
+     * The run's record (a `RunRecorder` given every event): each step's
+     * output, as kept, as `output`.
+     */
+    record?: {
+      step(name: string): {
+        output: readonly { stream: "stdout" | "stderr"; line: string }[];
+        droppedChars: number;
+      };
+    };
     /** The run's id in the history, as `run_id`. */
     runId?: number;
   } = {},
