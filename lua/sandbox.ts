@@ -10,7 +10,7 @@
  */
 
 import { LuaFactory } from "../_util/npm/wasmoon.ts";
-import { luaWasmPath } from "./wasmoon.ts";
+import { luaWasmPath, noteLuaLoaded } from "./wasmoon.ts";
 import { LUA_PRELUDE } from "./_prelude.ts";
 import type { JsonText } from "../_util/json.ts";
 import { type PathFault, pathFault } from "../_util/posix_paths.ts";
@@ -97,6 +97,7 @@ function compiledPrelude(): Promise<{ pointer: number; size: number }> {
 export function luaFactory(wasmPath: string = luaWasmPath()): LuaFactory {
   // wasmoon fetches its wasm from unpkg when it thinks it is in a browser
   // (a worker looks like one), so the path is always given.
+  noteLuaLoaded();
   return factory ??= new LuaFactory(wasmPath);
 }
 

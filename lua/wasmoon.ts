@@ -10,6 +10,21 @@
 import { npmFile } from "../_util/npm_files.ts";
 
 let engine: string | undefined;
+let loadedHere = false;
+
+/**
+ * Whether this thread has loaded Lua already (lua/sandbox.ts, to evaluate
+ * a workflow file): then more Lua here costs next to nothing, while the
+ * first costs about 0.1-0.2 s of this thread's time.
+ */
+export function luaLoadedHere(): boolean {
+  return loadedHere;
+}
+
+/** Notes that this thread has loaded Lua (lua/sandbox.ts). */
+export function noteLuaLoaded(): void {
+  loadedHere = true;
+}
 
 /**
  * The Lua engine as npm names it, `name@version`, read from the package

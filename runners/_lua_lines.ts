@@ -7,6 +7,7 @@
  */
 
 import type { SyntaxProblem } from "./syntax.ts";
+import type { compileLuaChunks } from "../lua/sandbox.ts";
 
 /** `message` with every `<label>:N:` written `<step name> line N:`. */
 export function stepLines(message: string, label: string, stepName: string): string {
@@ -23,4 +24,21 @@ export function luaSyntaxProblem(message: string, label: string): Omit<SyntaxPro
     ? /^(\d+): ([\s\S]*)$/.exec(message.slice(label.length + 1))
     : null;
   return match ? { line: Number(match[1]), message: match[2] } : { message };
+}
+
+/**
+ * Parses Lua steps with `compile` (lua/sandbox.ts's compileLuaChunks,
+ * given by the caller, so that this module does not load Lua itself).
+ */
+export async function luaProblems(
+  sources: { step: string; code: string }[],
+  compile: typeof compileLuaChunks,
+): Promise<SyntaxProblem[]> {
+  const labels = sources.map(({ step }) => `[step ${step}]`);
+  const errors = await compile(
+    sources.map(({ code }, i) => ({ chunkName: `=${labels[i]}`, code })),
+  );
+  return errors.flatMap((error, i) =>
+    error === undefined ? [] : [{ step: sources[i].step, ...luaSyntaxProblem(error, labels[i]) }]
+  );
 }

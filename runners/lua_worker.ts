@@ -6,9 +6,9 @@
  */
 
 import { serveSteps } from "../host/worker_entry.ts";
-import { luaFactory, runLuaChunk, trimTraceback } from "../lua/sandbox.ts";
-import { luaSyntaxProblem, stepLines } from "./_lua_lines.ts";
-import { syntaxErrorText } from "./syntax.ts";
+import { compileLuaChunks, luaFactory, runLuaChunk, trimTraceback } from "../lua/sandbox.ts";
+import { luaProblems, luaSyntaxProblem, stepLines } from "./_lua_lines.ts";
+import { isCheckJob, syntaxErrorText } from "./syntax.ts";
 
 /** The most memory the Lua runtime can have: wasmoon's wasm memory stops at 2 GiB. */
 const LUA_CEILING_MB = 2048;
@@ -29,6 +29,10 @@ serveSteps({
     await luaFactory(wasmPath).getLuaModule();
   },
   async run({ job, interrupted, write }) {
+    if (isCheckJob(job.extra)) {
+      const problems = await luaProblems(job.extra.check, compileLuaChunks);
+      return { kind: "result", json: JSON.stringify(problems) };
+    }
     const label = `[step ${job.step}]`;
     const { memoryMb, env } = job.extra as { memoryMb: number; env: Record<string, string> };
     const outcome = await runLuaChunk(

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { defineWorkflow } from "../workflow/validate.ts";
 import { StepHost } from "../host/pool.ts";
 import { createRunners } from "./mod.ts";
-import { luaSyntax } from "./lua.ts";
+import { luaRuntime, luaSyntax } from "./lua.ts";
+import { checkOnWorker } from "./_worker_job.ts";
 import { wasmSyntax } from "./wasm.ts";
 import { LINE_MARKER, MarkerFilter, shellSyntax } from "./_shell_lines.ts";
 import { checkedProblems, syntaxError } from "./syntax.ts";
@@ -24,6 +25,18 @@ Deno.test("luaSyntax() names the step and line Lua's loader stops at, running no
   assert.deepEqual(await luaSyntax([...workflow.steps.values()]), [
     { step: "bad", line: 2, message: "unexpected symbol near '='" },
   ]);
+});
+
+Deno.test("Lua steps parse on a Lua worker too (when Lua is not loaded on this thread)", async () => {
+  const host = new StepHost(1);
+  try {
+    const workflow = pair("lua", "function run() end", "function run()\n  x = = 1\nend");
+    assert.deepEqual(await checkOnWorker(host, luaRuntime(), [...workflow.steps.values()]), [
+      { step: "bad", line: 2, message: "unexpected symbol near '='" },
+    ]);
+  } finally {
+    host.dispose();
+  }
 });
 
 Deno.test("wasmSyntax() compiles WebAssembly text with wabt, names line and column", async () => {
