@@ -145,6 +145,8 @@ export interface Attempt {
   maxOutputChars: number;
   /** The run's clock, in milliseconds. */
   now: () => number;
+  /** Hides the run's secrets (engine/mask.ts) in the step's error, before it is shortened. */
+  mask?: (text: string) => string;
 }
 
 /**
@@ -258,16 +260,12 @@ async function attemptOnce(
           : "cancelled after another step failed",
       };
     }
-    return {
-      status: "failed",
-      error: shortened(
-        error instanceof StepError
-          ? error.message
-          : `step '${name}' (${step.language}) failed: ${
-            error instanceof Error ? error.message : String(error)
-          }`,
-      ),
-    };
+    const message = error instanceof StepError
+      ? error.message
+      : `step '${name}' (${step.language}) failed: ${
+        error instanceof Error ? error.message : String(error)
+      }`;
+    return { status: "failed", error: shortened(attempt.mask?.(message) ?? message) };
   } finally {
     clearTimeout(timer);
     stop.removeEventListener("abort", onStop);

@@ -72,6 +72,15 @@ export interface RunOptions {
   isolate?: boolean;
   /** What steps may do; nothing by default. */
   grants?: Partial<Grants>;
+  /**
+   * Names of environment variables whose values are secrets (`--secret`),
+   * besides those a step can read whose names hold TOKEN, SECRET,
+   * PASSWORD, PASSWD, KEY or CREDENTIAL. Their values, read from hwfe's
+   * environment when the run starts, appear as `***` in every event and
+   * in the result: output lines, errors and results (dependent steps still
+   * get the real result). Values under 4 characters are not masked.
+   */
+  secrets?: string[];
   /** Aborting cancels the run. */
   signal?: AbortSignal;
   /** Called for every change of state. */

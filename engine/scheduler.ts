@@ -23,6 +23,7 @@ import { LANGUAGE_NAMES } from "../workflow/model.ts";
 import { checkGrants, type MissingGrant } from "./grant_check.ts";
 import { checkLimits, type ScheduleOptions } from "./options.ts";
 import { LineSplitter, pause, retryDelayMs, runAttempt } from "./attempt.ts";
+import { Masker, MIN_SECRET_LENGTH, runSecrets, type Secrets } from "./mask.ts";
 
 /**
  * Refuses, before anything starts, a workflow with a step whose language
@@ -100,7 +101,11 @@ class Run {
    */
   failedInLevel = false;
   readonly reports = new Map<string, StepReport>();
+  /** Real results, for dependents; reports hold them masked. */
   readonly results = new Map<string, JsonText>();
+  /** The run's secrets, read once (engine/mask.ts), and what hides them. */
+  readonly secrets: Secrets;
+  readonly masker: Masker;
   started = 0;
 
   constructor(
@@ -115,6 +120,8 @@ class Run {
     this.semaphore = new Semaphore(this.permits);
     this.onFailure = options.onFailure ?? "cancel";
     this.strategy = options.strategy ?? "levels";
+    this.secrets = runSecrets(workflow, options.grants, options.secrets);
+    this.masker = new Masker(this.secrets.values);
     for (const [i, names] of plan.levels.entries()) {
       for (const name of names) {
         const step = workflow.steps.get(name)!;
@@ -137,6 +144,13 @@ class Run {
       maxParallel: this.permits,
       levels: plan.levels,
     });
+    for (const name of this.secrets.short) {
+      this.emit({
+        type: "warning",
+        message: `the secret ${name} is shorter than ${MIN_SECRET_LENGTH} characters ` +
+          `(or has such a line), so it is not masked in output; use a longer value`,
+      });
+    }
     try {
       if (this.strategy === "levels") {
         for (const names of plan.levels) {
@@ -220,11 +234,13 @@ class Run {
   }
 
   async execute(name: string, report: StepReport): Promise<void> {
-    const { options, emit } = this;
+    const { options, emit, masker } = this;
     const step = this.workflow.steps.get(name)!;
     const inputsByName = new Map(step.dependsOn.map((dep) => [dep, this.results.get(dep)!]));
     const splitter = (stream: "stdout" | "stderr") =>
-      new LineSplitter((line) => emit({ type: "step_output", step: name, stream, line }));
+      new LineSplitter((line) =>
+        emit({ type: "step_output", step: name, stream, line: masker.text(line) })
+      );
     const startedAt = this.now();
     report.status = "running";
     report.startMs = startedAt - this.started;
@@ -253,6 +269,7 @@ class Run {
         maxResultBytes: options.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES,
         maxOutputChars: options.maxOutputChars ?? DEFAULT_MAX_OUTPUT_CHARS,
         now: this.now,
+        mask: (text) => masker.text(text),
       }, () =>
         emit({
           type: "step_running",
@@ -279,7 +296,11 @@ class Run {
       outcome.attempts = errors.length + (outcome.status === "failed" ? 0 : 1);
       if (errors.length) outcome.attemptErrors = errors;
     }
-    if (outcome.status === "succeeded") this.results.set(name, outcome.result!);
+    if (outcome.status === "succeeded") {
+      // Dependents get the real result; everything reported, the masked one.
+      this.results.set(name, outcome.result!);
+      outcome.result = masker.json(outcome.result!);
+    }
     if (outcome.status === "failed" && step.continueOnError) {
       outcome.continued = true;
       // Dependents run, with the error in place of a result.
