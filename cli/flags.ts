@@ -122,6 +122,19 @@ export function grantList(value: string, previous: GrantList | undefined): Grant
   return [...previous ?? [], ...value.split(",").map((v) => v.trim()).filter((v) => v)];
 }
 
+/** Parses `--secret`: names of environment variables, repeated or `=A,B`. */
+export function secretNames(value: string, previous: string[] | undefined): string[] {
+  const names = value.split(",").map((name) => name.trim()).filter((name) => name);
+  for (const name of names) {
+    if (!/^[^=\0]+$/.test(name)) {
+      throw new InvalidArgumentError(
+        `--secret "${name}" is not the name of an environment variable`,
+      );
+    }
+  }
+  return [...previous ?? [], ...names];
+}
+
 /** The run's grants from its flags; nothing unless granted. */
 function grantsFrom(flags: RunFlags): Grants {
   for (
@@ -167,6 +180,8 @@ export interface RunFlags extends CommonOptions {
   denyWrite?: GrantList;
   allowNet?: GrantList;
   denyNet?: GrantList;
+  /** `--secret`: more environment variables whose values are masked. */
+  secret?: string[];
   keepGoing?: boolean;
   isolate?: boolean;
   json?: boolean;
@@ -189,6 +204,7 @@ export function runOptions(
     ...runOptionsFrom(settings, navigator.hardwareConcurrency),
     isolate: flags.isolate,
     grants: grantsFrom(flags),
+    secrets: flags.secret,
     signal,
   };
 }

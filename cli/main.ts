@@ -23,6 +23,7 @@ import {
   grantList,
   type JsonOptions,
   type RunFlags,
+  secretNames,
   settingOptions,
 } from "./flags.ts";
 import { runCommand } from "./run_command.ts";
@@ -208,7 +209,12 @@ function addRunCommand(program: Command, setExit: (code: number) => void): void 
     .option("--deny-read [PATHS]", "never let steps read these paths (wins over allow)", grantList)
     .option("--deny-write [PATHS]", "never let steps write these paths", grantList)
     .option("--deny-net [HOSTS]", "never let steps reach these hosts", grantList)
-    .option("--deny-env [VARS]", "never let steps read these environment variables", grantList);
+    .option("--deny-env [VARS]", "never let steps read these environment variables", grantList)
+    .option(
+      "--secret <VARS>",
+      "also mask these environment variables' values as *** (as those named *TOKEN*, *KEY*, ...)",
+      secretNames,
+    );
   // Help shows how steps are scheduled, then failure and isolation, then
   // the limits: every other setting's flag, in the order they are declared.
   const settings = settingOptions();
