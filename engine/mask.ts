@@ -20,7 +20,8 @@
  * still gets the real result: masking is for what people see. A value
  * holding newlines is masked line by line, each line of it a secret.
  * Values shorter than {@link MIN_SECRET_LENGTH} characters are not masked
- * (they would hide common text); the run warns about each.
+ * (they would hide common text); the run warns about each one named or
+ * declared by a step.
  *
  * Masking stops accidents, not a hostile step: a step granted a secret can
  * print it reversed, encoded or a character at a time.
@@ -68,7 +69,10 @@ function readEnvironment(): Record<string, string> | undefined {
 export interface Secrets {
   /** Values to mask (each line of a multi-line value), distinct, longest first. */
   values: string[];
-  /** Names of secret variables whose value is too short to mask. */
+  /**
+   * Names of secret variables named or declared by a step whose value (or
+   * a line of it) is too short to mask; not those only shell steps inherit.
+   */
   short: string[];
 }
 
@@ -84,16 +88,18 @@ export function runSecrets(
   read: (name: string) => string | undefined = readVariable,
   readAll: () => Record<string, string> | undefined = readEnvironment,
 ): Secrets {
-  const names = new Set(named);
+  // Named or declared: the run warns when one is too short to mask.
+  const declared = new Set(named);
   const granted = (name: string) =>
     covers(grants.env?.allow, name) && !covers(grants.env?.deny, name);
   for (const step of workflow.steps.values()) {
     for (const name of step.permissions.env) {
-      if (isSecretName(name) && granted(name)) names.add(name);
+      if (isSecretName(name) && granted(name)) declared.add(name);
     }
   }
   // Shell steps inherit the whole environment.
   const whole = grants.run ? readAll() : undefined;
+  const names = new Set(declared);
   for (const name of Object.keys(whole ?? {})) if (isSecretName(name)) names.add(name);
   const values = new Set<string>();
   const short: string[] = [];
@@ -101,7 +107,8 @@ export function runSecrets(
     const value = whole?.[name] ?? read(name);
     if (!value) continue;
     const lines = value.split(/\r?\n/).filter((line) => line.length > 0);
-    if (lines.some((line) => line.length < MIN_SECRET_LENGTH)) short.push(name);
+    const tooShort = lines.some((line) => line.length < MIN_SECRET_LENGTH);
+    if (tooShort && declared.has(name)) short.push(name);
     for (const line of lines) if (line.length >= MIN_SECRET_LENGTH) values.add(line);
   }
   return { values: [...values].sort((a, b) => b.length - a.length), short };

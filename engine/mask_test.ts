@@ -89,6 +89,7 @@ Deno.test("runSecrets() takes secret names a step declares and the run grants, a
   assert.ok(shell.values.includes("undeclared"), "shell steps inherit the whole environment");
   assert.ok(shell.values.includes("denied-value"));
   assert.ok(!shell.values.includes("/home/me"));
+  assert.deepEqual(shell.short, [], "no warning about variables only shell steps inherit");
 });
 
 Deno.test("schedule() masks output lines split across writes, errors, retries and results, not inputs", async () => {

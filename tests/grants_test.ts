@@ -28,25 +28,26 @@ const WASI_ENV = `(module
     (drop (call $write (i32.const 1) (i32.const 8) (i32.const 1) (i32.const 0)))))`;
 
 const STEPS = `
-  lua = { language = "lua", permissions = { env = { "HWFE_TOKEN" } },
-          code = "function run() return { token = os.getenv('HWFE_TOKEN'), other = os.getenv('HWFE_OTHER') } end" },
-  python = { language = "python", permissions = { env = { "HWFE_TOKEN" } },
-             code = "import os\\ndef run():\\n    return [os.environ.get('HWFE_TOKEN'), os.environ.get('HWFE_OTHER')]\\n" },
+  lua = { language = "lua", permissions = { env = { "HWFE_GRANTED" } },
+          code = "function run() return { token = os.getenv('HWFE_GRANTED'), other = os.getenv('HWFE_OTHER') } end" },
+  python = { language = "python", permissions = { env = { "HWFE_GRANTED" } },
+             code = "import os\\ndef run():\\n    return [os.environ.get('HWFE_GRANTED'), os.environ.get('HWFE_OTHER')]\\n" },
   python_later = { language = "python", depends_on = { "python" },
-                   code = "import os\\ndef run(inputs):\\n    return os.environ.get('HWFE_TOKEN')\\n" },
-  javascript = { language = "javascript", permissions = { env = { "HWFE_TOKEN" } },
+                   code = "import os\\ndef run(inputs):\\n    return os.environ.get('HWFE_GRANTED')\\n" },
+  javascript = { language = "javascript", permissions = { env = { "HWFE_GRANTED" } },
                  code = "function run() { return { env: hwfe.env, frozen: Object.isFrozen(hwfe.env) }; }" },
-  typescript = { language = "typescript", permissions = { env = { "HWFE_TOKEN" } },
-                 code = "declare const hwfe: { env: Record<string, string> };\\nfunction run(): string { return hwfe.env.HWFE_TOKEN; }" },
-  wasi = { language = "wasm", permissions = { env = { "HWFE_TOKEN" } }, code = [==[${WASI_ENV}]==] },
-  undeclared = { language = "lua", code = "function run() return os.getenv('HWFE_TOKEN') end" },
+  typescript = { language = "typescript", permissions = { env = { "HWFE_GRANTED" } },
+                 code = "declare const hwfe: { env: Record<string, string> };\\nfunction run(): string { return hwfe.env.HWFE_GRANTED; }" },
+  wasi = { language = "wasm", permissions = { env = { "HWFE_GRANTED" } }, code = [==[${WASI_ENV}]==] },
+  undeclared = { language = "lua", code = "function run() return os.getenv('HWFE_GRANTED') end" },
 `;
 
-const ENV = { HWFE_TOKEN: "s3cret-token", HWFE_OTHER: "not-granted" };
+// Names without TOKEN, KEY and the like: their values are not masked (secrets_test.ts).
+const ENV = { HWFE_GRANTED: "s3cret-token", HWFE_OTHER: "not-granted" };
 
 Deno.test("--allow-env: each language sees exactly the variables it declared and the run granted", async () => {
   const file = await workflowFile("env", `workflow = { name = "env", steps = {${STEPS}} }\n`);
-  const result = await hwfe(["run", "--json", "--allow-env=HWFE_TOKEN,HWFE_OTHER", file], {
+  const result = await hwfe(["run", "--json", "--allow-env=HWFE_GRANTED,HWFE_OTHER", file], {
     env: ENV,
   });
   assert.equal(result.code, 0, result.stderr);
@@ -58,11 +59,11 @@ Deno.test("--allow-env: each language sees exactly the variables it declared and
   );
   assert.deepEqual(s.python.result, ["s3cret-token", null]);
   assert.equal(s.python_later.result, null, "a granted variable does not outlive its step");
-  assert.deepEqual(s.javascript.result, { env: { HWFE_TOKEN: "s3cret-token" }, frozen: true });
+  assert.deepEqual(s.javascript.result, { env: { HWFE_GRANTED: "s3cret-token" }, frozen: true });
   assert.deepEqual(s.typescript.result, { value: "s3cret-token" });
   assert.deepEqual(
     (s.wasi.result as { stdout: string }).stdout.split("\u0000").filter((x) => x),
-    ["HWFE_TOKEN=s3cret-token"],
+    ["HWFE_GRANTED=s3cret-token"],
   );
   assert.equal(s.undeclared.result, null);
 });
@@ -73,7 +74,7 @@ Deno.test("without the grant the run is refused before anything starts, with the
   assert.equal(result.code, 2);
   assert.match(
     result.stderr,
-    /step '\w+' needs the environment variable HWFE_TOKEN; rerun as: hwfe run --allow-env=HWFE_TOKEN /,
+    /step '\w+' needs the environment variable HWFE_GRANTED; rerun as: hwfe run --allow-env=HWFE_GRANTED /,
   );
   assert.doesNotMatch(result.stdout, /started/);
   assert.doesNotMatch(result.stdout + result.stderr, /s3cret/);
@@ -81,11 +82,11 @@ Deno.test("without the grant the run is refused before anything starts, with the
 
 Deno.test("--deny-env wins over --allow-env", async () => {
   const file = await workflowFile("env", `workflow = { name = "env", steps = {${STEPS}} }\n`);
-  const result = await hwfe(["run", "--allow-env", "--deny-env=HWFE_TOKEN", file], { env: ENV });
+  const result = await hwfe(["run", "--allow-env", "--deny-env=HWFE_GRANTED", file], { env: ENV });
   assert.equal(result.code, 2);
   assert.match(
     result.stderr,
-    /the environment variable HWFE_TOKEN \(needed by steps 'javascript', 'lua', 'python', 'typescript', 'wasi'\) is denied by --deny-env/,
+    /the environment variable HWFE_GRANTED \(needed by steps 'javascript', 'lua', 'python', 'typescript', 'wasi'\) is denied by --deny-env/,
   );
   assert.doesNotMatch(result.stderr, /rerun as/);
 });
