@@ -29,9 +29,11 @@ export { LANGUAGES } from "./workflow/model.ts";
 export { defineWorkflow } from "./workflow/validate.ts";
 export { loadWorkflowFile, parseWorkflowSource } from "./workflow/load.ts";
 export type { LoadOptions } from "./workflow/load.ts";
+export type { GivenParams } from "./workflow/params.ts";
 export type {
   Language,
   LoadedWorkflow,
+  ParamValue,
   Step,
   StepDefinition,
   StepPermissions,

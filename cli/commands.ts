@@ -15,17 +15,20 @@ import { escapeTerminal } from "../_util/terminal_text.ts";
 import { loadWorkflowFile } from "../workflow/load.ts";
 import { out, p, warn, writeAll } from "./output.ts";
 import { escapeJsonText } from "../_util/terminal_text.ts";
-import { type CommonOptions, type JsonOptions, settingsFor } from "./flags.ts";
+import { type CommonOptions, type JsonOptions, type ParamOptions, settingsFor } from "./flags.ts";
 
 /** `hwfe validate`'s options. */
-export interface ValidateOptions extends JsonOptions {
+export interface ValidateOptions extends JsonOptions, ParamOptions {
   /** Compile Python steps too, starting Python when it is not warm. */
   deep?: boolean;
 }
 import { findWorkflow, load, workflowFiles } from "./workflows.ts";
 
-export async function planCommand(arg: string, flags: JsonOptions): Promise<number> {
-  const { workflow } = await load(arg, await settingsFor(flags));
+export async function planCommand(
+  arg: string,
+  flags: JsonOptions & ParamOptions,
+): Promise<number> {
+  const { workflow } = await load(arg, await settingsFor(flags), flags.param);
   const plan = planWorkflow(workflow);
   if (!flags.json) {
     out(formatPlan(plan));
@@ -46,6 +49,7 @@ export async function planCommand(arg: string, flags: JsonOptions): Promise<numb
     workflow: workflow.name,
     file: workflow.file ?? null,
     description: workflow.description ?? null,
+    params: workflow.params ?? {},
     levels: plan.levels,
     steps,
   });
@@ -60,9 +64,9 @@ function printJson(value: unknown): void {
 /** `hwfe graph`: the DAG as Mermaid, Graphviz DOT or a text tree. */
 export async function graphCommand(
   arg: string,
-  flags: CommonOptions & { format: GraphFormat },
+  flags: CommonOptions & ParamOptions & { format: GraphFormat },
 ): Promise<number> {
-  const { workflow } = await load(arg, await settingsFor(flags));
+  const { workflow } = await load(arg, await settingsFor(flags), flags.param);
   const text = graph(workflow, planWorkflow(workflow), flags.format);
   // Mermaid and DOT escape names for themselves; the tree goes to a terminal.
   out(
@@ -94,7 +98,7 @@ export async function validateCommand(arg: string, flags: ValidateOptions): Prom
   let pythonSteps = 0;
   try {
     const cacheDir = defaultCacheDir();
-    const { workflow, warnings } = await loadWorkflowFile(file, { cacheDir });
+    const { workflow, warnings } = await loadWorkflowFile(file, { cacheDir, params: flags.param });
     report.workflow = workflow.name;
     report.steps = workflow.steps.size;
     report.warnings.push(...warnings);

@@ -10,6 +10,7 @@ import { resolveConfig, type ResolvedConfig, runOptionsFrom } from "../api/confi
 import { flagLabel, SETTINGS, type Settings, type SettingSpec } from "../engine/settings.ts";
 import { type GrantList, type Grants } from "../engine/grants.ts";
 import { hostProblem } from "../workflow/net_hosts.ts";
+import { addParamArg, type GivenParams } from "../workflow/params.ts";
 import { ConfigError, ExitCode, HwfeError } from "../_util/errors.ts";
 import { warn } from "./output.ts";
 
@@ -61,6 +62,11 @@ function settingOption(spec: SettingSpec): Option {
 /** Options every command takes. */
 export interface CommonOptions {
   config?: string;
+}
+
+/** Options of the commands that load a workflow: `--param`. */
+export interface ParamOptions {
+  param?: GivenParams;
 }
 
 /** Options of the commands that can print JSON instead of text. */
@@ -122,6 +128,23 @@ export function grantList(value: string, previous: GrantList | undefined): Grant
   return [...previous ?? [], ...value.split(",").map((v) => v.trim()).filter((v) => v)];
 }
 
+/**
+ * `--param name=value`, repeatable (a name given twice takes the later
+ * value): values for the workflow's parameters, typed when it is loaded.
+ */
+export function paramOption(): Option {
+  return new Option(
+    "--param <name=value>",
+    "a value for a workflow parameter (workflow.params), typed by its default; repeatable",
+  ).argParser((value: string, previous: GivenParams | undefined) => {
+    try {
+      return addParamArg(value, previous);
+    } catch (error) {
+      throw new InvalidArgumentError((error as Error).message);
+    }
+  });
+}
+
 /** Parses `--secret`: names of environment variables, repeated or `=A,B`. */
 export function secretNames(value: string, previous: string[] | undefined): string[] {
   const names = value.split(",").map((name) => name.trim()).filter((name) => name);
@@ -169,7 +192,7 @@ export function rerunArgs(flags: string[]): string[] {
   return args;
 }
 
-export interface RunFlags extends CommonOptions {
+export interface RunFlags extends CommonOptions, ParamOptions {
   allowAll?: boolean;
   allowRun?: boolean;
   allowEnv?: GrantList;

@@ -238,6 +238,16 @@ export function showCommand(text: string, flags: HistoryFlags): number {
   return ExitCode.ok;
 }
 
+/** The run's parameters as `name=value` pairs, when it had any. */
+function paramsRow(params: string | undefined): string[][] {
+  const values = params === undefined ? undefined : parseJsonExact(params);
+  if (typeof values !== "object" || values === null || Object.keys(values).length === 0) return [];
+  const pairs = Object.entries(values).map(([name, value]) =>
+    `${name}=${typeof value === "string" ? value : JSON.stringify(value)}`
+  );
+  return [["  params", escapeTerminal(pairs.join(", "))]];
+}
+
 /** The text of `hwfe show`: the run's header, its steps' table, the errors. */
 export function describeRun(run: RunRow, steps: StepRow[], palette: Palette): string[] {
   const status = statusColour(run.status, palette)(escapeTerminal(run.status));
@@ -261,6 +271,7 @@ export function describeRun(run: RunRow, steps: StepRow[], palette: Palette): st
         "  hwfe",
         `${escapeTerminal(run.hwfeVersion)}, pid ${run.pid} on ${escapeTerminal(run.host || "?")}`,
       ],
+      ...paramsRow(run.params),
     ]),
   ];
   if (steps.length) {

@@ -22,6 +22,8 @@ import {
   type CommonOptions,
   grantList,
   type JsonOptions,
+  paramOption,
+  type ParamOptions,
   type RunFlags,
   secretNames,
   settingOptions,
@@ -60,9 +62,12 @@ function buildProgram(setExit: (code: number) => void, json: boolean): Command {
   program.command("plan")
     .description("print the dependency levels of a workflow")
     .argument("<workflow>")
+    .addOption(paramOption())
     .addOption(configOption())
     .addOption(jsonOption())
-    .action(async (arg: string, flags: JsonOptions) => setExit(await planCommand(arg, flags)));
+    .action(async (arg: string, flags: JsonOptions & ParamOptions) =>
+      setExit(await planCommand(arg, flags))
+    );
 
   program.command("graph")
     .description("print a workflow's DAG as Mermaid (default), Graphviz DOT or a text tree")
@@ -72,8 +77,9 @@ function buildProgram(setExit: (code: number) => void, json: boolean): Command {
         "mermaid",
       ),
     )
+    .addOption(paramOption())
     .addOption(configOption())
-    .action(async (arg: string, flags: CommonOptions & { format: GraphFormat }) =>
+    .action(async (arg: string, flags: CommonOptions & ParamOptions & { format: GraphFormat }) =>
       setExit(await graphCommand(arg, flags))
     );
 
@@ -81,6 +87,7 @@ function buildProgram(setExit: (code: number) => void, json: boolean): Command {
     .description("check a workflow without running it, each step's code parsed in its language")
     .argument("<workflow>")
     .option("--deep", "also compile Python steps, starting Python if it is not warm")
+    .addOption(paramOption())
     .addOption(configOption())
     .addOption(jsonOption())
     .action(async (arg: string, flags: ValidateOptions) =>
@@ -192,6 +199,7 @@ function addRunCommand(program: Command, setExit: (code: number) => void): void 
     .description("run a workflow")
     .argument("[workflow]", "workflow file, or its name in the workflows directory")
     .option("--all", "run every workflow in the workflows directory in turn, one line each")
+    .addOption(paramOption())
     .option("-A, --allow-all", "grant everything below (steps still get only what they declare)")
     .option("--allow-run", "allow shell steps to run commands (all or nothing)")
     .option(

@@ -68,6 +68,11 @@ export async function runCommand(arg: string | undefined, flags: RunFlags): Prom
       `run: give a workflow or --all, not both (--all runs every workflow in the workflows directory)`,
     );
   }
+  if (flags.all && flags.param) {
+    throw new ConfigError(
+      "run: --param gives values to one workflow's parameters, not with --all",
+    );
+  }
   if (flags.all) return await runAllCommand(flags);
   if (arg === undefined) {
     throw new ConfigError(
@@ -76,7 +81,7 @@ export async function runCommand(arg: string | undefined, flags: RunFlags): Prom
   }
   const config = await settingsFor(flags);
   const { settings } = config;
-  const { workflow } = await load(arg, config);
+  const { workflow } = await load(arg, config, flags.param);
   const human = flags.json ? err : out;
   const humanPalette = flags.json ? errColour : p;
   const record = new RunRecorder({ workflow });
@@ -87,7 +92,11 @@ export async function runCommand(arg: string | undefined, flags: RunFlags): Prom
     : undefined;
 
   let runId: number | undefined;
-  const history = { ...historyFor(flags, settings), onRecorded: (id: number) => (runId = id) };
+  const history = {
+    ...historyFor(flags, settings),
+    params: workflow.params,
+    onRecorded: (id: number) => (runId = id),
+  };
 
   return await cancellable(async (signal, signalExit) => {
     try {

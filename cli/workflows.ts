@@ -11,6 +11,7 @@ import { basename, dirname } from "node:path";
 import { defaultCacheDir } from "../_util/cache.ts";
 import { type LoadedWorkflow } from "../workflow/model.ts";
 import { loadWorkflowFile } from "../workflow/load.ts";
+import type { GivenParams } from "../workflow/params.ts";
 import { warn } from "./output.ts";
 
 /**
@@ -84,9 +85,15 @@ async function nearestWorkflow(arg: string, dir: string): Promise<string | undef
   return name === undefined ? undefined : candidates.get(name);
 }
 
-export async function load(arg: string, config: ResolvedConfig): Promise<LoadedWorkflow> {
+/** Finds and loads a workflow, with values for its parameters; prints its warnings. */
+export async function load(
+  arg: string,
+  config: ResolvedConfig,
+  params?: GivenParams,
+): Promise<LoadedWorkflow> {
   const loaded = await loadWorkflowFile(await findWorkflow(arg, config), {
     cacheDir: defaultCacheDir(),
+    params,
   });
   for (const warning of loaded.warnings) warn(warning);
   return loaded;

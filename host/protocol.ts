@@ -19,14 +19,18 @@ import type { JsonText } from "../_util/json.ts";
 /**
  * The protocol's version. Both sides send it (`init`, `hello`) and refuse
  * another; a change that an old peer would misread gets a new number.
+ * 2: a job's `params` (a host of version 1 would drop them and run the
+ * step without its parameters).
  */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** One step for a host to run. */
 export interface WorkerJob {
   step: string;
   code: string;
   inputs: JsonText;
+  /** JSON text of the workflow's parameters (an object); absent: none. */
+  params?: JsonText;
   /** Runtime-specific extras: JSON values and byte arrays only. */
   extra?: unknown;
 }
@@ -214,6 +218,7 @@ export function parseHostMessage(data: unknown): HostMessage | undefined {
       if (!isText(m.id) || !isText(job.step) || !isText(job.code) || !isText(job.inputs)) {
         return undefined;
       }
+      if (job.params !== undefined && !isText(job.params)) return undefined;
       const shared = (v: unknown) => v instanceof SharedArrayBuffer ? v : undefined;
       return {
         type: "run",
@@ -222,6 +227,7 @@ export function parseHostMessage(data: unknown): HostMessage | undefined {
           step: job.step,
           code: job.code,
           inputs: job.inputs,
+          ...(job.params === undefined ? {} : { params: job.params }),
           ...(job.extra === undefined ? {} : { extra: job.extra }),
         },
         ...(shared(m.interrupt) ? { interrupt: shared(m.interrupt) } : {}),

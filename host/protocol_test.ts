@@ -99,8 +99,8 @@ Deno.test("helloProblem() refuses another version, a missing language or grant, 
   const hello = parseWorkerMessage(HELLO) as Extract<WorkerMessage, { type: "hello" }>;
   assert.equal(helloProblem(hello, asked), undefined);
   assert.equal(
-    helloProblem({ ...hello, protocol: 2 }, asked),
-    `speaks protocol 2; this hwfe speaks ${PROTOCOL_VERSION}`,
+    helloProblem({ ...hello, protocol: PROTOCOL_VERSION + 1 }, asked),
+    `speaks protocol ${PROTOCOL_VERSION + 1}; this hwfe speaks ${PROTOCOL_VERSION}`,
   );
   assert.equal(
     helloProblem(hello, { ...asked, languages: ["lua", "python"] }),
@@ -132,7 +132,10 @@ const CTX = { signal: new AbortController().signal, write() {} };
 
 Deno.test("StepHost refuses a host whose hello does not fit: the step fails with the reason", async () => {
   const cases: [unknown, RegExp][] = [
-    [{ hello: { protocol: 99 } }, /the rogue step host speaks protocol 99; this hwfe speaks 1/],
+    [
+      { hello: { protocol: 99 } },
+      new RegExp(`the rogue step host speaks protocol 99; this hwfe speaks ${PROTOCOL_VERSION}`),
+    ],
     [{ offer: { languages: ["lua"] } }, /the rogue step host does not run fake/],
     [{ offer: { forbidden: ["run"] } }, /has the run permission, which no step host may have/],
     [{ hello: { host: "me" } }, /the rogue runtime sent a malformed message/],

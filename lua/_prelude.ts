@@ -4,8 +4,10 @@
  *
  * Inputs arrive as globals set from JS and removed at once:
  * `__hwfe_mode`, `__hwfe_name` (chunk name), `__hwfe_code`, `__hwfe_inputs`
- * (JSON text), and two JS functions: `__hwfe_interrupted()` (true once the
- * chunk must stop) and `__hwfe_emit(stream, text)` (captured output).
+ * (JSON text), `__hwfe_params` (a step's parameters, JSON text), and JS
+ * functions: `__hwfe_interrupted()` (true once the chunk must stop),
+ * `__hwfe_emit(stream, text)` (captured output) and, for a workflow file,
+ * `__hwfe_param(name, declared)` (lua/_params.ts).
  *
  * The chunk returns one string whose first character says what happened:
  * R<json> result, D<json> a workflow file's result that depended on its
@@ -20,14 +22,15 @@
  */
 
 import { LUA_IO } from "./_io.ts";
+import { LUA_PARAMS } from "./_params.ts";
 
 export const LUA_PRELUDE = String.raw`
 local mode, name, code, inputs_json = __hwfe_mode, __hwfe_name, __hwfe_code, __hwfe_inputs
 local interrupted, emit, memory_kb = __hwfe_interrupted, __hwfe_emit, __hwfe_memory_kb
-local env_json, fs_host = __hwfe_env, __hwfe_fs
+local env_json, fs_host, params_json, param_host = __hwfe_env, __hwfe_fs, __hwfe_params, __hwfe_param
 __hwfe_mode, __hwfe_name, __hwfe_code, __hwfe_inputs = nil, nil, nil, nil
 __hwfe_interrupted, __hwfe_emit, __hwfe_memory_kb, __hwfe_env = nil, nil, nil, nil
-__hwfe_fs = nil
+__hwfe_fs, __hwfe_params, __hwfe_param = nil, nil, nil
 -- The environment variables the run granted this step (filled in below).
 local env_vars = {}
 local gc = collectgarbage
@@ -449,6 +452,9 @@ local function guarded(fn, ...)
 end
 
 if env_json then env_vars = from_json(env_json) end
+-- The workflow's parameters, read-only (lua/_params.ts).
+params = (function(...) ` + LUA_PARAMS +
+  String.raw` end)(mode, params_json, param_host, from_json, to_json)
 
 local chunk, syntax_error = raw_load(code, name, "t")
 if not chunk then return "S" .. safe_text(syntax_error) end

@@ -50,6 +50,14 @@ export interface LuaChunk {
   memoryBytes?: number;
   /** JSON text of the environment variables `os.getenv` may return. */
   env?: JsonText;
+  /** JSON text of the workflow's parameters: a step's `params` (step mode). */
+  params?: JsonText;
+  /**
+   * A workflow file's `params.name`: given the JSON of `workflow.params`
+   * as the file has set it so far (undefined before), "V<json>" or
+   * "E<message>" (lua/_params.ts). Without it, `params` is empty.
+   */
+  param?: (name: string, declared?: string) => string;
 }
 
 let factory: LuaFactory | undefined;
@@ -119,6 +127,15 @@ export async function runLuaChunk(chunk: LuaChunk, host: LuaHost): Promise<LuaOu
     });
     if (chunk.memoryBytes !== undefined) g.set("__hwfe_memory_kb", chunk.memoryBytes / 1024);
     if (chunk.env !== undefined) g.set("__hwfe_env", chunk.env);
+    if (chunk.params !== undefined) g.set("__hwfe_params", chunk.params);
+    const param = chunk.param;
+    if (param) {
+      g.set(
+        "__hwfe_param",
+        (name: string, declared?: string | null) =>
+          param(String(name), declared === null || declared === undefined ? undefined : declared),
+      );
+    }
     if (chunk.mode === "step") {
       // Files, as far as the worker's Deno permissions (the step's grants) allow.
       g.set("__hwfe_fs", fileSystem);

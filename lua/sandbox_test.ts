@@ -211,3 +211,25 @@ Deno.test("compileLuaChunks() names each chunk's syntax error and runs none of t
     ],
   );
 });
+
+Deno.test("runLuaChunk() gives a step its params: read-only, listed by pairs, empty without", async () => {
+  const code = `function run()
+    local changed = pcall(function() params.n = 1 end)
+    local names = {}
+    for name, value in pairs(params) do names[#names + 1] = name .. "=" .. tostring(value) end
+    table.sort(names)
+    return { n = params.n, int = math.type(params.n), names = table.concat(names, " "), changed = changed }
+  end`;
+  const outcome = await runLuaChunk(
+    { mode: "step", chunkName: "=[step s]", code, inputs: "{}", params: '{"n":5,"on":true}' },
+    { interrupted: () => false, output: () => {} },
+  );
+  assert.equal(
+    result(outcome),
+    `{"changed":false,"int":"integer","n":5,"names":"n=5 on=true"}`,
+  );
+  const { outcome: none } = await step(
+    `function run() local n = 0 for _ in pairs(params) do n = n + 1 end return n end`,
+  );
+  assert.equal(result(none), "0");
+});

@@ -18,7 +18,7 @@
  *
  * `__hwfe_write(stream, text)` (1 stdout, 2 stderr), `__hwfe_lazy` (the
  * lazy source), `__hwfe_env` (JSON of the granted environment variables,
- * which become `hwfe.env`), `__hwfe_inputs` (JSON of the step's inputs), `__hwfe_fs(op, path, text)` (files, for
+ * which become `hwfe.env`), `__hwfe_inputs` (JSON of the step's inputs), `__hwfe_params` (JSON of the workflow's parameters), `__hwfe_fs(op, path, text)` (files, for
  * `hwfe.readTextFile`, `writeTextFile`, `remove`) and
  * `__hwfe_fetch(url, initJson) -> id` (for `hwfe.fetch`, settled later
  * through `__hwfe.settle`) are provided by the worker and removed from the
@@ -232,9 +232,12 @@ export const JS_PRELUDE = String.raw`
   const lazySource = g.__hwfe_lazy;
   const envJson = g.__hwfe_env;
   const inputs = JSON.parse(g.__hwfe_inputs);
-  for (const name of ["__hwfe_write", "__hwfe_lazy", "__hwfe_env", "__hwfe_fs", "__hwfe_fetch", "__hwfe_inputs"]) {
+  // The workflow's parameters: read-only, a global before the code runs.
+  const params = Object.freeze(JSON.parse(g.__hwfe_params));
+  for (const name of ["__hwfe_write", "__hwfe_lazy", "__hwfe_env", "__hwfe_fs", "__hwfe_fetch", "__hwfe_inputs", "__hwfe_params"]) {
     delete g[name];
   }
+  g.params = params; // a plain global, as inputs: a step may name a variable params
   // As the reference engine does: inputs is a global before the code runs, and
   // outputResult(value) gives the step's result when run is missing or returns nothing.
   g.inputs = inputs;

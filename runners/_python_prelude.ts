@@ -6,7 +6,7 @@
  * interpreter to its state before the first step after every step
  * (python_worker.ts), so nothing here needs to undo what a step did.
  *
- * `_hwfe_run_step(name, code, inputs_json, env_json)` returns a tagged string:
+ * `_hwfe_run_step(name, code, inputs_json, env_json, params_json)` returns a tagged string:
  * R<json> the result, B<what> a result that is not JSON data, N no run(),
  * S<json> a syntax error ({line, message, context}), E<message> an error (traceback with the step's own
  * lines and frames only), or an asyncio Task for `async def run` whose
@@ -29,6 +29,7 @@ import selectors as _selectors
 import sys as _sys
 import time as _time
 import traceback as _traceback
+import types as _types
 
 # Pyodide's defaults include the host path of the JS entry point; steps see none of it.
 for _name in ("_", "PYTHONINSPECT"):
@@ -300,7 +301,7 @@ class _StepLoop(_asyncio.BaseEventLoop):
         pass
 
 
-def _hwfe_run_step(name, code, inputs_json, env_json="{}"):
+def _hwfe_run_step(name, code, inputs_json, env_json="{}", params_json="{}"):
     filename = "<step " + name + ">"
     _linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
     finish = True
@@ -318,6 +319,8 @@ def _hwfe_run_step(name, code, inputs_json, env_json="{}"):
         # inputs is defined before the code runs, as the reference engine does, so that module-level
         # code can read it too.
         namespace = {"__name__": "__hwfe_step__", "__builtins__": _builtins, "inputs": inputs}
+        # The workflow's parameters, read-only.
+        namespace["params"] = _types.MappingProxyType(_json.loads(params_json))
         try:
             exec(compiled, namespace)
             run = namespace.get("run")

@@ -34,6 +34,8 @@ export async function runOnWorker(
         step: ctx.step.name,
         code: ctx.step.code ?? "",
         inputs: ctx.inputs,
+        // The workflow's parameters: the step's `params` (shell: PARAM_<NAME>).
+        params: paramsJson(ctx),
         // Workers cannot ask Deno for the working directory (that needs
         // read access to it); steps with grants resolve paths against it.
         extra: ctx.access ? { ...extra as object, access: ctx.access, cwd: Deno.cwd() } : extra,
@@ -57,6 +59,15 @@ export async function runOnWorker(
   throw new StepError(
     withFileLines(`step '${ctx.step.name}' ${outcome.message}`, ctx.step, ctx.workflow),
   );
+}
+
+/** JSON text of the step's workflow's parameters, made once per workflow. */
+const paramsText = new WeakMap<object, JsonText>();
+function paramsJson(ctx: StepContext): JsonText {
+  const params = ctx.workflow.params ?? {};
+  let text = paramsText.get(params);
+  if (text === undefined) paramsText.set(params, text = JSON.stringify(params));
+  return text;
 }
 
 /**

@@ -110,6 +110,7 @@ serveSteps({
         runtime,
         code,
         job.inputs,
+        job.params ?? "{}",
         env,
         write,
         host,
@@ -182,6 +183,7 @@ function runIn(
   runtime: QuickJSRuntime,
   code: string,
   inputs: string,
+  params: string,
   env: string,
   write: (stream: "stdout" | "stderr", text: string) => void,
   host: HostCalls,
@@ -211,6 +213,7 @@ function runIn(
       ["__hwfe_lazy", JS_PRELUDE_LAZY],
       ["__hwfe_env", env],
       ["__hwfe_inputs", inputs],
+      ["__hwfe_params", params],
     ]
   ) {
     const handle = ctx.newString(text);

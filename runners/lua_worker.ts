@@ -41,6 +41,7 @@ serveSteps({
         chunkName: `=${label}`,
         code: job.code,
         inputs: job.inputs,
+        params: job.params,
         memoryBytes: memoryMb * 1024 * 1024,
         env: JSON.stringify(env),
       },

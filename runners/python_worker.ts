@@ -306,7 +306,7 @@ function sleepDevice(py: PyodideInterface): string {
   FS.mkdev(path, 0o200, dev);
   return path;
 }
-let runStep: (name: string, code: string, inputs: string, env: string) => unknown;
+let runStep: (name: string, code: string, inputs: string, env: string, params?: string) => unknown;
 let checkSteps: (sources: string) => unknown;
 
 serveSteps({
@@ -369,7 +369,13 @@ serveSteps({
     let stopped = false;
     startWatching();
     try {
-      let tagged = runStep(job.step, job.code, job.inputs, JSON.stringify(env ?? {}));
+      let tagged = runStep(
+        job.step,
+        job.code,
+        job.inputs,
+        JSON.stringify(env ?? {}),
+        job.params ?? "{}",
+      );
       if (typeof tagged !== "string") tagged = await awaitTask(tagged, interruptFlag, flush);
       if (interrupted()) {
         outcome = { kind: "interrupted" };

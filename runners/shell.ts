@@ -19,6 +19,8 @@ import { closeReaper, trackStepProcesses } from "../host/orphans.ts";
 import { shellQuote } from "../_util/quote.ts";
 import type { StepChecks, StepContext } from "../engine/runner.ts";
 import { stepLine } from "../workflow/code_lines.ts";
+import { paramVariable } from "../workflow/params.ts";
+import type { Workflow } from "../workflow/model.ts";
 import { LINE_TRAPS, MarkerFilter, shellSyntax } from "./_shell_lines.ts";
 import type { CheckingRunner } from "./syntax.ts";
 
@@ -218,10 +220,22 @@ async function runShell(ctx: StepContext): Promise<JsonText> {
   const { step } = ctx;
   const { env, files } = await inputEnvironment(step.name, ctx.inputsByName);
   try {
-    return await runBash(ctx, env);
+    return await runBash(ctx, { ...paramEnvironment(ctx.workflow), ...env });
   } finally {
     if (files) await Deno.remove(files, { recursive: true }).catch(() => {});
   }
+}
+
+/**
+ * The workflow's parameters as `PARAM_<NAME>` (upper-cased): text as it
+ * is, numbers and booleans as JSON writes them (`5`, `2.5`, `true`).
+ */
+export function paramEnvironment(workflow: Workflow): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(workflow.params ?? {})) {
+    env[paramVariable(name)] = typeof value === "string" ? value : JSON.stringify(value);
+  }
+  return env;
 }
 
 /**

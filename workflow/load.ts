@@ -17,6 +17,7 @@ import type { LoadedWorkflow } from "./model.ts";
 import { checkDefinition } from "./validate.ts";
 import { closedEarlyHint, locateStepCode } from "./code_lines.ts";
 import { WorkflowProblems } from "./problems.ts";
+import { type GivenParams, paramLookup } from "./params.ts";
 
 const WORKFLOW_LOAD_TIMEOUT_MS = 10_000;
 
@@ -40,6 +41,12 @@ export interface LoadOptions {
    * (about 55 ms a run: loading wasmoon and evaluating). Default: none.
    */
   cacheDir?: string;
+  /**
+   * Values for the workflow's parameters (`--param name=value`), as text:
+   * each is typed by its default in `workflow.params`. The file reads them
+   * as `params` while it is evaluated; an unknown name is an error.
+   */
+  params?: GivenParams;
 }
 
 /**
@@ -84,11 +91,18 @@ export async function loadWorkflowFile(
  * by the file's text and the sandbox's own code (a change to either
  * invalidates it).
  */
-function evaluationEntry(cacheDir: string, source: string, file: string): CacheEntry {
+function evaluationEntry(
+  cacheDir: string,
+  source: string,
+  file: string,
+  params: GivenParams,
+): CacheEntry {
+  // The given parameters too: the file may read them.
+  const given = JSON.stringify(Object.entries(params).sort(([a], [b]) => a < b ? -1 : 1));
   return new CacheEntry(
     `${cacheDir}/workflows`,
     `${sha256OfText(resolve(file)).slice(0, 16)}.evaluated`,
-    sha256OfText(`${luaEngine()}\n${LUA_PRELUDE}\n${source}`),
+    sha256OfText(`${luaEngine()}\n${LUA_PRELUDE}\n${given}\n${source}`),
   );
 }
 
@@ -116,14 +130,38 @@ async function cachedEvaluation(entry: CacheEntry): Promise<string | undefined> 
   return new TextDecoder().decode(blob.bytes);
 }
 
-/** Evaluates Lua workflow source on this thread (wasmoon is loaded on first use). */
-async function evaluate(source: string, file: string, timeoutMs: number): Promise<LuaOutcome> {
+/**
+ * Evaluates Lua workflow source on this thread (wasmoon is loaded on first
+ * use). A given parameter whose value does not fit its type, read by the
+ * file, throws that problem alone.
+ */
+async function evaluate(
+  source: string,
+  file: string,
+  timeoutMs: number,
+  params: GivenParams,
+): Promise<LuaOutcome> {
   const { runLuaChunk } = await import("../lua/sandbox.ts");
   const deadline = Date.now() + timeoutMs;
-  return await runLuaChunk(
-    { mode: "workflow", chunkName: `@${file}`, code: source },
+  const lookup = paramLookup(params);
+  let badValue: string | undefined;
+  const outcome = await runLuaChunk(
+    {
+      mode: "workflow",
+      chunkName: `@${file}`,
+      code: source,
+      param: (name, declared) => {
+        const answer = lookup(name, declared);
+        if (answer.startsWith("E--param")) badValue ??= answer.slice(1);
+        return answer;
+      },
+    },
     { interrupted: () => Date.now() > deadline, output: () => {} },
   );
+  if (badValue !== undefined && outcome.kind === "runtime_error") {
+    throw new WorkflowProblems([{ message: `${file}: ${badValue}`, field: "params" }]);
+  }
+  return outcome;
 }
 
 /**
@@ -151,12 +189,15 @@ export async function parseWorkflowSource(
   options: LoadOptions = {},
 ): Promise<LoadedWorkflow> {
   const timeoutMs = options.timeoutMs ?? WORKFLOW_LOAD_TIMEOUT_MS;
+  const params = options.params ?? {};
   const entry = options.cacheDir === undefined
     ? undefined
-    : evaluationEntry(options.cacheDir, source, file);
+    : evaluationEntry(options.cacheDir, source, file, params);
   const cached = entry && await cachedEvaluation(entry);
-  if (cached !== undefined) return located(checkDefinition(JSON.parse(cached), file), source);
-  const outcome = await evaluate(source, file, timeoutMs);
+  if (cached !== undefined) {
+    return located(checkDefinition(JSON.parse(cached), file, params), source);
+  }
+  const outcome = await evaluate(source, file, timeoutMs, params);
   switch (outcome.kind) {
     case "result":
       if (outcome.cacheable && entry?.writable()) {
@@ -165,7 +206,7 @@ export async function parseWorkflowSource(
           .then(() => pruneEvaluations(entry.dir))
           .catch(() => {});
       }
-      return located(checkDefinition(JSON.parse(outcome.json), file), source);
+      return located(checkDefinition(JSON.parse(outcome.json), file, params), source);
     case "syntax_error":
       throw luaError(source, file, `Lua syntax error: ${stripChunk(outcome.message, file)}`);
     case "runtime_error":

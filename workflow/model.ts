@@ -169,6 +169,13 @@ export interface Workflow {
   file?: string;
   /** Steps by name. */
   steps: Map<string, Step>;
+  /**
+   * The parameters' values, by name in name order: each declared default
+   * (`workflow.params`), or the value given for it (`--param`), typed by
+   * the default. Steps read them as `params` (shell: `PARAM_<NAME>`).
+   * Undefined when the workflow declares none.
+   */
+  params?: Readonly<Record<string, ParamValue>>;
 }
 
 /**
@@ -260,7 +267,25 @@ export interface WorkflowDefinition {
   description?: string;
   /** Steps by name. */
   steps: Record<string, StepDefinition>;
+  /**
+   * Parameters with their defaults: `{ region: "us", n: 3 }`. A value given
+   * for one (`--param n=5`, `LoadOptions.params`) is typed by its
+   * default: a number, a boolean or a string.
+   */
+  params?: Record<string, ParamValue>;
 }
+
+/**
+ * A parameter's value: the type of its default.
+ *
+ * @example
+ * ```ts
+ * import type { ParamValue } from "../mod.ts";
+ *
+ * const n: ParamValue = 3;
+ * ```
+ */
+export type ParamValue = string | number | boolean;
 
 /** Largest memory limit a step may set: wasm32's 4 GiB. */
 export const MAX_MEMORY_MB = 4096;

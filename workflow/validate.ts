@@ -11,8 +11,9 @@ import type { LoadedWorkflow, Step, WorkflowDefinition } from "./model.ts";
 import { checkStep, type Findings, misspeltField, sink } from "./_check_step.ts";
 import { WorkflowProblems } from "./problems.ts";
 import { isTable, nameProblem, shown, typeName } from "./_values.ts";
+import { checkParams, type GivenParams } from "./params.ts";
 
-const WORKFLOW_FIELDS = ["name", "description", "steps", "version"];
+const WORKFLOW_FIELDS = ["name", "description", "steps", "version", "params"];
 
 /**
  * Validates a workflow definition (from a file or from code) and returns the
@@ -37,14 +38,20 @@ export function defineWorkflow(definition: WorkflowDefinition, file?: string): L
  * Checks a workflow definition (a file's `workflow` table as JSON, or an
  * object from code) and builds the model. Throws {@link WorkflowError}
  * listing every problem found. `file` starts each message, and names the
- * workflow when the definition does not.
+ * workflow when the definition does not. `params`: values given for its
+ * parameters (`--param`), typed by their defaults.
  */
-export function checkDefinition(raw: unknown, file?: string): LoadedWorkflow {
+export function checkDefinition(
+  raw: unknown,
+  file?: string,
+  params: GivenParams = {},
+): LoadedWorkflow {
   const found: Findings = { where: file ? `${file}: ` : "", problems: [], warnings: [] };
   if (!isTable(raw)) {
     throw new WorkflowError([`${found.where}'workflow' must be a table, got ${typeName(raw)}`]);
   }
   const name = checkWorkflowFields(raw, file, found);
+  const values = checkParams(raw.params, params, String(name), found);
   const rawSteps = stepTable(raw.steps, found);
   const stepNames = Object.keys(rawSteps).sort();
   const steps = new Map<string, Step>();
@@ -64,6 +71,7 @@ export function checkDefinition(raw: unknown, file?: string): LoadedWorkflow {
       description: typeof raw.description === "string" ? raw.description : undefined,
       file,
       steps,
+      ...(values ? { params: values } : {}),
     },
     warnings: found.warnings,
   };
