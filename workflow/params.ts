@@ -181,6 +181,10 @@ export function checkParams(
       );
       continue;
     }
+    if (typeof value === "string" && value.includes("\0")) {
+      problems.push(`${at}: the default holds a NUL character, which shell steps cannot be given`);
+      continue;
+    }
     const variable = paramVariable(name);
     const clash = variables.get(variable);
     if (clash !== undefined) {

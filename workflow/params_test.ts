@@ -46,12 +46,13 @@ Deno.test("checkDefinition() resolves params: defaults, given values, every prob
     a: 1,
     z: "z",
   });
-  const params = { "not-a-name": 1, t: {} as unknown as string, x_y: 1, X_Y: 2 };
+  const params = { "not-a-name": 1, t: {} as unknown as string, x_y: 1, X_Y: 2, z: "a\0" };
   assert.throws(() => defineWorkflow({ steps, params }), (error: WorkflowError) => {
     assert.deepEqual(error.problems, [
       "workflow.params: 'not-a-name' is not a parameter name (letters, digits and _, not starting with a digit)",
       "workflow.params.t: a default must be a number, a boolean or a string, got a table",
       "workflow.params: 'x_y' and 'X_Y' are both PARAM_X_Y in shell steps; rename one of them",
+      "workflow.params.z: the default holds a NUL character, which shell steps cannot be given",
     ]);
     return true;
   });
