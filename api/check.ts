@@ -109,6 +109,13 @@ export interface CodeCheckOptions {
   memoryMb?: number;
   /** Stops the check. */
   signal?: AbortSignal;
+  /**
+   * The longest a slow parser is waited for before its steps are left
+   * unchecked: a run waits 3 s by default and says nothing, since each
+   * step's run finds its errors anyway; given (`hwfe validate` waits
+   * long), a warning names each step left unchecked.
+   */
+  waitMs?: number;
 }
 
 /** What {@link checkCode} found. */
@@ -120,6 +127,9 @@ export interface CodeCheck {
   /** Remembering the code that parsed: settles once written (never rejects). */
   saved: Promise<void>;
 }
+
+/** How long `hwfe validate` waits for a slow parser (esbuild on a busy machine). */
+const VALIDATE_WAIT_MS = 60_000;
 
 /** Most hashes of parsed code remembered per workflow file (about 35 bytes each). */
 const MAX_REMEMBERED = 50_000;
@@ -196,7 +206,16 @@ export async function checkCode(
         python: options.deep,
         memoryMb: options.memoryMb,
         signal: options.signal,
-        onUnchecked: (step) => parsed.delete(hashOf.get(step)!),
+        waitMs: options.waitMs,
+        onUnchecked: (step) => {
+          parsed.delete(hashOf.get(step)!);
+          // A run goes on quietly: each step's run reports its own syntax error.
+          if (options.signal?.aborted || options.waitMs === undefined) return;
+          warnings.push(
+            `step '${step}' (${language}): its code was not parsed (its parser took over ` +
+              `${options.waitMs / 1000} s or failed); running it will report any syntax error`,
+          );
+        },
       }) ?? [];
     } catch (error) {
       warnings.push(`the ${language} code was not parsed: ${errorText(error)}`);
@@ -265,7 +284,8 @@ export async function checkWorkflow(
     if (!(error instanceof WorkflowError)) throw error;
     problems.push(...problemsOf(error));
   }
-  const code = await checkStepCode(workflow, options);
+  // Nothing else waits on validate: a slow parser is given its time.
+  const code = await checkStepCode(workflow, { waitMs: VALIDATE_WAIT_MS, ...options });
   return {
     plan: planWorkflow(workflow),
     problems: [...problems, ...code.problems],

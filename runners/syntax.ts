@@ -40,6 +40,11 @@ export interface SyntaxOptions {
   signal?: AbortSignal;
   /** Told of each step the check left to its run (its parser took too long). */
   onUnchecked?(step: string): void;
+  /**
+   * The longest a slow parser (esbuild) is waited for before its steps are
+   * left unchecked; a run waits a little (3 s), `hwfe validate` long.
+   */
+  waitMs?: number;
 }
 
 /** A runner that can also parse its steps' code without running it. */

@@ -101,7 +101,8 @@ Deno.test("JavaScript and TypeScript steps parse on their runtimes, running noth
       "let x: number = 1;",
       "function run(): number {\n  return (1;\n}",
     );
-    const options = {};
+    // Patient, as validate is: under load esbuild may take more than a run's 3 s.
+    const options = { waitMs: 60_000 };
     assert.deepEqual(
       await runners.get("javascript")!.checkSyntax!([...js.steps.values()], js, options),
       [{ step: "bad", line: 2, column: 11, message: "invalid property name" }],

@@ -163,7 +163,7 @@ function checkSyntax(value: unknown): TranspileSyntax | undefined {
   };
 }
 
-/** The longest the check before a run waits for its TypeScript to be transpiled. */
+/** The longest the check before a run waits for its TypeScript to be transpiled, by default. */
 const MAX_CHECK_WAIT_MS = 3000;
 
 /** Version of the transpiled cache's contents: part of its key. */
@@ -178,9 +178,9 @@ const TRANSPILED_FORMAT = 2;
 async function transpileProblems(
   batch: Batch,
   steps: Step[],
-  { signal, onUnchecked }: SyntaxOptions,
+  { signal, onUnchecked, waitMs: most = MAX_CHECK_WAIT_MS }: SyntaxOptions,
 ): Promise<SyntaxProblem[]> {
-  const waitMs = Math.min(MAX_CHECK_WAIT_MS, ...steps.map((s) => (s.timeout ?? Infinity) * 1000));
+  const waitMs = Math.min(most, ...steps.map((s) => (s.timeout ?? Infinity) * 1000));
   const stop = new AbortController();
   const timer = setTimeout(() => stop.abort(), waitMs);
   const until = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
