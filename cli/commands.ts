@@ -136,12 +136,17 @@ export async function validateCommand(arg: string, flags: ValidateOptions): Prom
   out(
     `${p.green("✓")} ${escapeTerminal(file)}: ` +
       `workflow '${escapeTerminal(report.workflow ?? "")}' is valid ` +
-      `(${report.steps} steps in ${report.levels.length} levels)`,
+      `(${counted(report.steps, "step")} in ${counted(report.levels.length, "level")})`,
   );
   if (pythonSteps > 0 && !flags.deep) {
     out(p.dim("  Python steps' code not compiled: --deep compiles it (starting Python)"));
   }
   return ExitCode.ok;
+}
+
+/** `1 step`, `2 steps`. */
+function counted(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }
 
 export async function listCommand(

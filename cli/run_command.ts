@@ -15,6 +15,7 @@ import { RunRecorder } from "../api/run_record.ts";
 import { reportHtml } from "../api/report.ts";
 import denoJson from "../deno.json" with { type: "json" };
 import { shellQuote } from "../_util/quote.ts";
+import { dirname } from "node:path";
 import { loadWorkflowFile } from "../workflow/load.ts";
 import { err, errColour, liveWanted, out, p, setOverlay, warn } from "./output.ts";
 import type { LiveView } from "./live.ts";
@@ -33,6 +34,9 @@ function terminalWidth(json?: boolean): number | undefined {
   }
 }
 
+/** A second signal sooner than this after the first is the same one, delivered twice. */
+const SAME_SIGNAL_MS = 250;
+
 /**
  * Runs `body` with SIGINT and SIGTERM cancelling its signal (a second one
  * quits at once); `exit()` is the code the signal asks for: 130 for SIGINT
@@ -44,7 +48,13 @@ async function cancellable<T>(
   const cancel = new AbortController();
   let interrupts = 0;
   let signalExit: number = ExitCode.interrupted;
+  let first = 0;
   const onSignal = (code: number, what: string) => () => {
+    // One Ctrl-C can arrive twice: `deno task` passes it on to hwfe, and
+    // the terminal sends it to hwfe too, as to its whole process group.
+    // Within SAME_SIGNAL_MS of the first it is taken as that one.
+    if (interrupts === 1 && performance.now() - first < SAME_SIGNAL_MS) return;
+    first ||= performance.now();
     signalExit = code;
     if (++interrupts > 1) Deno.exit(code);
     err(`${what}: cancelling running steps (send it again to quit at once)`);
@@ -71,6 +81,11 @@ export async function runCommand(arg: string | undefined, flags: RunFlags): Prom
   if (flags.all && flags.param) {
     throw new ConfigError(
       "run: --param gives values to one workflow's parameters, not with --all",
+    );
+  }
+  if (flags.all && flags.report !== undefined) {
+    throw new ConfigError(
+      `run: --report writes one run's report; with --all, run each workflow with its own --report`,
     );
   }
   if (flags.all) return await runAllCommand(flags);
@@ -137,7 +152,7 @@ export async function runCommand(arg: string | undefined, flags: RunFlags): Prom
       if (!flags.quiet) human(renderSummary(result, humanPalette, terminalWidth(flags.json)));
       if (reportFile) {
         const html = reportHtml(result, record, { version: denoJson.version, startedAt });
-        await writeReport(reportFile, flags.report!, html);
+        await writeReport(reportFile, html);
       }
       if (flags.json) {
         out(resultToJson(result, { version: denoJson.version, record, runId }));
@@ -152,6 +167,7 @@ export async function runCommand(arg: string | undefined, flags: RunFlags): Prom
       if (result.status === "cancelled") return signalExit();
       return result.status === "succeeded" ? ExitCode.ok : ExitCode.stepFailed;
     } catch (error) {
+      await discardReport(reportFile);
       if (error instanceof PermissionError) {
         // The library's words are RunOptions.grants; the command's are its flags.
         const rerun = error.missingFlags.length
@@ -189,20 +205,42 @@ function stopLive(live: LiveView | undefined): void {
  * Opens the report's file before the run, so that a path that cannot be
  * written is a usage error at once rather than news after a long run.
  */
-async function openReport(path: string | undefined): Promise<Deno.FsFile | undefined> {
+async function openReport(path: string | undefined): Promise<ReportFile | undefined> {
   if (path === undefined) return undefined;
+  const existed = await Deno.lstat(path).then(() => true, () => false);
   try {
-    return await Deno.open(path, { write: true, create: true, truncate: true });
+    // Not truncated yet: a run refused before it starts keeps the old report.
+    return { file: await Deno.open(path, { write: true, create: true }), path, existed };
   } catch (error) {
-    throw new HwfeError(
-      `--report ${path}: cannot write the report there: ${(error as Error).message}`,
-      ExitCode.usage,
-    );
+    const why = error instanceof Deno.errors.NotFound
+      ? `the folder '${dirname(path)}' does not exist: create it, or give another path`
+      : error instanceof Deno.errors.PermissionDenied || error instanceof Deno.errors.NotCapable
+      ? "hwfe may not write that file: give a path you can write to"
+      : error instanceof Deno.errors.IsADirectory
+      ? "it is a folder: give a file's path, such as run.html"
+      : (error as Error).message;
+    throw new HwfeError(`--report ${path}: cannot write the report there: ${why}`, ExitCode.usage);
   }
 }
 
-async function writeReport(file: Deno.FsFile, path: string, html: string): Promise<void> {
+/** The report's file, opened before the run. */
+interface ReportFile {
+  file: Deno.FsFile;
+  path: string;
+  /** Whether the file was there before: one hwfe made for a run refused is removed. */
+  existed: boolean;
+}
+
+/** A run that never started leaves no new, empty report behind. */
+async function discardReport(report: ReportFile | undefined): Promise<void> {
+  if (!report) return;
+  report.file.close();
+  if (!report.existed) await Deno.remove(report.path).catch(() => {});
+}
+
+async function writeReport({ file, path }: ReportFile, html: string): Promise<void> {
   try {
+    await file.truncate(0);
     await new Blob([html]).stream().pipeTo(file.writable);
   } catch (error) {
     // The run's outcome stands: its exit code is not lost for want of a report.

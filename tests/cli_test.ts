@@ -77,7 +77,7 @@ for (const [file, patterns] of VALIDATION_CASES) {
 Deno.test("hwfe validate accepts a valid workflow and warns about unknown fields", async () => {
   const result = await hwfe(["validate", `${TESTDATA}warn_only.lua`]);
   assert.equal(result.code, 0, result.stderr);
-  assert.match(result.stdout, /workflow 'warn_only' is valid \(1 steps in 1 levels\)/);
+  assert.match(result.stdout, /workflow 'warn_only' is valid \(1 step in 1 level\)/);
   assert.match(
     result.stderr,
     /warning: .*warn_only\.lua: step 'a': unknown field 'colour' is ignored/,
@@ -405,6 +405,23 @@ for (const strategy of STRATEGIES) {
     assert.equal(await processesMatching(`sleep 30.${marker}`), "");
   });
 }
+
+Deno.test("one Ctrl-C delivered twice at once (deno task and the terminal) cancels once", async () => {
+  const { file } = await workflowCopy("fail_fast.lua");
+  const text = (await Deno.readTextFile(file)).replace('error("boom on purpose")', "return 1");
+  await Deno.writeTextFile(file, text);
+  const child = spawnHwfe(["run", "--allow-run", "--mode", "parallel", file]);
+  const { rest } = await readUntil(child.stdout, "[slow] started");
+  child.kill("SIGINT");
+  child.kill("SIGINT");
+  const status = await child.status;
+  let stdout = "";
+  for (let read = await rest.read(); !read.done; read = await rest.read()) stdout += read.value;
+  await child.stderr.cancel();
+  assert.equal(status.code, 130);
+  // Cancelled, not quit: the run ends with its summary.
+  assert.match(stdout, /Workflow 'fail_fast' cancelled in/);
+});
 
 Deno.test("every_language: one value through Lua, Python, JS, TS, shell and wasm, unchanged", async () => {
   const result = await hwfe(["run", "--allow-run", "--json", "workflows/every_language.lua"]);

@@ -396,7 +396,21 @@ Deno.test("run --report to a path that cannot be written is refused before any s
   assert.equal(result.code, 2, result.stderr);
   assert.match(
     result.stderr,
-    /--report .*no\/such\/folder\/run\.html: cannot write the report there/,
+    /--report .*no\/such\/folder\/run\.html: cannot write the report there: the folder '.*no\/such\/folder' does not exist: create it, or give another path/,
   );
   await assert.rejects(Deno.stat(marker), Deno.errors.NotFound);
+
+  // A run refused before it starts keeps an earlier report, and leaves no new empty one.
+  await Deno.writeTextFile(`${dir}/old.html`, "earlier report");
+  for (const name of ["old.html", "new.html"]) {
+    const refused = await hwfe(["run", "--report", `${dir}/${name}`, `${dir}/flow.lua`]);
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(refused.stderr, /--allow-run/);
+  }
+  assert.equal(await Deno.readTextFile(`${dir}/old.html`), "earlier report");
+  await assert.rejects(Deno.stat(`${dir}/new.html`), Deno.errors.NotFound);
+
+  const all = await hwfe(["run", "--all", "--report", `${dir}/all.html`], { cwd: dir });
+  assert.equal(all.code, 2, all.stderr);
+  assert.match(all.stderr, /--report writes one run's report; with --all, run each workflow/);
 });
