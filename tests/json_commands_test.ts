@@ -28,6 +28,7 @@ Deno.test("plan --json gives the levels and each step's language, level and depe
     workflow: "planned",
     file,
     description: null,
+    params: {},
     levels: [["a"], ["b"], ["c"]],
     steps: {
       a: { language: "lua", level: 1, depends_on: [] },
