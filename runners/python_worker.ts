@@ -338,7 +338,8 @@ serveSteps({
     // hwfe's own call into the interpreter, counted once: what a step's
     // call makes beyond it is the step's use of the JavaScript bridge.
     startWatching();
-    runStep("hwfe", "def run(inputs):\n    return inputs", '{"a":["\u00e9"]}', "{}");
+    // With every argument a step's call passes, params too, or that one counts as the step's.
+    runStep("hwfe", "def run(inputs):\n    return inputs", '{"a":["\u00e9"]}', "{}", "{}");
     ownCalls = stopWatching();
     baseline = takeBaseline(moduleOf(py));
     baseHeapBytes = baseline.memory.length;
