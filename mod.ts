@@ -48,7 +48,7 @@ export type { Plan } from "./workflow/plan.ts";
 export { graph, GRAPH_FORMATS } from "./workflow/graph.ts";
 export type { GraphFormat } from "./workflow/graph.ts";
 export { runWorkflow } from "./api/run.ts";
-export type { RunOptions } from "./engine/options.ts";
+export type { ReusedResult, RunOptions, StepReuse } from "./engine/options.ts";
 export type {
   ExecutionMode,
   OnFailure,

@@ -9,8 +9,16 @@
 
 import { resolve } from "node:path";
 import type { RunEvent, RunResult } from "../engine/events.ts";
-import type { RunOptions } from "../engine/options.ts";
-import type { Workflow } from "../workflow/model.ts";
+import type { RunOptions, StepReuse } from "../engine/options.ts";
+import type { Step, Workflow } from "../workflow/model.ts";
+import { ConfigError } from "../_util/errors.ts";
+import {
+  historyFlag,
+  needsHistory,
+  planReuse,
+  type ReusePlan,
+  type ReuseRequest,
+} from "./reuse.ts";
 import { sha256Hex } from "../_util/cache.ts";
 import { errorText } from "../_util/errors.ts";
 import { stringifyJson } from "../_util/json.ts";
@@ -35,8 +43,8 @@ export interface HistoryOptions {
   settings?: unknown;
   /** The run's parameters, recorded as JSON. */
   params?: unknown;
-  /** The run this one resumes. */
-  resumedFrom?: number;
+  /** What the run may take from history rather than compute (api/reuse.ts). */
+  reuse?: ReuseRequest;
   /** Told once, when the run cannot be recorded (or stops being recorded). */
   onWarning: (message: string) => void;
   /** Told the run's id once its record begins. */
@@ -67,6 +75,19 @@ export class HistoryRecorder {
     this.#workflow = workflow;
     this.#options = options;
   }
+
+  /** The open store, once {@link HistoryRecorder.open} has opened it. */
+  get store(): RunStore | undefined {
+    return this.#store;
+  }
+
+  /** The SHA-256 of the workflow file, once read. */
+  get fileSha256(): string | undefined {
+    return this.#sha256;
+  }
+
+  /** The run this one resumes (`--resume`), once known. */
+  resumedFrom?: number;
 
   /** The run's id, once its record has begun. */
   get runId(): number | undefined {
@@ -122,7 +143,8 @@ export class HistoryRecorder {
         level: index + 1,
       }))
     );
-    const { settings, params, version, resumedFrom } = this.#options;
+    const { settings, params, version } = this.#options;
+    const resumedFrom = this.resumedFrom;
     try {
       this.#writer = this.#store.begin({
         workflow: this.#workflow.name,
@@ -176,19 +198,56 @@ export async function runWithHistory(
   options: RunOptions,
   history: HistoryOptions,
 ): Promise<RunResult> {
-  if (history.enabled === false) return await runWorkflow(workflow, options);
+  const request = history.reuse;
+  if (history.enabled === false) {
+    if (needsHistory(request) || request?.cache) {
+      throw new ConfigError(
+        `${
+          request?.cache && !needsHistory(request) ? "--cache" : historyFlag(request!)
+        } takes results from hwfe's history, which --no-history turns off: drop one of them`,
+      );
+    }
+    return await runWorkflow(workflow, options);
+  }
   const recorder = new HistoryRecorder(workflow, history);
   await recorder.open();
   const onEvent = options.onEvent;
+  const emit = (event: RunEvent) => {
+    recorder.onEvent(event);
+    onEvent?.(event);
+  };
+  const store = recorder.store;
+  if (!store && needsHistory(request)) {
+    throw new ConfigError(
+      `${historyFlag(request!)} takes results from hwfe's history, which cannot be used ` +
+        `(see the warning above)`,
+    );
+  }
+  let part = workflow;
+  let reuse: StepReuse | undefined;
+  if (store) {
+    let plan: ReusePlan;
+    try {
+      plan = planReuse(store, workflow, request ?? {}, recorder.fileSha256);
+    } catch (error) {
+      recorder.fail(error); // closes the store; a run refused leaves no record
+      throw error;
+    }
+    part = plan.workflow;
+    recorder.resumedFrom = plan.resumedFrom;
+    for (const message of plan.warnings) emit({ type: "warning", message });
+    const wanted = (step: Step) => request?.cache || step.cache || request?.resume !== undefined;
+    reuse = {
+      ...plan.reuse,
+      onUnhashable: (step, why) => {
+        if (!wanted(step)) return;
+        emit({ type: "warning", message: `step '${step.name}' is run, not reused: ${why}` });
+      },
+    };
+  }
   let result: RunResult;
   try {
-    result = await runWorkflow(workflow, {
-      ...options,
-      onEvent: (event) => {
-        recorder.onEvent(event);
-        onEvent?.(event);
-      },
-    });
+    result = await runWorkflow(part, { ...options, ...(reuse ? { reuse } : {}), onEvent: emit });
   } catch (error) {
     recorder.fail(error);
     throw error;

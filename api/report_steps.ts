@@ -75,6 +75,9 @@ function factsHtml(model: ReportModel, step: ReportStep): string {
     ["Language", escapeHtml(report.language)],
     ["Level", String(report.level)],
   ];
+  if (report.reusedFrom !== undefined) {
+    facts.push(["Reused", `↺ the result of run ${report.reusedFrom}, not run again`]);
+  }
   if (step.dependsOn.length) facts.push(["Depends on", links(model, step.dependsOn)]);
   if (step.dependents.length) facts.push(["Needed by", links(model, step.dependents)]);
   if (report.startMs !== undefined) {

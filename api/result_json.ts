@@ -66,6 +66,7 @@ export function resultToJson(
     ...(s.attempts !== undefined ? { attempts: s.attempts } : {}),
     ...(s.attemptErrors?.length ? { attempt_errors: s.attemptErrors } : {}),
     ...(s.continued ? { continue_on_error: true } : {}),
+    ...(s.reusedFrom !== undefined ? { reused_from: s.reusedFrom } : {}),
     ...output(s.name),
   }]));
   // Only strings hold the characters escaped: the value is the same.

@@ -67,6 +67,9 @@ export async function runWorkflow(
   const grants: Grants = { run: false, ...options.grants };
   assertWorkerOptions(); // a worker without it would end the whole process
   const plan = planLevels(workflow.steps.values());
+  // Steps whose results are given do not run: nothing to check, parse or warm up for them.
+  const given = options.reuse?.given;
+  const running = given?.size ? withoutSteps(workflow, given) : workflow;
   const host = new StepHost(maxParallel);
   const emit = options.onEvent ?? (() => {});
   const cacheDir = options.cacheDir === false ? undefined : options.cacheDir ?? defaultCacheDir();
@@ -81,19 +84,19 @@ export async function runWorkflow(
       onRuntimeStarting: (runtime) => emit({ type: "runtime_starting", runtime }),
       onRuntimeStarted: (start) => emit({ type: "runtime_started", ...start }),
     });
-    checkRunnable(workflow, runners, grants);
+    checkRunnable(running, runners, grants);
     // Runtimes start loading now, in the background, overlapping the check and
     // earlier levels; Python, slow to start (and saying so), once the check has passed.
-    const widest = widestLevels(workflow, plan, maxParallel);
+    const widest = widestLevels(running, plan, maxParallel);
     const warmUp = (python: boolean) => {
       for (const [language, count] of widest) {
         if ((language === "python") !== python) continue;
-        runners?.get(language)?.warmUp?.(count, workflow, options.stepMemoryMb);
+        runners?.get(language)?.warmUp?.(count, running, options.stepMemoryMb);
       }
     };
     warmUp(false);
     // Every step's code parses (but Python's, whose runtime is slow to start) before any runs.
-    const code = await checkCode(workflow, runners, {
+    const code = await checkCode(running, runners, {
       cacheDir,
       memoryMb: options.stepMemoryMb,
       signal: options.signal,
@@ -116,14 +119,20 @@ export async function runWorkflow(
   }
 }
 
+/** The workflow without the steps `names` (for checks only: dependencies may dangle). */
+function withoutSteps(workflow: Workflow, names: ReadonlyMap<string, unknown>): Workflow {
+  const steps = new Map([...workflow.steps].filter(([name]) => !names.has(name)));
+  return { ...workflow, steps };
+}
+
 /** For each language, the most of its steps that can run at once. */
 function widestLevels(workflow: Workflow, plan: Plan, maxParallel: number): Map<Language, number> {
   const widest = new Map<Language, number>();
   for (const level of plan.levels) {
     const counts = new Map<Language, number>();
     for (const name of level) {
-      const language = workflow.steps.get(name)!.language;
-      counts.set(language, (counts.get(language) ?? 0) + 1);
+      const language = workflow.steps.get(name)?.language;
+      if (language) counts.set(language, (counts.get(language) ?? 0) + 1);
     }
     for (const [language, count] of counts) {
       widest.set(language, Math.min(maxParallel, Math.max(count, widest.get(language) ?? 0)));

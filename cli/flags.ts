@@ -158,6 +158,20 @@ export function secretNames(value: string, previous: string[] | undefined): stri
   return [...previous ?? [], ...names];
 }
 
+/** Parses `--resume`: a run's id, or last. */
+export function resumeRef(value: string): number | "last" {
+  if (value === "last") return "last";
+  if (/^[1-9]\d{0,14}$/.test(value)) return Number(value);
+  throw new InvalidArgumentError(
+    `'${value}' is not a run: give a run's id (hwfe runs lists them) or last for the newest`,
+  );
+}
+
+/** Parses `--only`: step names, repeated or `a,b`. */
+export function stepNames(value: string, previous: string[] | undefined): string[] {
+  return [...previous ?? [], ...value.split(",").map((name) => name.trim()).filter((n) => n)];
+}
+
 /** The run's grants from its flags; nothing unless granted. */
 function grantsFrom(flags: RunFlags): Grants {
   for (
@@ -213,6 +227,11 @@ export interface RunFlags extends CommonOptions, ParamOptions {
   all?: boolean;
   /** False with `--no-history`: the run is not recorded. */
   history?: boolean;
+  /** `--resume`, `--from`, `--only`, `--cache`: results taken from history. */
+  resume?: number | "last";
+  from?: string;
+  only?: string[];
+  cache?: boolean;
   /** The settings' flags (see {@link settingOptions}). */
   [flag: string]: unknown;
 }

@@ -147,6 +147,7 @@ function runJson(run: RunRow) {
     finished: iso(run.finishedAt),
     duration: seconds(run.durationMs),
     hwfe_version: run.hwfeVersion,
+    resumed_from: run.resumedFrom ?? null,
   };
 }
 
@@ -208,6 +209,7 @@ function stepJson(step: StepRow) {
     ...(step.attemptErrors?.length ? { attempt_errors: step.attemptErrors } : {}),
     ...(step.exitCode !== undefined ? { exit_code: step.exitCode } : {}),
     ...(step.continued ? { continue_on_error: true } : {}),
+    ...(step.reusedFrom !== undefined ? { reused_from: step.reusedFrom } : {}),
   };
 }
 
@@ -272,6 +274,7 @@ export function describeRun(run: RunRow, steps: StepRow[], palette: Palette): st
         `${escapeTerminal(run.hwfeVersion)}, pid ${run.pid} on ${escapeTerminal(run.host || "?")}`,
       ],
       ...paramsRow(run.params),
+      ...(run.resumedFrom !== undefined ? [["  resumed", `run ${run.resumedFrom}`]] : []),
     ]),
   ];
   if (steps.length) {
@@ -280,9 +283,15 @@ export function describeRun(run: RunRow, steps: StepRow[], palette: Palette): st
       ...steps.map((s) => [
         escapeTerminal(s.name),
         escapeTerminal(s.language),
-        s.continued ? "failed (continued)" : escapeTerminal(s.status),
+        s.reusedFrom !== undefined
+          ? `↺ reused from run ${s.reusedFrom}`
+          : s.continued
+          ? "failed (continued)"
+          : escapeTerminal(s.status),
         s.attempts > 1 ? String(s.attempts) : s.attempts ? "1" : "-",
-        s.durationMs === undefined ? "-" : formatDuration(s.durationMs),
+        s.durationMs === undefined || s.reusedFrom !== undefined
+          ? "-"
+          : formatDuration(s.durationMs),
         s.waitedMs ? formatDuration(s.waitedMs) : "-",
       ]),
     ];

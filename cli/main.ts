@@ -24,9 +24,11 @@ import {
   type JsonOptions,
   paramOption,
   type ParamOptions,
+  resumeRef,
   type RunFlags,
   secretNames,
   settingOptions,
+  stepNames,
 } from "./flags.ts";
 import { runCommand } from "./run_command.ts";
 import {
@@ -251,6 +253,25 @@ function addRunCommand(program: Command, setExit: (code: number) => void): void 
       "write the run as one HTML page: the DAG, a timeline, each step's output",
     )
     .option("--no-history", "do not record the run in hwfe's history (hwfe runs, show, logs)")
+    .option(
+      "--resume <run>",
+      "run again a recorded run (its id, or last): steps that succeeded and have not changed " +
+        "keep their results",
+      resumeRef,
+    )
+    .option(
+      "--from <step>",
+      "run this step and everything downstream of it; other results come from history",
+    )
+    .option(
+      "--only <steps>",
+      "run just these steps (a,b); the results they need come from history",
+      stepNames,
+    )
+    .option(
+      "--cache",
+      "reuse a recorded result whenever a step's hash is unchanged, as if every step said cache = true",
+    )
     .action(async (arg: string | undefined, flags: RunFlags) =>
       setExit(await runCommand(arg, flags))
     );

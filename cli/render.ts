@@ -147,6 +147,7 @@ function colourFor(status: string, p: Palette): (s: string) => string {
 }
 
 function statusText(report: StepReport): string {
+  if (report.reusedFrom !== undefined) return `↺ reused from run ${report.reusedFrom}`;
   return report.continued ? "failed (continued)" : report.status;
 }
 
@@ -159,6 +160,11 @@ function waited(report: StepReport): boolean {
 }
 
 function renderFinished(report: StepReport, p: Palette): string {
+  if (report.reusedFrom !== undefined) {
+    return `${p.green("↺")} ${escapeTerminal(report.name)} ${
+      p.green(`reused from run ${report.reusedFrom}`)
+    }`;
+  }
   const colour = colourFor(report.continued ? "continued" : report.status, p);
   const took = (report.durationMs === undefined ? "" : ` in ${formatDuration(report.durationMs)}`) +
     (waited(report) ? ` (waited ${formatDuration(report.waitedMs!)} for ${report.language})` : "");
@@ -178,7 +184,7 @@ export function renderSummary(result: RunResult, p: Palette, width = SUMMARY_WID
     s.language,
     String(s.level),
     statusText(s),
-    s.durationMs === undefined ? "-" : formatDuration(s.durationMs),
+    s.durationMs === undefined || s.reusedFrom !== undefined ? "-" : formatDuration(s.durationMs),
     ...(waits ? [waited(s) ? formatDuration(s.waitedMs!) : "-"] : []),
     s.result === undefined ? "-" : s.result,
   ]);
@@ -198,26 +204,27 @@ export function renderSummary(result: RunResult, p: Palette, width = SUMMARY_WID
   const room = Math.max(MIN_RESULT_WIDTH, width - used);
   for (const row of rows) row[last] = shorten(row[last], room);
   widths[last] = Math.max(header[last].length, ...rows.map((r) => r[last].length));
-  const line = (cells: string[], status?: string) =>
+  const line = (cells: string[], step?: StepReport) =>
     "  " + cells.map((cell, i) => {
       const padded = cell.padEnd(widths[i]);
-      return i === 3 && status
-        ? colourFor(status === "failed (continued)" ? "continued" : status, p)(padded)
+      return i === 3 && step
+        ? colourFor(step.continued ? "continued" : step.status, p)(padded)
         : padded;
     }).join("  ").trimEnd();
   const verdict = colourFor(result.status, p)(result.status);
+  const reused = result.steps.filter((s) => s.reusedFrom !== undefined).length;
   return [
     "",
     p.bold("Summary"),
     line(header),
-    ...rows.map((row) => line(row, row[3])),
+    ...rows.map((row, i) => line(row, result.steps[i])),
     "",
     `Workflow '${escapeTerminal(result.workflow)}' ${verdict} in ${
       formatDuration(result.durationMs)
     } ` +
     `(${result.mode}${result.mode === "parallel" ? `, up to ${result.maxParallel} at once` : ""}${
       result.strategy === "eager" ? ", eager" : ""
-    })`,
+    }${reused ? `; ${reused} of ${result.steps.length} steps reused from history` : ""})`,
   ].join("\n");
 }
 

@@ -83,6 +83,16 @@ export async function runCommand(arg: string | undefined, flags: RunFlags): Prom
       "run: --param gives values to one workflow's parameters, not with --all",
     );
   }
+  const reuseFlag = flags.resume !== undefined
+    ? "--resume"
+    : flags.from !== undefined
+    ? "--from"
+    : flags.only !== undefined
+    ? "--only"
+    : undefined;
+  if (flags.all && reuseFlag) {
+    throw new ConfigError(`run: ${reuseFlag} applies to one workflow's runs, not with --all`);
+  }
   if (flags.all && flags.report !== undefined) {
     throw new ConfigError(
       `run: --report writes one run's report; with --all, run each workflow with its own --report`,
@@ -110,6 +120,7 @@ export async function runCommand(arg: string | undefined, flags: RunFlags): Prom
   const history = {
     ...historyFor(flags, settings),
     params: workflow.params,
+    reuse: { resume: flags.resume, from: flags.from, only: flags.only, cache: flags.cache },
     onRecorded: (id: number) => (runId = id),
   };
 

@@ -10,7 +10,7 @@ import type { StepReport } from "./events.ts";
 import { compactJson, jsonObjectOf, type JsonText } from "../_util/json.ts";
 import type { Step, Workflow } from "../workflow/model.ts";
 import type { Runner } from "./runner.ts";
-import { covers, type Grants, stepAccess } from "./grants.ts";
+import { type Grants, stepAccess, stepEnv } from "./grants.ts";
 
 /** The longest wait between two attempts. */
 const MAX_RETRY_DELAY_MS = 5 * 60 * 1000;
@@ -97,17 +97,6 @@ function nestedDeeper(text: string, max: number): boolean {
 
 function formatBytes(bytes: number): string {
   return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${bytes} bytes`;
-}
-
-/** The granted environment variables a step declared, with their values (unset ones absent). */
-function stepEnv(step: Step, grants: Grants): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const name of step.permissions.env) {
-    if (!covers(grants.env?.allow, name) || covers(grants.env?.deny, name)) continue;
-    const value = Deno.env.get(name);
-    if (value !== undefined) env[name] = value;
-  }
-  return env;
 }
 
 function formatSeconds(seconds: number): string {

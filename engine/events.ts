@@ -120,6 +120,17 @@ export interface StepReport {
   attemptErrors?: string[];
   /** Failed with `continue_on_error`: the run went on and dependents got the error. */
   continued?: boolean;
+  /**
+   * The step's hash (engine/step_hash.ts), when the run hashed its steps
+   * (`RunOptions.reuse`) and the result may be reused: it succeeded and
+   * holds no secret (a masked result would not be the real one).
+   */
+  hash?: string;
+  /**
+   * The run whose stored result this step took instead of running
+   * (`--resume`, `cache = true`, `--only`); its result is that one.
+   */
+  reusedFrom?: number;
 }
 
 /**

@@ -184,6 +184,17 @@ export function stepAccess(step: Step, grants: Grants): StepAccess | undefined {
   return access;
 }
 
+/** The granted environment variables a step declared, with their values (unset ones absent). */
+export function stepEnv(step: Step, grants: Grants): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of step.permissions.env) {
+    if (!covers(grants.env?.allow, name) || covers(grants.env?.deny, name)) continue;
+    const value = Deno.env.get(name);
+    if (value !== undefined) env[name] = value;
+  }
+  return env;
+}
+
 /** A key that is equal for equal access (pools of workers are kept per key). */
 export function accessKey(access: StepAccess | undefined): string {
   return access ? JSON.stringify(access) : "";

@@ -9,7 +9,8 @@
 import { ConfigError } from "../_util/errors.ts";
 import type { ExecutionMode, OnFailure, RunEvent, Strategy } from "./events.ts";
 import type { Grants } from "./grants.ts";
-import { MAX_MEMORY_MB, MAX_TIMEOUT_SECONDS } from "../workflow/model.ts";
+import { MAX_MEMORY_MB, MAX_TIMEOUT_SECONDS, type Step } from "../workflow/model.ts";
+import type { JsonText } from "../_util/json.ts";
 import { MAX_OUTPUT_MB, MAX_PARALLEL_STEPS, MAX_RESULT_MB } from "./settings.ts";
 
 /**
@@ -81,6 +82,12 @@ export interface RunOptions {
    * get the real result). Values under 4 characters are not masked.
    */
   secrets?: string[];
+  /**
+   * Results to take instead of running steps (hwfe's history does this for
+   * `--resume`, `--only` and `cache = true`). When set, even to `{}`, every
+   * step is hashed before it runs, and reports carry `hash`.
+   */
+  reuse?: StepReuse;
   /** Aborting cancels the run. */
   signal?: AbortSignal;
   /** Called for every change of state. */
@@ -90,6 +97,57 @@ export interface RunOptions {
    * `HWFE_CACHE_DIR` or the user cache directory; false for none.
    */
   cacheDir?: string | false;
+}
+
+/**
+ * A result taken instead of running a step.
+ *
+ * @example
+ * ```ts
+ * import type { ReusedResult } from "../mod.ts";
+ *
+ * const stored: ReusedResult = { result: "42", runId: 7 };
+ * ```
+ */
+export interface ReusedResult {
+  /** The step's result as JSON text, as its dependents get it. */
+  result: JsonText;
+  /** The run that computed it. */
+  runId: number;
+  /** Its hash in that run, passed on to dependents' hashes. */
+  hash?: string;
+}
+
+/**
+ * Where a run finds results it need not compute (`RunOptions.reuse`).
+ *
+ * @example Reuse results kept from an earlier run, by hash
+ * ```ts
+ * import { defineWorkflow, type ReusedResult, runWorkflow, type StepReuse } from "../mod.ts";
+ *
+ * const { workflow } = defineWorkflow({ steps: { a: { code: "function run() return 1 end" } } });
+ * const kept = new Map<string, ReusedResult>();
+ * const reuse: StepReuse = { find: (_step, hash) => kept.get(hash) };
+ * const first = await runWorkflow(workflow, { reuse });
+ * const hash = first.steps[0].hash!;
+ * kept.set(hash, { result: first.steps[0].result!, runId: 1, hash });
+ * const second = await runWorkflow(workflow, { reuse });
+ * console.log(second.steps[0].reusedFrom); // 1
+ * ```
+ */
+export interface StepReuse {
+  /**
+   * Results given outright, by step name: such a step does not run, and
+   * its dependencies need not be in the workflow.
+   */
+  given?: ReadonlyMap<string, ReusedResult>;
+  /**
+   * The result to reuse for `step`, whose hash is `hash`, or undefined to
+   * run it. Asked once per step, as it is about to run.
+   */
+  find?(step: Step, hash: string): ReusedResult | undefined;
+  /** Told why a step that could have been reused had no hash (its read paths are too large). */
+  onUnhashable?(step: Step, why: string): void;
 }
 
 /**

@@ -24,6 +24,7 @@ import { checkGrants, type MissingGrant } from "./grant_check.ts";
 import { checkLimits, type ScheduleOptions } from "./options.ts";
 import { LineSplitter, pause, retryDelayMs, runAttempt } from "./attempt.ts";
 import { Masker, MIN_SECRET_LENGTH, runSecrets, type Secrets } from "./mask.ts";
+import { stepHash } from "./step_hash.ts";
 
 /**
  * Refuses, before anything starts, a workflow with a step whose language
@@ -103,6 +104,8 @@ class Run {
   readonly reports = new Map<string, StepReport>();
   /** Real results, for dependents; reports hold them masked. */
   readonly results = new Map<string, JsonText>();
+  /** Hashes of the steps that have one (when the run reuses results). */
+  readonly hashes = new Map<string, string>();
   /** The run's secrets, read once (engine/mask.ts), and what hides them. */
   readonly secrets: Secrets;
   readonly masker: Masker;
@@ -227,10 +230,53 @@ class Run {
           error: "the run stopped after a failure",
         });
       }
-      await this.execute(name, report);
+      if (!await this.reused(name, report)) await this.execute(name, report);
     } finally {
       this.semaphore.release();
     }
+  }
+
+  /**
+   * Hashes the step (when the run reuses results) and, when a result is
+   * given or found for it, finishes it with that result; false when it
+   * must run.
+   */
+  async reused(name: string, report: StepReport): Promise<boolean> {
+    const reuse = this.options.reuse;
+    if (!reuse) return false;
+    const step = this.workflow.steps.get(name)!;
+    let found = reuse.given?.get(name);
+    if (!found) {
+      // A dependency without a hash (it failed, or could not be hashed) leaves none.
+      if (step.dependsOn.some((dep) => !this.hashes.has(dep))) return false;
+      const outcome = await stepHash({
+        workflow: this.workflow,
+        step,
+        inputsByName: new Map(step.dependsOn.map((dep) => [dep, this.results.get(dep)!])),
+        dependencyHashes: new Map(step.dependsOn.map((dep) => [dep, this.hashes.get(dep)!])),
+        grants: this.options.grants,
+      });
+      if ("unhashable" in outcome) {
+        reuse.onUnhashable?.(step, outcome.unhashable);
+        return false;
+      }
+      this.hashes.set(name, outcome.hash);
+      found = reuse.find?.(step, outcome.hash);
+      if (!found) return false;
+    }
+    if (found.hash !== undefined) this.hashes.set(name, found.hash);
+    this.results.set(name, found.result);
+    report.startMs = this.now() - this.started;
+    const shown = this.masker.json(found.result);
+    this.finish(report, {
+      status: "succeeded",
+      result: shown,
+      durationMs: 0,
+      waitedMs: 0,
+      reusedFrom: found.runId,
+      ...(found.hash !== undefined && shown === found.result ? { hash: found.hash } : {}),
+    });
+    return true;
   }
 
   async execute(name: string, report: StepReport): Promise<void> {
@@ -298,9 +344,13 @@ class Run {
     }
     if (outcome.status === "succeeded") {
       // Dependents get the real result; everything reported, the masked one.
-      this.results.set(name, outcome.result!);
-      outcome.result = masker.json(outcome.result!);
-    }
+      const real = outcome.result!;
+      this.results.set(name, real);
+      outcome.result = masker.json(real);
+      // A masked result is not the real one: it may never stand in for it.
+      const hash = this.hashes.get(name);
+      if (hash !== undefined && outcome.result === real) outcome.hash = hash;
+    } else this.hashes.delete(name);
     if (outcome.status === "failed" && step.continueOnError) {
       outcome.continued = true;
       // Dependents run, with the error in place of a result.

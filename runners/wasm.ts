@@ -13,8 +13,9 @@
  * @module
  */
 
-import { dirname, isAbsolute, relative, resolve } from "node:path";
+import { dirname, relative } from "node:path";
 import { DEFAULT_SETTINGS } from "../engine/settings.ts";
+import { modulePaths } from "../workflow/module_paths.ts";
 import { fileKind } from "../_util/file_kind.ts";
 import { absolutePath, type GrantList, within } from "../engine/grants.ts";
 import { StepError } from "../_util/errors.ts";
@@ -31,14 +32,6 @@ const MIB = 1024 * 1024;
 export const DEFAULT_MAX_MODULE_BYTES = DEFAULT_SETTINGS.maxModuleMb * MIB;
 /** Bytes read at a time, so that a stopped step stops reading. */
 const CHUNK_BYTES = MIB;
-
-/** The paths tried for a step's `module`, in order. */
-export function modulePaths(module: string, workflowFile?: string): string[] {
-  if (isAbsolute(module)) return [module];
-  const paths = workflowFile ? [resolve(dirname(workflowFile), module)] : [];
-  const fromCwd = resolve(module);
-  return paths.includes(fromCwd) ? paths : [...paths, fromCwd];
-}
 
 /** Where a step's module may come from. */
 interface ModuleRoots {

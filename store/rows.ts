@@ -47,7 +47,7 @@ export interface RunRow {
   hwfeVersion: string;
   host: string;
   pid: number;
-  /** The run this one resumed (a later part of issue 19). */
+  /** The run this one resumed (`--resume`). */
   resumedFrom?: number;
 }
 
@@ -78,8 +78,13 @@ export interface StepRow {
   exitCode?: number;
   /** Failed with `continue_on_error`. */
   continued: boolean;
-  /** A hash of its definition and inputs (a later part of issue 19). */
+  /**
+   * A hash of its definition and inputs (engine/step_hash.ts), kept only
+   * for a result that may be reused: it succeeded and holds no secret.
+   */
   hash?: string;
+  /** The run whose stored result it took instead of running. */
+  reusedFrom?: number;
 }
 
 /** One line a step wrote. */
@@ -169,6 +174,7 @@ export function stepOf(row: Row): StepRow {
     exitCode: int(row.exit_code),
     continued: row.continued === 1,
     hash: text(row.hash),
+    reusedFrom: int(row.reused_from),
   });
 }
 

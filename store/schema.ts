@@ -83,6 +83,10 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (run_id, seq)
   ) WITHOUT ROWID;
   `,
+  // 2: the run whose stored result a step took instead of running.
+  `
+  ALTER TABLE steps ADD COLUMN reused_from INTEGER;
+  `,
 ];
 
 /** The version this hwfe writes and reads. */

@@ -275,6 +275,24 @@ export class RunStore {
   }
 
   /**
+   * The newest reusable result of step `name` (succeeded, with a hash) in
+   * runs of workflow `workflow` (from file `file`, when given): what
+   * `--only` gives the dependencies it does not run.
+   */
+  latestReusable(name: string, workflow: string, file?: string): StepRow | undefined {
+    const [row] = this.#all(
+      "SELECT s.* FROM runs r JOIN steps s ON s.run_id = r.id AND s.name = ? " +
+        "WHERE r.workflow = ? AND (? IS NULL OR r.file = ?) " +
+        "AND s.status = 'succeeded' AND s.hash IS NOT NULL ORDER BY r.id DESC LIMIT 1",
+      name,
+      workflow,
+      file ?? null,
+      file ?? null,
+    );
+    return row && stepOf(row);
+  }
+
+  /**
    * Removes finished runs (and their steps and events) that every given
    * rule removes: beyond the newest `keep`, started more than
    * `olderThanDays` ago. A running run is never removed. Returns how many

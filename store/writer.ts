@@ -133,7 +133,7 @@ export class RunWriter {
   #chunk?: Chunk;
   readonly #finished = new Set<string>();
   readonly #sql: Record<
-    "event" | "output" | "started" | "running" | "retrying" | "finished" | "heartbeat" | "hash",
+    "event" | "output" | "started" | "running" | "retrying" | "finished" | "heartbeat",
     Statement
   >;
   readonly #lock?: RunLock;
@@ -182,13 +182,12 @@ export class RunWriter {
       finished: prepare(
         "UPDATE steps SET status = ?, attempts = ?, finished_at = ?, duration_ms = ?, " +
           "waited_ms = ?, result = ?, error = ?, attempt_errors = ?, exit_code = ?, " +
-          "continued = ? WHERE run_id = ? AND name = ?",
+          "continued = ?, hash = ?, reused_from = ? WHERE run_id = ? AND name = ?",
       ),
       heartbeat: prepare(
         "UPDATE runs SET heartbeat_at = ?, status = 'running', error = NULL " +
           "WHERE id = ? AND status IN ('running', 'interrupted')",
       ),
-      hash: prepare("UPDATE steps SET hash = ? WHERE run_id = ? AND name = ?"),
     };
     this.#heartbeat = setInterval(() => this.flush(), HEARTBEAT_MS);
     Deno.unrefTimer(this.#heartbeat);
@@ -217,17 +216,12 @@ export class RunWriter {
     }
   };
 
-  /** Records the hash of a step's definition and inputs (for `--resume` and caching). */
-  stepHash(step: string, hash: string): void {
-    if (!this.#stopped) this.#queue(this.#sql.hash, [hash, this.id, step]);
-  }
-
   #stepFinished(report: StepReport, at: number): void {
     this.#finished.add(report.name);
     const ms = (value: number | undefined) => value === undefined ? null : Math.round(value);
     this.#queue(this.#sql.finished, [
       report.status,
-      report.attempts ?? (report.startMs === undefined ? 0 : 1),
+      report.attempts ?? (report.startMs === undefined || report.reusedFrom !== undefined ? 0 : 1),
       at,
       ms(report.durationMs),
       ms(report.waitedMs),
@@ -236,6 +230,8 @@ export class RunWriter {
       report.attemptErrors?.length ? JSON.stringify(report.attemptErrors) : null,
       exitCodeOf(report),
       report.continued ? 1 : 0,
+      report.hash ?? null,
+      report.reusedFrom ?? null,
       this.id,
       report.name,
     ]);

@@ -35,6 +35,7 @@ const STEP_FIELDS = [
   "retry_delay",
   "continue_on_error",
   "memory_mb",
+  "cache",
   "result",
   "permissions",
 ];
@@ -138,12 +139,13 @@ export function checkStep(stepName: string, value: unknown, found: Findings): St
     }
   }
   const { timeout, retries, retryDelay, memoryMb } = stepNumbers(value, at, about);
-  const continueOnError = value.continue_on_error;
-  if (continueOnError !== undefined && typeof continueOnError !== "boolean") {
-    about("continue_on_error").push(
-      `${at}: continue_on_error must be true or false, got ${typeName(continueOnError)}`,
-    );
-  }
+  const [continueOnError, cache] = (["continue_on_error", "cache"] as const).map((field) => {
+    const flag = value[field];
+    if (flag !== undefined && typeof flag !== "boolean") {
+      about(field).push(`${at}: ${field} must be true or false, got ${typeName(flag)}`);
+    }
+    return flag === true;
+  });
   const result = stepResult(value.result, language, at, about("result"));
   const permissions = checkPermissions(value.permissions, at, about("permissions"));
   const func = stepFunc(value, at, about(value.func === undefined ? "function" : "func"));
@@ -158,7 +160,8 @@ export function checkStep(stepName: string, value: unknown, found: Findings): St
     func,
     retries: retries ?? 0,
     retryDelay: retryDelay ?? DEFAULT_RETRY_DELAY,
-    continueOnError: continueOnError === true,
+    continueOnError,
+    cache,
     memoryMb,
     ...(result ? { result } : {}),
     permissions,

@@ -105,6 +105,12 @@ export interface Step {
   retryDelay: number;
   /** A failure is recorded but does not fail the run; dependents get the error as input. */
   continueOnError: boolean;
+  /**
+   * Reuse the result of any earlier recorded run with the same hash
+   * (engine/step_hash.ts) instead of running the step. Off by default: a
+   * step with side effects must not be skipped silently.
+   */
+  cache: boolean;
   /** Memory limit in MiB for this step; the run's `--step-memory` when absent. */
   memoryMb?: number;
   /**
@@ -239,6 +245,11 @@ export interface StepDefinition {
   continue_on_error?: boolean;
   /** Memory limit in MiB. */
   memory_mb?: number;
+  /**
+   * Reuse the result of an earlier run whose step had the same language,
+   * code, grants, params, inputs and read files; default false.
+   */
+  cache?: boolean;
   /** "json": shell's whole stdout as any JSON value, JavaScript's value unwrapped; default "object" (see {@link Step}). */
   result?: "object" | "json";
   /** What the step needs from the host; it gets what the run also grants. */
