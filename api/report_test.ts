@@ -25,6 +25,7 @@ interface FakeStep {
   error?: string;
   continued?: boolean;
   skippedAt?: number;
+  reusedFrom?: number;
 }
 
 /** A run made of events, as the recorder sees a real one, and its result. */
@@ -85,6 +86,7 @@ function fakeRun(
       ...(s.result !== undefined ? { result: s.result } : {}),
       ...(s.error !== undefined ? { error: s.error } : {}),
       ...(s.continued ? { continued: true } : {}),
+      ...(s.reusedFrom !== undefined ? { reusedFrom: s.reusedFrom } : {}),
     });
     if (s.status !== "pending") {
       if (s.skippedAt !== undefined) clock.ms = s.skippedAt;
@@ -369,4 +371,13 @@ Deno.test("tickStep() steps the time axis by 1, 2 or 5 times a power of ten", ()
   assert.equal(tickStep(10), 2);
   assert.equal(tickStep(95_000), 20_000);
   assert.equal(tickStep(0), 0.2);
+});
+
+Deno.test("reportHtml() marks a step whose result was reused, in the timeline and its details", () => {
+  const { html } = fakeRun([
+    { name: "kept", level: 1, status: "succeeded", result: "1", reusedFrom: 7 },
+    { name: "next", level: 2, dependsOn: ["kept"], status: "succeeded", attempts: [[5, 6, 20]] },
+  ], { status: "succeeded" });
+  assert.match(html, /<title>↺ reused from run 7<\/title>/);
+  assert.match(html, /<dt>Reused<\/dt><dd>↺ the result of run 7, not run again<\/dd>/);
 });

@@ -93,11 +93,14 @@ function laneSvg(step: ReportStep, top: number, x: (ms: number) => number): stri
   if (record.attempts.length === 0) {
     const at = record.finishedMs ?? 0;
     const why = report.error ? `: ${truncate(report.error, TITLE_CHARS)}` : "";
-    marks = `<g class="mark"><title>${shownHtml(`${OUTCOME_LABEL[outcome]}${why}`)}</title>` +
+    const note = report.reusedFrom !== undefined
+      ? `↺ reused from run ${report.reusedFrom}`
+      : OUTCOME_LABEL[outcome];
+    marks = `<g class="mark"><title>${shownHtml(`${note}${why}`)}</title>` +
       (outcome === "skipped"
         ? `<path class="diamond" d="M${x(at)} ${mid - 5}l5 5l-5 5l-5 -5z"/>`
         : "") +
-      noteSvg(x(at), mid, OUTCOME_LABEL[outcome]) + `</g>`;
+      noteSvg(x(at), mid, note) + `</g>`;
   }
   return `<a href="#step-${step.index}" class="lane o-${outcome}" data-step="${step.index}" ` +
     `aria-label="${shownHtml(label)}"><rect class="hit" x="0" y="${top}" width="${t.width}" ` +

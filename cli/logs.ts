@@ -76,7 +76,16 @@ export async function logsCommand(
   const { store, run } = findRun(text, flags.workflow);
   try {
     if (step !== undefined) {
-      const names = store.steps(run.id).map((s) => s.name);
+      const steps = store.steps(run.id);
+      const names = steps.map((s) => s.name);
+      const reusedFrom = steps.find((s) => s.name === step)?.reusedFrom;
+      if (reusedFrom !== undefined && !flags.json) {
+        // It did not run here: its output is where its result came from.
+        err(p.dim(
+          `step '${escapeTerminal(step)}' took its result from run ${reusedFrom} and wrote ` +
+            `nothing in run ${run.id}: hwfe logs ${reusedFrom} ${escapeTerminal(step)}`,
+        ));
+      }
       if (!names.includes(step)) {
         throw new HwfeError(
           `Run ${run.id} (${run.workflow}) has no step '${step}'${

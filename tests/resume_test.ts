@@ -57,7 +57,7 @@ workflow = {
 `;
 
 Deno.test("--resume after a failure runs only the failed step and those downstream; the rest keep their results", async () => {
-  const { dir, run, steps } = await setup(CHAIN);
+  const { dir, env, run, steps } = await setup(CHAIN);
   ok(await run("--allow-run"), 1);
   assert.deepEqual((await steps(1)).outcome, {
     a: "ran",
@@ -74,6 +74,8 @@ Deno.test("--resume after a failure runs only the failed step and those downstre
   assert.deepEqual(second.outcome, { a: 1, b: 1, c: "ran", d: "ran", x: 1 });
   assert.equal(second.resumedFrom, 1);
   assert.deepEqual(second.record.steps.d.result, 4, "reused results flow into the steps that run");
+  const logs = await hwfe(["logs", "2", "a"], { env });
+  assert.match(logs.stderr, /step 'a' took its result from run 1 and wrote nothing in run 2/);
   // Resuming a run that reused results points at the run that computed them.
   ok(await run("--allow-run", "--resume", "2"));
   assert.deepEqual((await steps(3)).outcome, { a: 1, b: 1, c: 2, d: 2, x: 1 });
