@@ -11,7 +11,9 @@ import { resolve } from "node:path";
 import type { RunEvent, RunResult } from "../engine/events.ts";
 import type { RunOptions, StepReuse } from "../engine/options.ts";
 import type { Step, Workflow } from "../workflow/model.ts";
-import { ConfigError } from "../_util/errors.ts";
+import { ConfigError, ExitCode, HwfeError } from "../_util/errors.ts";
+import { DEFAULT_SETTINGS, parallelism } from "../engine/settings.ts";
+import { planLevels } from "../workflow/plan.ts";
 import {
   historyFlag,
   needsHistory,
@@ -51,6 +53,12 @@ export interface HistoryOptions {
   onRecorded?: (id: number) => void;
   /** Options of the store (a clock for tests). */
   store?: StoreOptions;
+  /**
+   * The run waits for this before it starts (a server's queue of runs),
+   * recorded "queued" (its id told to `onRecorded` at once) until then;
+   * false cancels it before it begins.
+   */
+  turn?: () => Promise<boolean>;
 }
 
 const NOT_RECORDED = "This run is not recorded in hwfe's history";
@@ -135,8 +143,28 @@ export class HistoryRecorder {
   };
 
   #begin(event: RunEvent & { type: "run_started" }): void {
-    if (!this.#store || this.#writer) return;
-    const steps = event.levels.flatMap((names, index) =>
+    if (this.#writer) return this.#writer.onEvent(event);
+    if (this.#record(event, false)) this.#writer!.onEvent(event);
+  }
+
+  /**
+   * Records the run as "queued" before it starts (`HistoryOptions.turn`),
+   * with the plan it will run; its `run_started` makes it "running".
+   */
+  reserve(planned: Omit<RunEvent & { type: "run_started" }, "type" | "workflow">): void {
+    if (!this.#writer) this.#record(planned, true);
+  }
+
+  /** Begins the record; false when the store cannot take it (warned). */
+  #record(
+    planned: Pick<
+      RunEvent & { type: "run_started" },
+      "mode" | "strategy" | "maxParallel" | "levels"
+    >,
+    queued: boolean,
+  ): boolean {
+    if (!this.#store) return false;
+    const steps = planned.levels.flatMap((names, index) =>
       names.map((name) => ({
         name,
         language: this.#workflow.steps.get(name)!.language,
@@ -152,21 +180,22 @@ export class HistoryRecorder {
         fileSha256: this.#sha256,
         params: params === undefined ? undefined : stringifyJson(params),
         settings: stringifyJson(settings ?? {}),
-        mode: event.mode,
-        strategy: event.strategy,
-        maxParallel: event.maxParallel,
-        levels: event.levels,
+        mode: planned.mode,
+        strategy: planned.strategy,
+        maxParallel: planned.maxParallel,
+        levels: planned.levels,
         steps,
         hwfeVersion: version,
         resumedFrom,
+        queued,
       }, { onError: (error) => this.#warn(error) });
     } catch (error) {
       this.#warn(error);
       this.#close();
-      return;
+      return false;
     }
-    this.#writer.onEvent(event);
     this.#options.onRecorded?.(this.#writer.id);
+    return true;
   }
 
   /** Records the run's outcome and closes the store. */
@@ -178,6 +207,12 @@ export class HistoryRecorder {
   /** Records that the run failed with `error` (thrown by the run) and closes the store. */
   fail(error: unknown): void {
     this.#writer?.finish({ error: errorText(error) });
+    this.#close();
+  }
+
+  /** Records that the run was cancelled before it began, and closes the store. */
+  cancel(why: string): void {
+    this.#writer?.finish({ error: why, status: "cancelled" });
     this.#close();
   }
 
@@ -245,6 +280,22 @@ export async function runWithHistory(
       },
     };
   }
+  if (history.turn) {
+    const mode = options.mode ?? DEFAULT_SETTINGS.mode;
+    recorder.reserve({
+      mode,
+      strategy: options.strategy ?? "levels",
+      maxParallel: parallelism(mode, options.maxParallel, navigator.hardwareConcurrency),
+      levels: planLevels(part.steps.values()).levels,
+    });
+    let go = false;
+    try {
+      go = await history.turn() && !options.signal?.aborted;
+    } finally {
+      if (!go) recorder.cancel("cancelled before it started");
+    }
+    if (!go) throw new RunCancelled();
+  }
   let result: RunResult;
   try {
     result = await runWorkflow(part, { ...options, ...(reuse ? { reuse } : {}), onEvent: emit });
@@ -254,6 +305,14 @@ export async function runWithHistory(
   }
   recorder.finish(result);
   return result;
+}
+
+/** A run cancelled while it waited for its turn (`HistoryOptions.turn`): it never began. */
+export class RunCancelled extends HwfeError {
+  constructor() {
+    super("the run was cancelled before it started", ExitCode.interrupted);
+    this.name = "RunCancelled";
+  }
 }
 
 /**

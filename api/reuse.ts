@@ -179,7 +179,7 @@ function resumedRun(
       }; \`hwfe runs ${workflow.name}\` lists the runs of this one`,
     );
   }
-  if (run.status === "running") {
+  if (run.status === "running" || run.status === "queued") {
     throw new ConfigError(
       `--resume ${ref}: run ${run.id} is still running (pid ${run.pid} on ${run.host}); ` +
         `wait for it to end, or stop it, then resume it`,

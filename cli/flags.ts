@@ -173,7 +173,7 @@ export function stepNames(value: string, previous: string[] | undefined): string
 }
 
 /** The run's grants from its flags; nothing unless granted. */
-function grantsFrom(flags: RunFlags): Grants {
+export function grantsFrom(flags: RunFlags): Grants {
   for (
     const [flag, list] of [["--allow-net", flags.allowNet], ["--deny-net", flags.denyNet]] as const
   ) {

@@ -13,6 +13,7 @@ import { ConfigError, ExitCode, HwfeError } from "../_util/errors.ts";
 import { parseJsonExact, stringifyJson } from "../_util/json.ts";
 import { escapeJsonText, escapeMessage, escapeTerminal } from "../_util/terminal_text.ts";
 import { type HistoryOptions, readHistory } from "../api/history.ts";
+import { runDetailJson, runJson } from "../api/history_json.ts";
 import denoJson from "../deno.json" with { type: "json" };
 import { defaultDataDir, historyPath } from "../store/location.ts";
 import type { RunFilter, RunStore } from "../store/store.ts";
@@ -103,9 +104,6 @@ export function localTime(ms: number): string {
     `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
 }
 
-const iso = (ms: number | undefined) => ms === undefined ? null : new Date(ms).toISOString();
-const seconds = (ms: number | undefined) => ms === undefined ? null : ms / 1000;
-
 /** How long a run took, or has taken so far. */
 function runDuration(run: RunRow, now = Date.now()): number {
   return run.durationMs ?? now - run.startedAt;
@@ -115,7 +113,7 @@ function runDuration(run: RunRow, now = Date.now()): number {
 export function statusColour(status: string, palette: Palette): (s: string) => string {
   if (status === "succeeded") return palette.green;
   if (status === "failed") return palette.red;
-  if (status === "running") return palette.cyan;
+  if (status === "running" || status === "queued") return palette.cyan;
   if (status === "skipped" || status === "pending") return palette.dim;
   return palette.yellow;
 }
@@ -134,21 +132,6 @@ function table(
 /** One JSON document on stdout; characters a terminal acts on are escaped. */
 export function printJson(value: unknown): void {
   writeAll(Deno.stdout, escapeJsonText(stringifyJson(value, 2)) + "\n");
-}
-
-/** A run as the JSON of `runs` and `show`. */
-function runJson(run: RunRow) {
-  return {
-    id: run.id,
-    workflow: run.workflow,
-    file: run.file ?? null,
-    status: run.status,
-    started: iso(run.startedAt),
-    finished: iso(run.finishedAt),
-    duration: seconds(run.durationMs),
-    hwfe_version: run.hwfeVersion,
-    resumed_from: run.resumedFrom ?? null,
-  };
 }
 
 /** `hwfe runs [workflow]`: the recorded runs, newest first. */
@@ -194,46 +177,13 @@ export function runsCommand(
   return ExitCode.ok;
 }
 
-/** A step as the JSON of `show`: the fields of `hwfe run --json`, and more. */
-function stepJson(step: StepRow) {
-  return {
-    status: step.status,
-    language: step.language,
-    level: step.level,
-    attempts: step.attempts,
-    started: iso(step.startedAt),
-    duration: seconds(step.durationMs),
-    waited: seconds(step.waitedMs),
-    ...(step.result !== undefined ? { result: parseJsonExact(step.result) } : {}),
-    ...(step.error !== undefined ? { error: step.error } : {}),
-    ...(step.attemptErrors?.length ? { attempt_errors: step.attemptErrors } : {}),
-    ...(step.exitCode !== undefined ? { exit_code: step.exitCode } : {}),
-    ...(step.continued ? { continue_on_error: true } : {}),
-    ...(step.reusedFrom !== undefined ? { reused_from: step.reusedFrom } : {}),
-  };
-}
-
 /** `hwfe show <run>`: the run, each step's outcome and durations, and each failed step's error. */
 export function showCommand(text: string, flags: HistoryFlags): number {
   const { store, run } = findRun(text, flags.workflow);
   const steps = store.steps(run.id);
   store.close();
   if (flags.json) {
-    printJson({
-      ...runJson(run),
-      file_sha256: run.fileSha256 ?? null,
-      error: run.error ?? null,
-      mode: run.mode,
-      strategy: run.strategy,
-      max_parallel_steps: run.maxParallel,
-      host: run.host,
-      pid: run.pid,
-      settings: parseJsonExact(run.settings),
-      params: run.params === undefined ? null : parseJsonExact(run.params),
-      levels: run.levels,
-      // fromEntries defines keys: a step named "__proto__" stays a step.
-      steps: Object.fromEntries(steps.map((step) => [step.name, stepJson(step)])),
-    });
+    printJson(runDetailJson(run, steps));
     return ExitCode.ok;
   }
   for (const line of describeRun(run, steps, p)) out(line);

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { sleep } from "../_util/abort.ts";
 import { didYouMean, ExitCode, HwfeError } from "../_util/errors.ts";
 import { escapeJsonText, escapeTerminal } from "../_util/terminal_text.ts";
 import type { RunStore } from "../store/store.ts";
@@ -97,7 +98,8 @@ export async function logsCommand(
     }
     const print = printer(step, flags.json ?? false);
     let seq = drain(store, run.id, step, 0, print);
-    if (!flags.follow || run.status !== "running") return ExitCode.ok;
+    const live = (status?: string) => status === "running" || status === "queued";
+    if (!flags.follow || !live(run.status)) return ExitCode.ok;
     const stop = new AbortController();
     const onSignal = () => stop.abort();
     Deno.addSignalListener("SIGINT", onSignal);
@@ -107,7 +109,7 @@ export async function logsCommand(
         // Read the status first: lines written before the run ended are drained after.
         const status = store.getRun(run.id)?.status;
         seq = drain(store, run.id, step, seq, print);
-        if (status !== "running") return ExitCode.ok;
+        if (!live(status)) return ExitCode.ok;
       }
       return ExitCode.interrupted;
     } finally {
@@ -116,17 +118,4 @@ export async function logsCommand(
   } finally {
     store.close();
   }
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 }

@@ -31,6 +31,7 @@ import {
   stepNames,
 } from "./flags.ts";
 import { runCommand } from "./run_command.ts";
+import { serveCommand, type ServeFlags } from "./serve.ts";
 import {
   configCommand,
   graphCommand,
@@ -109,6 +110,7 @@ function buildProgram(setExit: (code: number) => void, json: boolean): Command {
     .addOption(jsonOption())
     .action(async (flags: JsonOptions) => setExit(await configCommand(flags)));
   addHistoryCommands(program, setExit);
+  addServeCommand(program, setExit);
 
   program.command("completions")
     .description("print a completion script for bash, zsh or fish")
@@ -140,13 +142,15 @@ function addHistoryCommands(program: Command, setExit: (code: number) => void): 
     .description("list the recorded runs, newest first (of one workflow when named)")
     .argument("[workflow]", "a workflow's name or file")
     .addOption(
-      new Option("--status <status>", "only runs that ended so (or are running)").choices([
-        "running",
-        "succeeded",
-        "failed",
-        "cancelled",
-        "interrupted",
-      ]),
+      new Option("--status <status>", "only runs that ended so (or are running, or queued)")
+        .choices([
+          "queued",
+          "running",
+          "succeeded",
+          "failed",
+          "cancelled",
+          "interrupted",
+        ]),
     )
     .addOption(
       new Option("-n, --limit <n>", "most runs listed; 0 lists all").argParser(
@@ -195,13 +199,9 @@ function addHistoryCommands(program: Command, setExit: (code: number) => void): 
     );
 }
 
-/** `hwfe run` and its flags: grants, then the settings', then output. */
-function addRunCommand(program: Command, setExit: (code: number) => void): void {
-  const run = program.command("run")
-    .description("run a workflow")
-    .argument("[workflow]", "workflow file, or its name in the workflows directory")
-    .option("--all", "run every workflow in the workflows directory in turn, one line each")
-    .addOption(paramOption())
+/** The grant flags of `run` and `serve`: what steps may have, when they declare it. */
+function addGrantOptions(command: Command): void {
+  command
     .option("-A, --allow-all", "grant everything below (steps still get only what they declare)")
     .option("--allow-run", "allow shell steps to run commands (all or nothing)")
     .option(
@@ -219,7 +219,43 @@ function addRunCommand(program: Command, setExit: (code: number) => void): void 
     .option("--deny-read [PATHS]", "never let steps read these paths (wins over allow)", grantList)
     .option("--deny-write [PATHS]", "never let steps write these paths", grantList)
     .option("--deny-net [HOSTS]", "never let steps reach these hosts", grantList)
-    .option("--deny-env [VARS]", "never let steps read these environment variables", grantList)
+    .option("--deny-env [VARS]", "never let steps read these environment variables", grantList);
+}
+
+/** `hwfe serve`: the HTTP API and the page (docs/SERVER.md). */
+function addServeCommand(program: Command, setExit: (code: number) => void): void {
+  const serve = program.command("serve")
+    .description("serve the API and the page: run workflows and watch them in a browser")
+    .addOption(
+      new Option("--port <port>", "the port (0: any free one)").default(3000)
+        .argParser(wholeArg("--port", 0)),
+    )
+    .option(
+      "--host <host>",
+      "the address to listen on (other than loopback: needs --token)",
+      "127.0.0.1",
+    )
+    .option("--token <token>", "required on every API call as a bearer token (or HWFE_TOKEN)")
+    .addOption(
+      new Option("--max-runs <n>", "runs at once; the rest wait, queued (default: the CPU count)")
+        .argParser(wholeArg("--max-runs", 1)),
+    );
+  addGrantOptions(serve);
+  for (const option of settingOptions().values()) serve.addOption(option);
+  serve
+    .addOption(configOption())
+    .action(async (flags: ServeFlags) => setExit(await serveCommand(flags)));
+}
+
+/** `hwfe run` and its flags: grants, then the settings', then output. */
+function addRunCommand(program: Command, setExit: (code: number) => void): void {
+  const run = program.command("run")
+    .description("run a workflow")
+    .argument("[workflow]", "workflow file, or its name in the workflows directory")
+    .option("--all", "run every workflow in the workflows directory in turn, one line each")
+    .addOption(paramOption());
+  addGrantOptions(run);
+  run
     .option(
       "--secret <VARS>",
       "also mask these environment variables' values as *** (as those named *TOKEN*, *KEY*, ...)",

@@ -14,7 +14,7 @@ import type { SqlValue } from "./database.ts";
  * A recorded run's status: a run's outcome, "running" while its process
  * writes it, and "interrupted" when that process ended before the run did.
  */
-export type RecordedRunStatus = RunStatus | "running" | "interrupted";
+export type RecordedRunStatus = RunStatus | "queued" | "running" | "interrupted";
 
 /** A recorded step's status: "interrupted" when its run was. */
 export type RecordedStepStatus = StepStatus | "interrupted";

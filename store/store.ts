@@ -101,6 +101,27 @@ export function storeExists(dir: string): boolean {
   }
 }
 
+/** A filter's WHERE clause (or nothing) and its parameters. */
+function runFilter(filter: RunFilter): [string, SqlValue[]] {
+  const where: string[] = [];
+  const params: SqlValue[] = [];
+  if (filter.workflow !== undefined) {
+    // The name, or the file's name: no LIKE, whose % and _ a name may hold.
+    const suffix = `/${filter.workflow}.lua`;
+    where.push("(workflow = ? OR substr(file, -?) = ?)");
+    params.push(filter.workflow, suffix.length, suffix);
+  }
+  if (filter.file !== undefined) {
+    where.push("file = ?");
+    params.push(filter.file);
+  }
+  if (filter.status !== undefined) {
+    where.push("status = ?");
+    params.push(filter.status);
+  }
+  return [where.length ? `WHERE ${where.join(" AND ")}` : "", params];
+}
+
 /** An open run store: {@link RunStore.begin} records a run, the rest read. */
 export class RunStore {
   /** The database file. */
@@ -150,7 +171,7 @@ export class RunStore {
    */
   reap(): number {
     const running = this.#all(
-      "SELECT id, host, pid, heartbeat_at FROM runs WHERE status = 'running'",
+      "SELECT id, host, pid, heartbeat_at FROM runs WHERE status IN ('running', 'queued')",
     );
     let reaped = 0;
     for (const row of running) {
@@ -166,7 +187,7 @@ export class RunStore {
         transaction(this.#db, () => {
           const { changes } = this.#db.prepare(
             "UPDATE runs SET status = 'interrupted', error = ?, " +
-              "duration_ms = heartbeat_at - started_at WHERE id = ? AND status = 'running'",
+              "duration_ms = heartbeat_at - started_at WHERE id = ? AND status IN ('running', 'queued')",
           ).run(`interrupted: ${why}`, id);
           this.#db.prepare(
             "UPDATE steps SET status = 'interrupted' WHERE run_id = ? AND status = 'running'",
@@ -184,26 +205,16 @@ export class RunStore {
   /** Runs, newest first. */
   listRuns(filter: RunFilter = {}): RunRow[] {
     this.reap();
-    const where: string[] = [];
-    const params: SqlValue[] = [];
-    if (filter.workflow !== undefined) {
-      // The name, or the file's name: no LIKE, whose % and _ a name may hold.
-      const suffix = `/${filter.workflow}.lua`;
-      where.push("(workflow = ? OR substr(file, -?) = ?)");
-      params.push(filter.workflow, suffix.length, suffix);
-    }
-    if (filter.file !== undefined) {
-      where.push("file = ?");
-      params.push(filter.file);
-    }
-    if (filter.status !== undefined) {
-      where.push("status = ?");
-      params.push(filter.status);
-    }
-    const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ` +
-      `ORDER BY id DESC LIMIT ? OFFSET ?`;
+    const [where, params] = runFilter(filter);
+    const sql = `SELECT * FROM runs ${where} ORDER BY id DESC LIMIT ? OFFSET ?`;
     params.push(filter.limit ?? -1, filter.offset ?? 0);
     return this.#all(sql, ...params).map(runOf);
+  }
+
+  /** How many runs `filter` matches (its limit and offset aside). */
+  countRuns(filter: RunFilter = {}): number {
+    const [where, params] = runFilter(filter);
+    return Number(this.#all(`SELECT count(*) AS n FROM runs ${where}`, ...params)[0].n);
   }
 
   /**
@@ -301,7 +312,7 @@ export class RunStore {
   gc(options: GcOptions): number {
     if (options.keep === undefined && options.olderThanDays === undefined) return 0;
     this.reap();
-    const rules: string[] = ["status != 'running'"];
+    const rules: string[] = ["status NOT IN ('running', 'queued')"];
     const params: SqlValue[] = [];
     if (options.keep !== undefined) {
       rules.push("id NOT IN (SELECT id FROM runs ORDER BY id DESC LIMIT ?)");

@@ -61,6 +61,11 @@ export interface RunStart {
   steps: readonly { name: string; language: Language; level: number }[];
   hwfeVersion: string;
   resumedFrom?: number;
+  /**
+   * Recorded as "queued": the run waits for its turn (a server's queue).
+   * Its `run_started` event makes it "running", from then.
+   */
+  queued?: boolean;
 }
 
 /** Options of a {@link RunWriter}. */
@@ -133,7 +138,14 @@ export class RunWriter {
   #chunk?: Chunk;
   readonly #finished = new Set<string>();
   readonly #sql: Record<
-    "event" | "output" | "started" | "running" | "retrying" | "finished" | "heartbeat",
+    | "event"
+    | "output"
+    | "started"
+    | "running"
+    | "retrying"
+    | "finished"
+    | "heartbeat"
+    | "begun",
     Statement
   >;
   readonly #lock?: RunLock;
@@ -184,9 +196,14 @@ export class RunWriter {
           "waited_ms = ?, result = ?, error = ?, attempt_errors = ?, exit_code = ?, " +
           "continued = ?, hash = ?, reused_from = ? WHERE run_id = ? AND name = ?",
       ),
+      begun: prepare(
+        "UPDATE runs SET status = 'running', started_at = ?, mode = ?, strategy = ?, " +
+          "max_parallel = ? WHERE id = ? AND status = 'queued'",
+      ),
       heartbeat: prepare(
-        "UPDATE runs SET heartbeat_at = ?, status = 'running', error = NULL " +
-          "WHERE id = ? AND status IN ('running', 'interrupted')",
+        "UPDATE runs SET heartbeat_at = ?, error = NULL, " +
+          "status = CASE status WHEN 'queued' THEN 'queued' ELSE 'running' END " +
+          "WHERE id = ? AND status IN ('running', 'interrupted', 'queued')",
       ),
     };
     this.#heartbeat = setInterval(() => this.flush(), HEARTBEAT_MS);
@@ -205,6 +222,14 @@ export class RunWriter {
     const [step, data] = storedEvent(event);
     this.#queue(this.#sql.event, [id, seq, at, event.type, step, data]);
     switch (event.type) {
+      case "run_started":
+        return this.#queue(this.#sql.begun, [
+          at,
+          event.mode,
+          event.strategy,
+          event.maxParallel,
+          id,
+        ]);
       case "step_started":
         return this.#queue(this.#sql.started, [at, id, event.step]);
       case "step_running":
@@ -324,9 +349,10 @@ export class RunWriter {
   /**
    * Writes the run's outcome (and every step the events did not finish, as
    * the result reports it); when `result` is an error message instead, the
-   * run failed with it. Never throws; the writer records nothing after.
+   * run ended with it (failed, or cancelled before it began). Never
+   * throws; the writer records nothing after.
    */
-  finish(result: RunResult | { error: string }): void {
+  finish(result: RunResult | { error: string; status?: "failed" | "cancelled" }): void {
     if (this.#stopped) return;
     if ("steps" in result) {
       for (const report of result.steps) {
@@ -343,7 +369,7 @@ export class RunWriter {
     const now = this.#now();
     const [status, error, durationMs] = "steps" in result
       ? [result.status, null, Math.round(result.durationMs)]
-      : ["failed", result.error, null];
+      : [result.status ?? "failed", result.error, null];
     try {
       transaction(this.#db, () => {
         const started = this.#db.prepare("SELECT started_at FROM runs WHERE id = ?")
@@ -374,7 +400,7 @@ export function insertRun(
     const { lastInsertRowid } = db.prepare(
       "INSERT INTO runs (workflow, file, file_sha256, params, settings, mode, strategy, " +
         "max_parallel, levels, status, started_at, heartbeat_at, hwfe_version, host, pid, " +
-        "resumed_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)",
+        "resumed_from) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     ).run(
       start.workflow,
       start.file ?? null,
@@ -385,6 +411,7 @@ export function insertRun(
       start.strategy,
       start.maxParallel,
       JSON.stringify(start.levels),
+      start.queued ? "queued" : "running",
       now,
       now,
       start.hwfeVersion,

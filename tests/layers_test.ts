@@ -19,6 +19,7 @@ const LAYERS = [
   "runners",
   "store",
   "api",
+  "server",
   "cli",
 ];
 /** Entry points above every layer. */
