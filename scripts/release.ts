@@ -55,6 +55,9 @@ export function workerModules(): string[] {
   return [...runners, "host/worker_entry.ts", "host/child_entry.ts"];
 }
 
+/** Files read at run time rather than imported: the server's page (server/app.ts). */
+export const INCLUDED_FILES = ["server/page/"];
+
 /** The arguments of `deno compile` for one binary (`target` undefined: this machine). */
 export function compileArgs(output: string, target?: string): string[] {
   return [
@@ -62,7 +65,10 @@ export function compileArgs(output: string, target?: string): string[] {
     ...BAKED_PERMISSIONS,
     "--unstable-worker-options",
     v8FlagsArg(),
-    ...workerModules().flatMap((path) => ["--include", new URL(path, ROOT).pathname]),
+    ...[...workerModules(), ...INCLUDED_FILES].flatMap((path) => [
+      "--include",
+      new URL(path, ROOT).pathname,
+    ]),
     ...(target ? ["--target", target] : []),
     "--output",
     output,

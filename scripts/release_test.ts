@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { BAKED_PERMISSIONS, compileArgs, TARGETS, workerModules } from "./release.ts";
+import {
+  BAKED_PERMISSIONS,
+  compileArgs,
+  INCLUDED_FILES,
+  TARGETS,
+  workerModules,
+} from "./release.ts";
 import { v8FlagsArg } from "../_util/v8_flags.ts";
 
 Deno.test("a release covers Linux x64/arm64, macOS x64/arm64 and Windows x64", () => {
@@ -22,7 +28,8 @@ Deno.test("compileArgs() bakes in hwfe's permissions, worker options, V8 flags, 
     "aarch64-apple-darwin",
   ]);
   const included = args.flatMap((arg, i) => args[i - 1] === "--include" ? [arg] : []);
-  assert.equal(included.length, workerModules().length);
+  assert.equal(included.length, workerModules().length + INCLUDED_FILES.length);
+  assert.ok(included.some((path) => path.endsWith("server/page/")), "the server's page");
   assert.ok(included.some((path) => path.endsWith("runners/python_worker.ts")));
   assert.ok(included.some((path) => path.endsWith("host/child_entry.ts")));
   assert.ok(args.at(-1)!.endsWith("/cli.ts"));

@@ -22,11 +22,23 @@ const PAGE = 1000;
 
 const ENDED = new Set(["succeeded", "failed", "cancelled", "interrupted"]);
 
-/** One event as an SSE message: `id`, `event` and its fields as JSON `data`. */
+/**
+ * One event as an SSE message: `id`, `event`, and as JSON `data` its
+ * fields as `RunEvent` has them, but what the store keeps elsewhere: a
+ * finished step's report has no result (the run's steps have it),
+ * `run_started` no levels (the run has them), `run_finished`'s result
+ * only its status and duration.
+ */
 export function sseMessage(row: EventRow): string {
+  const data = parseData(row.data);
+  const step = row.step !== undefined ? { step: row.step } : {};
   const fields = row.type === "step_output"
     ? { step: row.step, stream: row.stream, line: row.line }
-    : { ...(row.step !== undefined ? { step: row.step } : {}), ...parseData(row.data) };
+    : row.type === "step_finished"
+    ? { report: data }
+    : row.type === "run_finished"
+    ? { result: data }
+    : { ...step, ...data };
   return `id: ${row.seq}\nevent: ${row.type}\ndata: ${JSON.stringify(fields)}\n\n`;
 }
 
