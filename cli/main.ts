@@ -241,6 +241,11 @@ function addServeCommand(program: Command, setExit: (code: number) => void): voi
         .argParser(wholeArg("--max-runs", 1)),
     );
   addGrantOptions(serve);
+  serve.option(
+    "--secret <VARS>",
+    "also mask these environment variables' values as *** in every run",
+    secretNames,
+  );
   for (const option of settingOptions().values()) serve.addOption(option);
   serve
     .addOption(configOption())

@@ -50,6 +50,7 @@ export async function serveCommand(flags: ServeFlags): Promise<number> {
       workflowsDir: config.settings.workflowsDirectory,
       settings: config.settings,
       grants: grantsFrom(flags),
+      secrets: flags.secret,
       version: denoJson.version,
       cacheDir: defaultCacheDir(),
       onWarning: (message) => err(`hwfe serve: ${message}`),

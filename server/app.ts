@@ -30,6 +30,8 @@ export interface ServeOptions {
   workflowsDir: string;
   settings: Settings;
   grants: Grants;
+  /** Environment variables whose values every run masks (`--secret`). */
+  secrets?: string[];
   version: string;
   cacheDir?: string;
   onWarning: (message: string) => void;

@@ -28,6 +28,8 @@ export interface RunsOptions {
   settings: Settings;
   /** The most any run may have: the grant flags given to `hwfe serve`. */
   grants: Grants;
+  /** Environment variables whose values every run masks (`--secret`). */
+  secrets?: string[];
   /** Runs at once; the rest wait. */
   maxRuns: number;
   version: string;
@@ -174,6 +176,7 @@ export class Runs {
       ...runOptionsFrom(settings, cpus),
       maxParallel: parallelism(settings.mode, settings.maxParallelSteps, cpus),
       grants: this.#options.grants,
+      secrets: this.#options.secrets,
       cacheDir: this.#options.cacheDir,
     };
     let params: Record<string, string> | undefined;
