@@ -63,7 +63,7 @@ export async function apiV1(
   path: string,
 ): Promise<Response | undefined> {
   const method = request.method;
-  const parts = path.split("/").filter((p) => p !== "").map(decodeURIComponent);
+  const parts = path.split("/").filter((p) => p !== "").map(decoded);
   const [head, id, sub, step, leaf] = parts;
   if (method === "GET" && path === "openapi.json") return undefined; // served by app.ts
   if (head === "workflows") {
@@ -148,6 +148,14 @@ export async function apiV1(
     });
   }
   return undefined;
+}
+
+function decoded(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new HttpError(400, `'${part.slice(0, 200)}' is not a valid part of a URL`);
+  }
 }
 
 async function submit(ctx: ApiContext, body: unknown): Promise<Response> {

@@ -98,7 +98,13 @@ export async function startServer(options: ServeOptions): Promise<Server> {
       if (method !== "POST") throw new HttpError(405, "a workflow is run with POST");
       // The reference engine's page posts no body; one that is sent must be JSON.
       if (request.body !== null && request.headers.get("content-type")) await readJson(request);
-      return await referenceRun(runs, decodeURIComponent(reference[1]));
+      let name: string;
+      try {
+        name = decodeURIComponent(reference[1]);
+      } catch {
+        throw new HttpError(400, "the workflow's name is not valid in a URL");
+      }
+      return await referenceRun(runs, name);
     }
     if (path === "/api/v1/openapi.json" && method === "GET") {
       return json(openApiDocument(options.version));
